@@ -1,0 +1,297 @@
+# Kernel template for continuous-time models (see rnndyn/_jit.py): specialised per model
+# family, where _rhs, _output and _index are that family's jitted functions:
+#   _rhs(t, y, u, p, dy, work)   dy/dt written into dy
+#   _output(y, p, out)           model outputs written into out
+#   _index(p, k)                 parameters of individual k of a population
+# Status codes: 0 success, 1 non-finite state, 2 step size underflow (rk45).
+import numpy as np
+from numba import njit, prange
+
+EULER, RK4 = 0, 1
+
+# Dormand-Prince 5(4) tableau, error weights and dense-output matrix (Hairer, Norsett & Wanner,
+# Solving ODEs I, II.5; the same numbers as scipy.integrate.RK45).
+_C = np.array([0.0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1.0])
+_A = np.array([
+    [0.0, 0.0, 0.0, 0.0, 0.0],
+    [1 / 5, 0.0, 0.0, 0.0, 0.0],
+    [3 / 40, 9 / 40, 0.0, 0.0, 0.0],
+    [44 / 45, -56 / 15, 32 / 9, 0.0, 0.0],
+    [19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729, 0.0],
+    [9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656]])
+_B = np.array([35 / 384, 0.0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84])
+_E = np.array([-71 / 57600, 0.0, 71 / 16695, -71 / 1920, 17253 / 339200, -22 / 525, 1 / 40])
+_P = np.array([
+    [1.0, -8048581381 / 2820520608, 8663915743 / 2820520608, -12715105075 / 11282082432],
+    [0.0, 0.0, 0.0, 0.0],
+    [0.0, 131558114200 / 32700410799, -68118460800 / 10900136933, 87487479700 / 32700410799],
+    [0.0, -1754552775 / 470086768, 14199869525 / 1410260304, -10690763975 / 1880347072],
+    [0.0, 127303824393 / 49829197408, -318862633887 / 49829197408, 701980252875 / 199316789632],
+    [0.0, -282668133 / 205662961, 2019193451 / 616988883, -1453857185 / 822651844],
+    [0.0, 40617522 / 29380423, -110615467 / 29380423, 69997945 / 29380423]])
+
+
+@njit(**_JIT)
+def input_at(tu, U, t, pos, hold, out):
+    """Input at time t from samples U (Tu, n_in) at times tu; returns the new search position.
+
+    Linear interpolation (hold=False) or zero-order hold (hold=True); constant outside [tu[0], tu[-1]].
+    """
+    n_in = U.shape[1]
+    if n_in == 0:
+        return pos
+    last = tu.shape[0] - 1
+    while pos < last and tu[pos + 1] <= t:
+        pos += 1
+    while pos > 0 and tu[pos] > t:
+        pos -= 1
+    if pos == last or t <= tu[pos] or hold:
+        for i in range(n_in):
+            out[i] = U[pos, i]
+    else:
+        a = (t - tu[pos]) / (tu[pos + 1] - tu[pos])
+        for i in range(n_in):
+            out[i] = (1.0 - a) * U[pos, i] + a * U[pos + 1, i]
+    return pos
+
+
+@njit(**_JIT)
+def first_bad(y):
+    for i in range(y.shape[0]):
+        if not np.isfinite(y[i]):
+            return i
+    return 0
+
+
+@njit(**_JIT)
+def fixed_step(p, y0, t_out, dt, method, tu, U, hold, Y, OUT):
+    """Fixed-step euler/rk4 from t_out[0]; fills Y (T, n) and OUT (T, n_out).
+
+    Each output interval is split into ceil(span/dt) equal steps so outputs land exactly on
+    t_out. Returns (status, time of failure or end, first bad unit or -1, last good sample).
+    """
+    n = y0.shape[0]
+    y = y0.copy()
+    k1 = np.empty(n)
+    k2 = np.empty(n)
+    k3 = np.empty(n)
+    k4 = np.empty(n)
+    ys = np.empty(n)
+    u = np.empty(U.shape[1])
+    work = np.empty(_work_size(p))
+    Y[0] = y
+    _output(y, p, OUT[0])
+    pos = 0
+    for k in range(t_out.shape[0] - 1):
+        t0 = t_out[k]
+        span = t_out[k + 1] - t0
+        m = max(1, int(np.ceil(span / dt * (1.0 - 1e-12))))
+        h = span / m
+        for s in range(m):
+            t = t0 + s * h
+            pos = input_at(tu, U, t, pos, hold, u)
+            _rhs(t, y, u, p, k1, work)
+            acc = 0.0
+            if method == EULER:
+                for i in range(n):
+                    y[i] += h * k1[i]
+                    acc += y[i]
+            else:
+                for i in range(n):
+                    ys[i] = y[i] + 0.5 * h * k1[i]
+                pos = input_at(tu, U, t + 0.5 * h, pos, hold, u)
+                _rhs(t + 0.5 * h, ys, u, p, k2, work)
+                for i in range(n):
+                    ys[i] = y[i] + 0.5 * h * k2[i]
+                _rhs(t + 0.5 * h, ys, u, p, k3, work)
+                for i in range(n):
+                    ys[i] = y[i] + h * k3[i]
+                pos = input_at(tu, U, t + h, pos, hold, u)
+                _rhs(t + h, ys, u, p, k4, work)
+                for i in range(n):
+                    y[i] += h / 6.0 * (k1[i] + 2.0 * (k2[i] + k3[i]) + k4[i])
+                    acc += y[i]
+            if not np.isfinite(acc):
+                return 1, t + h, first_bad(y), k
+        Y[k + 1] = y
+        _output(y, p, OUT[k + 1])
+    return 0, t_out[-1], -1, t_out.shape[0] - 1
+
+
+@njit(**_JIT)
+def _rms(x):
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += x[i] * x[i]
+    return np.sqrt(s / max(1, x.shape[0]))
+
+
+@njit(**_JIT)
+def rk45(p, y0, t_out, h_init, h_max, rtol, atol, tu, U, hold, Y, OUT):
+    """Adaptive Dormand-Prince 5(4) with dense output at t_out; returns as fixed_step.
+
+    Step control as in Hairer, Norsett & Wanner II.4 (the scheme scipy's RK45 uses).
+    """
+    n = y0.shape[0]
+    y = y0.copy()
+    K = np.empty((7, n))
+    ys = np.empty(n)
+    yn = np.empty(n)
+    sc = np.empty(n)
+    Q = np.empty((n, 4))
+    u = np.empty(U.shape[1])
+    work = np.empty(_work_size(p))
+    Y[0] = y
+    _output(y, p, OUT[0])
+    t = t_out[0]
+    t_end = t_out[-1]
+    T = t_out.shape[0]
+    pos = input_at(tu, U, t, 0, hold, u)
+    _rhs(t, y, u, p, K[0], work)
+    h = h_init
+    if h <= 0.0:  # Hairer's initial step heuristic
+        for i in range(n):
+            sc[i] = atol + np.abs(y[i]) * rtol
+            ys[i] = y[i] / sc[i]
+            yn[i] = K[0, i] / sc[i]
+        d0 = _rms(ys)
+        d1 = _rms(yn)
+        h0 = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
+        h0 = min(h0, t_end - t)
+        for i in range(n):
+            ys[i] = y[i] + h0 * K[0, i]
+        pos = input_at(tu, U, t + h0, pos, hold, u)
+        _rhs(t + h0, ys, u, p, K[1], work)
+        for i in range(n):
+            yn[i] = (K[1, i] - K[0, i]) / sc[i]
+        d2 = _rms(yn) / h0
+        dm = max(d1, d2)
+        h1 = max(1e-6, h0 * 1e-3) if dm <= 1e-15 else (0.01 / dm) ** 0.2
+        h = min(100.0 * h0, h1)
+    h = min(h, h_max)
+    k_out = 1
+    while k_out < T:
+        h = min(h, t_end - t, h_max)
+        h_min = 10.0 * np.abs(np.nextafter(t, np.inf) - t)
+        accepted = False
+        err = 0.0
+        while not accepted:
+            if h < h_min:
+                return 2, t, -1, k_out - 1
+            for s in range(1, 6):
+                for i in range(n):
+                    acc = y[i]
+                    for r in range(s):
+                        acc += h * _A[s, r] * K[r, i]
+                    ys[i] = acc
+                pos = input_at(tu, U, t + _C[s] * h, pos, hold, u)
+                _rhs(t + _C[s] * h, ys, u, p, K[s], work)
+            for i in range(n):
+                acc = y[i]
+                for r in range(6):
+                    acc += h * _B[r] * K[r, i]
+                yn[i] = acc
+            _rhs(t + h, yn, u, p, K[6], work)
+            for i in range(n):
+                e = 0.0
+                for r in range(7):
+                    e += _E[r] * K[r, i]
+                ys[i] = h * e / (atol + max(np.abs(y[i]), np.abs(yn[i])) * rtol)
+            err = _rms(ys)
+            if not np.isfinite(err):
+                if h > h_min:  # maybe the step was too large: retry smaller
+                    h *= 0.2
+                    continue
+                return 1, t + h, first_bad(yn), k_out - 1
+            if err <= 1.0:
+                accepted = True
+            else:
+                h *= max(0.2, 0.9 * err ** -0.2)
+        # dense output for every requested time inside (t, t + h]
+        t_new = t + h
+        if k_out < T and t_out[k_out] <= t_new:
+            for i in range(n):
+                for c in range(4):
+                    acc = 0.0
+                    for r in range(7):
+                        acc += K[r, i] * _P[r, c]
+                    Q[i, c] = acc
+            while k_out < T and t_out[k_out] <= t_new:
+                x = (t_out[k_out] - t) / h
+                for i in range(n):
+                    Y[k_out, i] = y[i] + h * x * (Q[i, 0] + x * (Q[i, 1] + x * (Q[i, 2] + x * Q[i, 3])))
+                _output(Y[k_out], p, OUT[k_out])
+                k_out += 1
+        t = t_new
+        for i in range(n):
+            y[i] = yn[i]
+            K[0, i] = K[6, i]  # first same as last
+        fac = 10.0 if err == 0.0 else min(10.0, 0.9 * err ** -0.2)
+        h *= fac
+    return 0, t, -1, T - 1
+
+
+@njit(**_JIT_PARALLEL)
+def fixed_step_population(p, Y0, t_out, dt, method, tu, U, hold, Y, OUT, info):
+    """Population version: Y0 (P, n), U (P, Tu, n_in), Y (P, T, n), OUT (P, T, n_out).
+
+    info (P, 4) receives (status, time, unit, last good sample) for each individual.
+    """
+    for k in prange(Y0.shape[0]):
+        s, tf, unit, last = fixed_step(_index(p, k), Y0[k], t_out, dt, method, tu, U[k], hold,
+                                       Y[k], OUT[k])
+        info[k, 0] = s
+        info[k, 1] = tf
+        info[k, 2] = unit
+        info[k, 3] = last
+
+
+@njit(**_JIT_PARALLEL)
+def rk45_population(p, Y0, t_out, h_init, h_max, rtol, atol, tu, U, hold, Y, OUT, info):
+    for k in prange(Y0.shape[0]):
+        s, tf, unit, last = rk45(_index(p, k), Y0[k], t_out, h_init, h_max, rtol, atol, tu, U[k],
+                                 hold, Y[k], OUT[k])
+        info[k, 0] = s
+        info[k, 1] = tf
+        info[k, 2] = unit
+        info[k, 3] = last
+
+
+@njit(**_JIT_PARALLEL)
+def advance_population(p, Y, U, t, dt, n_sub, method, OUT, status, S, WORK):
+    """One control tick in place: each row of Y (P, n) advances from t by dt in n_sub equal
+    steps under the constant input U (P, n_in); outputs into OUT (P, n_out), status (P,) gets
+    0 or 1 (non-finite). S (P, 5, n) and WORK (P, n_work) are scratch, allocated once by the
+    caller so a tick allocates nothing."""
+    n = Y.shape[1]
+    h = dt / n_sub
+    for k in prange(Y.shape[0]):
+        pk = _index(p, k)
+        y = Y[k]
+        u = U[k]
+        k1, k2, k3, k4, ys = S[k, 0], S[k, 1], S[k, 2], S[k, 3], S[k, 4]
+        work = WORK[k]
+        acc = 0.0
+        for s in range(n_sub):
+            ts = t + s * h
+            _rhs(ts, y, u, pk, k1, work)
+            acc = 0.0
+            if method == EULER:
+                for i in range(n):
+                    y[i] += h * k1[i]
+                    acc += y[i]
+            else:
+                for i in range(n):
+                    ys[i] = y[i] + 0.5 * h * k1[i]
+                _rhs(ts + 0.5 * h, ys, u, pk, k2, work)
+                for i in range(n):
+                    ys[i] = y[i] + 0.5 * h * k2[i]
+                _rhs(ts + 0.5 * h, ys, u, pk, k3, work)
+                for i in range(n):
+                    ys[i] = y[i] + h * k3[i]
+                _rhs(ts + h, ys, u, pk, k4, work)
+                for i in range(n):
+                    y[i] += h / 6.0 * (k1[i] + 2.0 * (k2[i] + k3[i]) + k4[i])
+                    acc += y[i]
+        status[k] = 0 if np.isfinite(acc) else 1
+        _output(y, pk, OUT[k])

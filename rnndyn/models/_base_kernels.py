@@ -1,0 +1,28 @@
+"""Kernel-level helpers shared by model families (arrays only)."""
+from numba import njit
+
+from .._config import JIT
+
+
+@njit(**JIT)
+def index_same(p, k):
+    """Every member of a batch shares one parameter set."""
+    return p
+
+
+@njit(**JIT)
+def index_rows(p, k):
+    """Parameters stored as one array with the population on axis 0."""
+    return p[k]
+
+
+@njit(**JIT)
+def output_state(y, p, out):
+    """The model's output is its whole state."""
+    for i in range(y.shape[0]):
+        out[i] = y[i]
+
+
+@njit(**JIT)
+def no_work(p):
+    return 0

@@ -1,0 +1,166 @@
+"""Continuous-time recurrent neural network in Beer's form (Beer 1995, Adaptive Behavior 3:469).
+
+``tau_i dy_i/dt = -y_i + sum_j W[i, j] act(gain_j (y_j + bias_j)) + sum_k W_in[i, k] u_k(t)``
+
+with ``act`` the logistic sigmoid (Beer) or tanh (the random rate network of Sompolinsky,
+Crisanti & Sommers 1988, ``dx/dt = -x + J tanh(x)`` for gain 1 and bias 0). Row = target:
+``W[i, j]`` is the weight j -> i. A multiple-timescale RNN (Yamashita & Tani 2008) is a CTRNN
+whose units come in groups sharing tau.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import ValidationError
+from . import _base_kernels, _ctrnn_kernels
+from .base import Kernels, Model, as_array
+
+ACTIVATIONS = {"sigmoid": _ctrnn_kernels.SIGMOID, "tanh": _ctrnn_kernels.TANH}
+
+
+@dataclass(frozen=True, eq=False)
+class CTRNN(Model):
+    """A CTRNN or a population of them (arrays with a leading axis P).
+
+    Parameters
+    ----------
+    W : array (n, n) or (P, n, n)
+        Recurrent weights, ``W[i, j]`` from unit j to unit i.
+    tau : float or array (n,) / (P, n)
+        Time constants (time units), > 0. Default 1.
+    bias : float or array (n,) / (P, n)
+        Biases theta (added to the state before the gain). Default 0.
+    gain : float or array (n,) / (P, n)
+        Gains of the activation. Default 1.
+    W_in : array (n, n_in) / (P, n, n_in), optional
+        Input weights; the external current is ``W_in @ u(t)``. Default: no inputs.
+    activation : {"sigmoid", "tanh"}
+        Output function of a unit. Default "sigmoid" (Beer).
+    outputs : sequence of int, optional
+        Indices of the output units (their firing rates are the model outputs). Default all.
+    nodes, inputs : tuple, optional
+        Graph node ids of the units and of the inputs (kept for ``to_graph``).
+    graph_attrs : dict, optional
+        Other graph-level attributes, kept for ``to_graph``.
+    """
+
+    W: np.ndarray
+    tau: np.ndarray = 1.0
+    bias: np.ndarray = 0.0
+    gain: np.ndarray = 1.0
+    W_in: np.ndarray | None = None
+    activation: str = "sigmoid"
+    outputs: tuple | None = None
+    nodes: tuple | None = None
+    inputs: tuple | None = None
+    graph_attrs: dict = field(default_factory=dict)
+
+    kind = "flow"
+    kernels = Kernels(rhs=_ctrnn_kernels.rhs, step=None, jacobian=_ctrnn_kernels.jacobian,
+                      output=_ctrnn_kernels.output, index=_ctrnn_kernels.index,
+                      work_size=_ctrnn_kernels.work_size)
+    _batched = ("W", "tau", "bias", "gain", "W_in")
+
+    def __post_init__(self):
+        set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731 (frozen dataclass)
+        W = as_array(self.W, "CTRNN.W")
+        if W.ndim not in (2, 3) or W.shape[-1] != W.shape[-2]:
+            raise ValidationError("CTRNN.W", f"expected shape (n, n) or (P, n, n), got {W.shape}",
+                                  self.W)
+        set_("W", W)
+        lead, n = W.shape[:-2], W.shape[-1]
+        for name in ("tau", "bias", "gain"):
+            set_(name, as_array(_broadcast(getattr(self, name), lead + (n,), f"CTRNN.{name}"),
+                                f"CTRNN.{name}"))
+        bad = np.argwhere(self.tau <= 0)
+        if bad.size:
+            where = tuple(int(i) for i in bad[0])
+            unit = where[-1]
+            node = self.nodes[unit] if self.nodes is not None else unit
+            raise ValidationError("CTRNN.tau", f"must be > 0, got {self.tau[where]} at node "
+                                  f"{node!r}; time constants are positive durations", self.tau)
+        W_in = as_array(np.zeros(lead + (n, 0)) if self.W_in is None else self.W_in, "CTRNN.W_in")
+        if W_in.ndim == len(lead) + 1:  # a vector: one input with these weights
+            W_in = as_array(W_in[..., None], "CTRNN.W_in")
+        set_("W_in", as_array(W_in, "CTRNN.W_in", lead + (n, None)))
+        if self.activation not in ACTIVATIONS:
+            raise ValidationError("CTRNN.activation", f"unknown activation {self.activation!r};"
+                                  f" choose one of {sorted(ACTIVATIONS)}", self.activation)
+        if self.outputs is not None:
+            outs = tuple(int(i) for i in self.outputs)
+            if any(not 0 <= i < n for i in outs) or len(set(outs)) != len(outs):
+                raise ValidationError("CTRNN.outputs", f"must be distinct unit indices in "
+                                      f"[0, {n}), got {self.outputs!r}", self.outputs)
+            set_("outputs", outs)
+        for name, size in (("nodes", n), ("inputs", self.W_in.shape[-1])):
+            ids = getattr(self, name)
+            if ids is not None:
+                if len(ids) != size:
+                    raise ValidationError(f"CTRNN.{name}", f"needs {size} ids, got {len(ids)}",
+                                          ids)
+                set_(name, tuple(ids))
+        set_("graph_attrs", dict(self.graph_attrs))
+
+    # -- protocol -------------------------------------------------------------------------
+    @property
+    def n(self) -> int:
+        return self.W.shape[-1]
+
+    @property
+    def n_in(self) -> int:
+        return self.W_in.shape[-1]
+
+    @property
+    def n_out(self) -> int:
+        return self.n if self.outputs is None else len(self.outputs)
+
+    @property
+    def P(self) -> int | None:
+        return self.W.shape[0] if self.W.ndim == 3 else None
+
+    @property
+    def kernel_params(self):
+        out = np.arange(self.n) if self.outputs is None else np.array(self.outputs)
+        return (self.W, self.tau, self.bias, self.gain, self.W_in,
+                ACTIVATIONS[self.activation], out.astype(np.int64))
+
+    # -- construction ---------------------------------------------------------------------
+    @classmethod
+    def from_graph(cls, G, nodelist=None, inputs=None) -> "CTRNN":
+        """Build from a networkx DiGraph (see ``rnndyn.graphs`` for the attributes)."""
+        from .. import graphs
+
+        a = graphs.to_arrays(G, nodelist=nodelist, inputs=inputs)
+        outs = tuple(i for i, r in enumerate(a.roles) if r == "output")
+        return cls(W=a.W, tau=a.tau, bias=a.bias, gain=a.gain, W_in=a.W_in,
+                   activation=a.activation, outputs=outs or None, nodes=a.nodes,
+                   inputs=a.inputs, graph_attrs=a.graph_attrs)
+
+    def to_graph(self):
+        """The network as a networkx DiGraph (single models only)."""
+        self._single("to_graph")
+        from .. import graphs
+
+        roles = ["hidden"] * self.n
+        for i in self.outputs or ():
+            roles[i] = "output"
+        return graphs.from_arrays(
+            np.array(self.W), W_in=np.array(self.W_in), tau=np.array(self.tau),
+            bias=np.array(self.bias), gain=np.array(self.gain), roles=roles, nodes=self.nodes,
+            inputs=self.inputs, activation=self.activation, graph_attrs=self.graph_attrs)
+
+    def center_crossing(self) -> "CTRNN":
+        """Copy with center-crossing biases ``bias_i = -sum_j W[i, j] / 2`` (Mathayomchan &
+        Beer 2002): when every output is 1/2 each unit sits at the centre of its sigmoid."""
+        return dataclasses.replace(self, bias=-self.W.sum(axis=-1) / 2.0)
+
+
+def _broadcast(value, shape, name):
+    try:
+        return np.broadcast_to(np.asarray(value, dtype=float), shape)
+    except (TypeError, ValueError):
+        raise ValidationError(name, f"expected a number or an array of shape {shape}, got "
+                              f"{value!r}", value) from None

@@ -1,0 +1,154 @@
+"""User-defined models: any numba-jittable flow or map joins the library (DESIGN.md §3).
+
+Write module-level ``@numba.njit`` functions with the kernel signatures of
+``rnndyn.models.base`` and wrap them; simulation, populations and analysis then treat the
+model like any built-in one. Two reference systems with exactly known exponents ship here:
+the Lorenz flow and the logistic map.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from numba import njit
+
+from .._config import JIT
+from ..errors import ValidationError
+from . import _base_kernels
+from .base import Kernels, Model, as_array
+
+
+class _UserModel(Model):
+    _batched = ("p",)
+
+    def __post_init__(self):
+        if not isinstance(self.dim, (int, np.integer)) or self.dim < 1:
+            raise ValidationError(f"{type(self).__name__}.dim",
+                                  f"must be a positive int, got {self.dim!r}", self.dim)
+        if not isinstance(self.inputs, (int, np.integer)) or self.inputs < 0:
+            raise ValidationError(f"{type(self).__name__}.inputs",
+                                  f"must be an int >= 0, got {self.inputs!r}", self.inputs)
+        fn = self.rhs_fn if self.kind == "flow" else self.step_fn
+        if not hasattr(fn, "py_func"):
+            raise ValidationError(f"{type(self).__name__}",
+                                  f"{fn!r} must be a numba @njit function")
+        p = as_array(self.p, f"{type(self).__name__}.p")
+        if p.ndim not in (1, 2):
+            raise ValidationError(f"{type(self).__name__}.p", "expected shape (n_params,) or "
+                                  f"(P, n_params), got {p.shape}", self.p)
+        object.__setattr__(self, "p", p)
+
+    @property
+    def kernels(self) -> Kernels:  # per instance: the functions are the user's
+        fn = self.rhs_fn if self.kind == "flow" else self.step_fn
+        return Kernels(rhs=fn if self.kind == "flow" else None,
+                       step=fn if self.kind == "map" else None, jacobian=self.jac_fn,
+                       output=self.output_fn or _base_kernels.output_state,
+                       index=_base_kernels.index_rows, work_size=_base_kernels.no_work)
+
+    @property
+    def n(self) -> int:
+        return int(self.dim)
+
+    @property
+    def n_in(self) -> int:
+        return int(self.inputs)
+
+    @property
+    def n_out(self) -> int:
+        return self.n if self.output_fn is None else int(self.n_outputs)
+
+    @property
+    def P(self) -> int | None:
+        return self.p.shape[0] if self.p.ndim == 2 else None
+
+    @property
+    def kernel_params(self):
+        return self.p
+
+
+@dataclass(frozen=True, eq=False)
+class Flow(_UserModel):
+    """A user ODE ``dy/dt = f(t, y, u; p)``.
+
+    Parameters
+    ----------
+    rhs_fn : numba function ``(t, y, u, p, dy, work) -> None``
+        Writes dy/dt into dy. ``p`` is this model's parameter vector; ignore ``work``.
+    jac_fn : numba function ``(t, y, u, p, J, work) -> None`` or None
+        Writes the Jacobian d(dy/dt)/dy (n, n) into J. Needed by the analysis tools.
+    p : array (n_params,) or (P, n_params)
+        Parameters; a 2-D array is a population.
+    dim : int
+        State dimension n.
+    inputs : int
+        Input width (default 0: autonomous).
+    output_fn, n_outputs : optional
+        ``(y, p, out) -> None`` writing ``n_outputs`` values; default: the state.
+    """
+
+    rhs_fn: Callable
+    jac_fn: Callable | None
+    p: np.ndarray
+    dim: int
+    inputs: int = 0
+    output_fn: Callable | None = None
+    n_outputs: int = 0
+    name: str = "flow"
+
+    kind = "flow"
+
+
+@dataclass(frozen=True, eq=False)
+class Map(_UserModel):
+    """A user map ``h_{t+1} = F(h_t, x_t; p)`` with ``step_fn(h, x, p, h_new, work)`` and
+    ``jac_fn(h, x, p, J, work)`` (dh_new/dh); otherwise as ``Flow``."""
+
+    step_fn: Callable
+    jac_fn: Callable | None
+    p: np.ndarray
+    dim: int
+    inputs: int = 0
+    output_fn: Callable | None = None
+    n_outputs: int = 0
+    name: str = "map"
+
+    kind = "map"
+
+
+# -- reference systems ----------------------------------------------------------------------
+@njit(**JIT)
+def _lorenz_rhs(t, y, u, p, dy, work):
+    s, r, b = p[0], p[1], p[2]
+    dy[0] = s * (y[1] - y[0])
+    dy[1] = y[0] * (r - y[2]) - y[1]
+    dy[2] = y[0] * y[1] - b * y[2]
+
+
+@njit(**JIT)
+def _lorenz_jac(t, y, u, p, J, work):
+    s, r, b = p[0], p[1], p[2]
+    J[0, 0], J[0, 1], J[0, 2] = -s, s, 0.0
+    J[1, 0], J[1, 1], J[1, 2] = r - y[2], -1.0, -y[0]
+    J[2, 0], J[2, 1], J[2, 2] = y[1], y[0], -b
+
+
+@njit(**JIT)
+def _logistic_step(h, x, p, h_new, work):
+    h_new[0] = p[0] * h[0] * (1.0 - h[0])
+
+
+@njit(**JIT)
+def _logistic_jac(h, x, p, J, work):
+    J[0, 0] = p[0] * (1.0 - 2.0 * h[0])
+
+
+def lorenz(sigma: float = 10.0, rho: float = 28.0, beta: float = 8.0 / 3.0) -> Flow:
+    """The Lorenz (1963) system; at (10, 28, 8/3) its exponents are (0.9056, 0, -14.5723)."""
+    return Flow(_lorenz_rhs, _lorenz_jac, p=[sigma, rho, beta], dim=3, name="lorenz")
+
+
+def logistic_map(r: float = 4.0) -> Map:
+    """``h <- r h (1 - h)``; at r = 4 its Lyapunov exponent is ln 2."""
+    return Map(_logistic_step, _logistic_jac, p=[r], dim=1, name="logistic")
