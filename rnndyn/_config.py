@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import numpy as np
 
-#: fastmath flags for kernels. 'nnan' and 'ninf' are left out on purpose: with them LLVM may
-#: delete the isfinite() checks that divergence detection relies on.
-FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
+#: fastmath flags for kernels. Only 'reassoc', which lets LLVM vectorise the reductions of
+#: matrix-vector products (2x at n=1000). 'nnan'/'ninf' would let LLVM delete the isfinite()
+#: checks divergence detection relies on, and 'afn'/'contract' measured slower (benchmarks/).
+#: Numba's cache does not notice a change here: _jit.py hashes this file for generated
+#: kernels; clear rnndyn's __pycache__ *.nbi/*.nbc for the others.
+FASTMATH = {"reassoc"}
 
 #: keyword arguments for every @numba.njit in rnndyn
 JIT = dict(cache=True, fastmath=FASTMATH, nogil=True)

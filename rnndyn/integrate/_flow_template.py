@@ -35,7 +35,8 @@ _P = np.array([
 def input_at(tu, U, t, pos, hold, out):
     """Input at time t from samples U (Tu, n_in) at times tu; returns the new search position.
 
-    Linear interpolation (hold=False) or zero-order hold (hold=True); constant outside [tu[0], tu[-1]].
+    Linear interpolation (hold=False) or zero-order hold (hold=True; fixed-step kernels then
+    keep the step-start value for every stage); constant outside [tu[0], tu[-1]].
     """
     n_in = U.shape[1]
     if n_in == 0:
@@ -64,12 +65,52 @@ def first_bad(y):
 
 
 @njit(**_JIT)
-def fixed_step(p, y0, t_out, dt, method, tu, U, hold, Y, OUT):
-    """Fixed-step euler/rk4 from t_out[0]; fills Y (T, n) and OUT (T, n_out).
+def fixed_step(p, y0, t_out, dt, method, tu, U, hold, Y):
+    """Fixed-step euler/rk4 from t_out[0]; fills Y (T, n).
 
     Each output interval is split into ceil(span/dt) equal steps so outputs land exactly on
     t_out. Returns (status, time of failure or end, first bad unit or -1, last good sample).
     """
+    if method == EULER:  # separate loops: a lean Euler body measured ~1.5x faster at n=10
+        return _euler(p, y0, t_out, dt, tu, U, hold, Y)
+    return _rk4(p, y0, t_out, dt, tu, U, hold, Y)
+
+
+@njit(**_JIT)
+def _n_steps(span, dt):
+    return max(1, int(np.ceil(span / dt * (1.0 - 1e-12))))
+
+
+@njit(**_JIT)
+def _euler(p, y0, t_out, dt, tu, U, hold, Y):
+    n = y0.shape[0]
+    y = y0.copy()
+    k1 = np.empty(n)
+    u = np.empty(U.shape[1])
+    work = np.empty(_work_size(p))
+    driven = U.shape[1] > 0
+    pos = input_at(tu, U, t_out[0], 0, hold, u)
+    Y[0] = y
+    for k in range(t_out.shape[0] - 1):
+        m = _n_steps(t_out[k + 1] - t_out[k], dt)
+        h = (t_out[k + 1] - t_out[k]) / m
+        for s in range(m):
+            t = t_out[k] + s * h
+            if driven:
+                pos = input_at(tu, U, t, pos, hold, u)
+            _rhs(t, y, u, p, k1, work)
+            acc = 0.0
+            for i in range(n):
+                y[i] += h * k1[i]
+                acc += y[i]
+            if not np.isfinite(acc):  # one sum catches any inf/nan in the state
+                return 1, t + h, first_bad(y), k
+        Y[k + 1] = y
+    return 0, t_out[-1], -1, t_out.shape[0] - 1
+
+
+@njit(**_JIT)
+def _rk4(p, y0, t_out, dt, tu, U, hold, Y):
     n = y0.shape[0]
     y = y0.copy()
     k1 = np.empty(n)
@@ -79,42 +120,37 @@ def fixed_step(p, y0, t_out, dt, method, tu, U, hold, Y, OUT):
     ys = np.empty(n)
     u = np.empty(U.shape[1])
     work = np.empty(_work_size(p))
+    driven = U.shape[1] > 0
+    pos = input_at(tu, U, t_out[0], 0, hold, u)
     Y[0] = y
-    _output(y, p, OUT[0])
-    pos = 0
     for k in range(t_out.shape[0] - 1):
-        t0 = t_out[k]
-        span = t_out[k + 1] - t0
-        m = max(1, int(np.ceil(span / dt * (1.0 - 1e-12))))
-        h = span / m
+        m = _n_steps(t_out[k + 1] - t_out[k], dt)
+        h = (t_out[k + 1] - t_out[k]) / m
         for s in range(m):
-            t = t0 + s * h
-            pos = input_at(tu, U, t, pos, hold, u)
+            t = t_out[k] + s * h
+            if driven:
+                pos = input_at(tu, U, t, pos, hold, u)
             _rhs(t, y, u, p, k1, work)
-            acc = 0.0
-            if method == EULER:
-                for i in range(n):
-                    y[i] += h * k1[i]
-                    acc += y[i]
-            else:
-                for i in range(n):
-                    ys[i] = y[i] + 0.5 * h * k1[i]
+            for i in range(n):
+                ys[i] = y[i] + 0.5 * h * k1[i]
+            if driven and not hold:  # held inputs stay at their step-start value
                 pos = input_at(tu, U, t + 0.5 * h, pos, hold, u)
-                _rhs(t + 0.5 * h, ys, u, p, k2, work)
-                for i in range(n):
-                    ys[i] = y[i] + 0.5 * h * k2[i]
-                _rhs(t + 0.5 * h, ys, u, p, k3, work)
-                for i in range(n):
-                    ys[i] = y[i] + h * k3[i]
+            _rhs(t + 0.5 * h, ys, u, p, k2, work)
+            for i in range(n):
+                ys[i] = y[i] + 0.5 * h * k2[i]
+            _rhs(t + 0.5 * h, ys, u, p, k3, work)
+            for i in range(n):
+                ys[i] = y[i] + h * k3[i]
+            if driven and not hold:
                 pos = input_at(tu, U, t + h, pos, hold, u)
-                _rhs(t + h, ys, u, p, k4, work)
-                for i in range(n):
-                    y[i] += h / 6.0 * (k1[i] + 2.0 * (k2[i] + k3[i]) + k4[i])
-                    acc += y[i]
+            _rhs(t + h, ys, u, p, k4, work)
+            acc = 0.0
+            for i in range(n):
+                y[i] += h / 6.0 * (k1[i] + 2.0 * (k2[i] + k3[i]) + k4[i])
+                acc += y[i]
             if not np.isfinite(acc):
                 return 1, t + h, first_bad(y), k
         Y[k + 1] = y
-        _output(y, p, OUT[k + 1])
     return 0, t_out[-1], -1, t_out.shape[0] - 1
 
 
@@ -127,7 +163,7 @@ def _rms(x):
 
 
 @njit(**_JIT)
-def rk45(p, y0, t_out, h_init, h_max, rtol, atol, tu, U, hold, Y, OUT):
+def rk45(p, y0, t_out, h_init, h_max, rtol, atol, tu, U, hold, Y):
     """Adaptive Dormand-Prince 5(4) with dense output at t_out; returns as fixed_step.
 
     Step control as in Hairer, Norsett & Wanner II.4 (the scheme scipy's RK45 uses).
@@ -142,7 +178,6 @@ def rk45(p, y0, t_out, h_init, h_max, rtol, atol, tu, U, hold, Y, OUT):
     u = np.empty(U.shape[1])
     work = np.empty(_work_size(p))
     Y[0] = y
-    _output(y, p, OUT[0])
     t = t_out[0]
     t_end = t_out[-1]
     T = t_out.shape[0]
@@ -220,7 +255,6 @@ def rk45(p, y0, t_out, h_init, h_max, rtol, atol, tu, U, hold, Y, OUT):
                 x = (t_out[k_out] - t) / h
                 for i in range(n):
                     Y[k_out, i] = y[i] + h * x * (Q[i, 0] + x * (Q[i, 1] + x * (Q[i, 2] + x * Q[i, 3])))
-                _output(Y[k_out], p, OUT[k_out])
                 k_out += 1
         t = t_new
         for i in range(n):
@@ -232,14 +266,14 @@ def rk45(p, y0, t_out, h_init, h_max, rtol, atol, tu, U, hold, Y, OUT):
 
 
 @njit(**_JIT_PARALLEL)
-def fixed_step_population(p, Y0, t_out, dt, method, tu, U, hold, Y, OUT, info):
-    """Population version: Y0 (P, n), U (P, Tu, n_in), Y (P, T, n), OUT (P, T, n_out).
+def fixed_step_population(p, Y0, t_out, dt, method, tu, U, hold, Y, info):
+    """Population version: Y0 (P, n), U (P, Tu, n_in), Y (P, T, n).
 
     info (P, 4) receives (status, time, unit, last good sample) for each individual.
     """
     for k in prange(Y0.shape[0]):
         s, tf, unit, last = fixed_step(_index(p, k), Y0[k], t_out, dt, method, tu, U[k], hold,
-                                       Y[k], OUT[k])
+                                       Y[k])
         info[k, 0] = s
         info[k, 1] = tf
         info[k, 2] = unit
@@ -247,14 +281,23 @@ def fixed_step_population(p, Y0, t_out, dt, method, tu, U, hold, Y, OUT, info):
 
 
 @njit(**_JIT_PARALLEL)
-def rk45_population(p, Y0, t_out, h_init, h_max, rtol, atol, tu, U, hold, Y, OUT, info):
+def rk45_population(p, Y0, t_out, h_init, h_max, rtol, atol, tu, U, hold, Y, info):
     for k in prange(Y0.shape[0]):
         s, tf, unit, last = rk45(_index(p, k), Y0[k], t_out, h_init, h_max, rtol, atol, tu, U[k],
-                                 hold, Y[k], OUT[k])
+                                 hold, Y[k])
         info[k, 0] = s
         info[k, 1] = tf
         info[k, 2] = unit
         info[k, 3] = last
+
+
+@njit(**_JIT_PARALLEL)
+def outputs(p, Y, OUT):
+    """Model outputs of every stored state: Y (P, T, n) -> OUT (P, T, n_out)."""
+    for k in prange(Y.shape[0]):
+        pk = _index(p, k)
+        for t in range(Y.shape[1]):
+            _output(Y[k, t], pk, OUT[k, t])
 
 
 @njit(**_JIT_PARALLEL)

@@ -1,8 +1,10 @@
 """``simulate``: one front door for integrating any model, single or population."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -49,9 +51,14 @@ class Trajectory:
 
     t: np.ndarray
     y: np.ndarray
-    outputs: np.ndarray
     status: int | np.ndarray
     message: str
+    _outputs: Callable[[], np.ndarray] = field(repr=False, default=None)
+
+    @cached_property
+    def outputs(self) -> np.ndarray:
+        # computed on first use: the stepping kernels never pay for outputs nobody reads
+        return self._outputs()
 
     @property
     def success(self) -> bool:
@@ -192,14 +199,14 @@ def simulate(model: Model, y0, t, dt: float | None = None, method: str = "rk4", 
     p = model.kernel_params
     T = len(t)
     pop = P is not None
-    Y = np.full((P or 1, T, model.n), np.nan)
-    OUT = np.full((P or 1, T, model.n_out), np.nan)
+    Y = np.empty((P or 1, T, model.n))  # every row is written (or NaN-ed after a failure)
     Y0 = y0 if pop else y0[None]
     info = np.zeros((P or 1, 4))
     if model.kind == "map":
         X = np.ascontiguousarray(np.broadcast_to(U, (P or 1, T - 1, model.n_in))) \
             if model.n_in else np.zeros((P or 1, T - 1, 0))
         info3 = np.zeros((P or 1, 3))
+        OUT = np.full((P or 1, T, model.n_out), np.nan)
         if pop:
             K.iterate_population(p, Y0, X, Y, OUT, info3)
         else:
@@ -210,19 +217,25 @@ def simulate(model: Model, y0, t, dt: float | None = None, method: str = "rk4", 
         h0 = 0.0 if dt is None else float(dt)
         args = (t, h0, float(max_step), float(rtol), float(atol), tu)
         if pop:
-            K.rk45_population(p, Y0, *args, U, hold == "previous", Y, OUT, info)
+            K.rk45_population(p, Y0, *args, U, hold == "previous", Y, info)
         else:
-            info[0] = K.rk45(p, Y0[0], *args, U[0], hold == "previous", Y[0], OUT[0])
+            info[0] = K.rk45(p, Y0[0], *args, U[0], hold == "previous", Y[0])
     else:
         args = (t, float(dt), METHODS[method], tu)
         if pop:
-            K.fixed_step_population(p, Y0, *args, U, hold == "previous", Y, OUT, info)
+            K.fixed_step_population(p, Y0, *args, U, hold == "previous", Y, info)
         else:
-            info[0] = K.fixed_step(p, Y0[0], *args, U[0], hold == "previous", Y[0], OUT[0])
+            info[0] = K.fixed_step(p, Y0[0], *args, U[0], hold == "previous", Y[0])
+    if model.kind == "flow":
+        def OUT():
+            out = np.full(Y.shape[:2] + (model.n_out,), np.nan)
+            K.outputs(p, Y, out)
+            return out
     return _result(model, t, Y, OUT, info, pop, on_divergence)
 
 
 def _result(model, t, Y, OUT, info, pop, on_divergence):
+    """Trajectory from the kernels' arrays; OUT is an array or a function computing it."""
     status = info[:, 0].astype(int)
     bad = np.flatnonzero(status)
     message = STATUS[0]
@@ -242,10 +255,10 @@ def _result(model, t, Y, OUT, info, pop, on_divergence):
                                   "trajectory)", t=float(info[k, 1]), unit=unit,
                                   individual=k if pop else None)
         for j in bad:  # rows after the last good sample are not results
-            last = int(info[j, 3])
-            Y[j, last + 1:] = np.nan
-            OUT[j, last + 1:] = np.nan
+            Y[j, int(info[j, 3]) + 1:] = np.nan
+    out = OUT if callable(OUT) else (lambda: OUT)
     if pop:
-        return Trajectory(t, Y.transpose(1, 0, 2), OUT.transpose(1, 0, 2), status, message)
+        return Trajectory(t, Y.transpose(1, 0, 2), status, message,
+                          lambda: np.where(np.isnan(Y[..., :1]), np.nan, out()).transpose(1, 0, 2))
     last = int(info[0, 3]) + 1
-    return Trajectory(t[:last], Y[0, :last], OUT[0, :last], int(status[0]), message)
+    return Trajectory(t[:last], Y[0, :last], int(status[0]), message, lambda: out()[0, :last])

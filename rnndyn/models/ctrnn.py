@@ -15,10 +15,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import ValidationError
-from . import _base_kernels, _ctrnn_kernels
+from . import _ctrnn_kernels
 from .base import Kernels, Model, as_array
 
-ACTIVATIONS = {"sigmoid": _ctrnn_kernels.SIGMOID, "tanh": _ctrnn_kernels.TANH}
+_K = _ctrnn_kernels
+#: activation name -> the family's kernels compiled for it
+ACTIVATIONS = {
+    name: Kernels(rhs=getattr(_K, f"rhs_{name}"), step=None,
+                  jacobian=getattr(_K, f"jacobian_{name}"), output=getattr(_K, f"output_{name}"),
+                  index=_K.index, work_size=_K.work_size)
+    for name in ("sigmoid", "tanh")}
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,9 +65,6 @@ class CTRNN(Model):
     graph_attrs: dict = field(default_factory=dict)
 
     kind = "flow"
-    kernels = Kernels(rhs=_ctrnn_kernels.rhs, step=None, jacobian=_ctrnn_kernels.jacobian,
-                      output=_ctrnn_kernels.output, index=_ctrnn_kernels.index,
-                      work_size=_ctrnn_kernels.work_size)
     _batched = ("W", "tau", "bias", "gain", "W_in")
 
     def __post_init__(self):
@@ -122,10 +125,13 @@ class CTRNN(Model):
         return self.W.shape[0] if self.W.ndim == 3 else None
 
     @property
+    def kernels(self) -> Kernels:
+        return ACTIVATIONS[self.activation]
+
+    @property
     def kernel_params(self):
         out = np.arange(self.n) if self.outputs is None else np.array(self.outputs)
-        return (self.W, self.tau, self.bias, self.gain, self.W_in,
-                ACTIVATIONS[self.activation], out.astype(np.int64))
+        return (self.W, self.tau, self.bias, self.gain, self.W_in, out.astype(np.int64))
 
     # -- construction ---------------------------------------------------------------------
     @classmethod
