@@ -6,11 +6,14 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
-from . import errors, graphs, models, integrate  # noqa: E402  (version first: io.py reads it)
+from . import errors, graphs, models, integrate, analysis  # noqa: E402
 from .errors import ConvergenceError, DivergenceError, RnndynError, ValidationError  # noqa: E402
-from .integrate import Stepper, Trajectory, simulate  # noqa: E402
-from .models import CTRNN, Flow, Map, logistic_map, lorenz  # noqa: E402
+from .integrate import DiscreteStepper, Stepper, Trajectory, run, simulate  # noqa: E402
+from .models import (CTRNN, GRU, LSTM, Bidirectional, Elman, Flow, FullyRecurrent,  # noqa: E402
+                     IndRNN, Jordan, Map, SecondOrderRNN, Stacked, logistic_map, lorenz, rmlp)
 
-__all__ = ["graphs", "models", "integrate", "errors", "CTRNN", "Flow", "Map", "lorenz",
-           "logistic_map", "simulate", "Trajectory", "Stepper", "RnndynError",
-           "ValidationError", "DivergenceError", "ConvergenceError", "__version__"]
+__all__ = ["graphs", "models", "integrate", "analysis", "errors", "CTRNN", "Flow", "Map",
+           "lorenz", "logistic_map", "Elman", "FullyRecurrent", "Jordan", "IndRNN",
+           "SecondOrderRNN", "LSTM", "GRU", "Stacked", "Bidirectional", "rmlp", "simulate",
+           "Trajectory", "Stepper", "run", "DiscreteStepper", "RnndynError", "ValidationError",
+           "DivergenceError", "ConvergenceError", "__version__"]

@@ -1,6 +1,12 @@
 """Parameter containers and pure dynamics, one file per family (DESIGN.md §3)."""
 from .base import Kernels, Model
-from .ctrnn import ACTIVATIONS, CTRNN
+from .ctrnn import CTRNN
+from .deep import Bidirectional, Stacked, rmlp
+from .discrete import ACTIVATIONS as DISCRETE_ACTIVATIONS
+from .discrete import Elman, FullyRecurrent, IndRNN, Jordan, SecondOrderRNN
+from .gated import GRU, LSTM
 from .user import Flow, Map, logistic_map, lorenz
 
-__all__ = ["Kernels", "Model", "CTRNN", "ACTIVATIONS", "Flow", "Map", "lorenz", "logistic_map"]
+__all__ = ["Kernels", "Model", "CTRNN", "Flow", "Map", "lorenz", "logistic_map", "Elman",
+           "FullyRecurrent", "Jordan", "IndRNN", "SecondOrderRNN", "LSTM", "GRU", "Stacked",
+           "Bidirectional", "rmlp", "DISCRETE_ACTIVATIONS"]

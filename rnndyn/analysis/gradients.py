@@ -1,0 +1,87 @@
+"""Vanishing and exploding gradients: how strongly the state at time T depends on the state
+``k`` steps earlier (Hochreiter 1991; Bengio, Simard & Frasconi 1994; Pascanu, Mikolov &
+Bengio 2013). Data only; plotting lives elsewhere.
+
+For a map ``h_{t+1} = F(h_t, x_t)`` the backpropagated error of a loss at time T reaches
+time T - k multiplied by ``dh_T/dh_{T-k} = J_{T-1} J_{T-2} ... J_{T-k}``, where
+``J_t = dF/dh (h_t, x_t)`` is the model's analytic step Jacobian. Its norm decaying
+(growing) geometrically in k is the vanishing (exploding) gradient problem.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ..errors import ValidationError
+from ..integrate.run import _check_model, _initial, _inputs, map_kernels
+
+
+class GradientNorms(NamedTuple):
+    """``lags`` (T + 1,) = 0..T and ``norms`` (T + 1,) = ||dh_T / dh_{T-lag}||
+    (lag 0: the identity, norm 1); ``log_norms`` = their natural logarithms, finite even
+    where the norms under- or overflow."""
+
+    lags: np.ndarray
+    norms: np.ndarray
+    log_norms: np.ndarray
+
+
+def jacobian_product_norms(model, x, h0=None, ord=2) -> GradientNorms:
+    """Norm of the product of step Jacobians ``dh_T/dh_{T-k}`` as a function of the lag k.
+
+    Parameters
+    ----------
+    model : discrete model (``kind == "map"``) with a Jacobian
+        A single cell (e.g. LSTM, GRU, Elman, or a user ``Map``).
+    x : array (T, n_in)
+        One input sequence (for a model without inputs, ``np.zeros((T, 0))``).
+    h0 : array (n,), optional
+        Initial state; default zeros.
+    ord : {2, "fro"}
+        Spectral norm (largest singular value; the worst-case gain of an error vector) or
+        the Frobenius norm.
+
+    Returns
+    -------
+    GradientNorms
+        ``lags`` 0..T, ``norms`` and ``log_norms`` (T + 1,).
+
+    Raises
+    ------
+    ValidationError
+        For a flow, a population, a model without Jacobian, or a bad ``x``/``h0``/``ord``.
+    """
+    _check_model(model, "model")
+    if model.P is not None:
+        raise ValidationError("model", "pass a single model (index the population: model[k])",
+                              model)
+    if not model.has_jacobian:
+        raise ValidationError("model", "has no Jacobian; give one when building it", model)
+    if ord not in (2, "fro"):
+        raise ValidationError("ord", f"must be 2 or 'fro', got {ord!r}", ord)
+    X, single = _inputs(model, x, np.float64)
+    if not single:
+        raise ValidationError("x", f"expected one sequence of shape (T, {model.n_in}), got "
+                              f"{np.shape(x)}", x)
+    X = np.ascontiguousarray(X[:, 0])
+    T, n = X.shape[0], model.n
+    h = _initial(model, h0, 1, np.float64)[0]
+    Y = np.empty((T, n))
+    JS = np.empty((T, n, n))
+    if T:
+        map_kernels(model, False, jacobian=True).step_jacobians(model.kernel_params, h, X, Y, JS)
+    logs = np.zeros(T + 1)
+    M = np.eye(n)
+    scale = 0.0  # log of the factor divided out of M so far (keeps M representable)
+    for k in range(1, T + 1):
+        M = M @ JS[T - k]
+        s = np.linalg.norm(M, ord)
+        if s == 0.0:
+            logs[k:] = -np.inf
+            break
+        scale += np.log(s)
+        logs[k] = scale
+        M /= s
+    with np.errstate(over="ignore"):
+        return GradientNorms(np.arange(T + 1), np.exp(logs), logs)

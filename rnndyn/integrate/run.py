@@ -1,0 +1,294 @@
+"""Run discrete-time cells over sequences: ``run`` (whole sequences, batched) and
+``DiscreteStepper`` (one step at a time, for simulators).
+
+One shared runner drives any map (``kind == "map"``) of ``rnndyn.models``: B sequences with
+one parameter set, or a population of P parameter sets (one sequence each), run inside one
+numba kernel (``prange`` over the batch). Cells that ship a batched BLAS kernel (LSTM, GRU)
+use it for B > 1 sequences sharing parameters: one matrix product per step for the whole batch.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from .._jit import specialize
+from ..errors import DivergenceError, ValidationError
+from ..models import _base_kernels
+from ..models.base import Model
+
+_TEMPLATE = Path(__file__).parent / "_map_template.py"
+DTYPES = (np.float64, np.float32)
+
+
+class RunResult(NamedTuple):
+    """Result of ``run``.
+
+    Attributes
+    ----------
+    states : array (T, B, n) or (T, n)
+        States h_1..h_T after each input (h_0 is not included, as in PyTorch).
+    outputs : array (T, B, n_out) or (T, n_out)
+        Outputs after each step (LSTM/GRU: h).
+    final : array (B, n) or (n,)
+        The last state h_T (h_0 if T = 0), to continue a sequence.
+    status : array (B,) of int
+        0 success, 1 the state became non-finite (only with ``on_divergence="return"``; the
+        member's rows from the failing step on are NaN).
+    """
+
+    states: np.ndarray
+    outputs: np.ndarray
+    final: np.ndarray
+    status: np.ndarray
+
+
+def map_kernels(model: Model, population: bool, jacobian: bool = False):
+    """The map template specialised to ``model``'s family (shared or per-member parameters)."""
+    k = model.kernels
+    index = k.index if population else _base_kernels.index_same
+    funcs = dict(_step=k.step, _output=k.output, _index=index, _work_size=k.work_size)
+    if jacobian:
+        funcs["_jac"] = k.jacobian
+    return specialize(_TEMPLATE, **funcs)
+
+
+def cast_params(p, dtype):
+    """``p`` with every float array converted to ``dtype`` (C-contiguous); ints untouched."""
+    if isinstance(p, tuple):
+        return tuple(cast_params(q, dtype) for q in p)
+    if isinstance(p, np.ndarray) and p.dtype.kind == "f":
+        return np.ascontiguousarray(p, dtype=dtype)
+    return p
+
+
+def _check_model(model, who):
+    if not isinstance(model, Model) or model.kind != "map":
+        raise ValidationError(who, f"expected a discrete-time cell (a model with kind 'map'), "
+                              f"got {type(model).__name__}; use rnndyn.simulate for flows", model)
+
+
+def _dtype(dtype, x):
+    if dtype is None:
+        dtype = np.float32 if getattr(x, "dtype", None) == np.float32 else np.float64
+    dtype = np.dtype(dtype).type
+    if dtype not in DTYPES:
+        raise ValidationError("dtype", f"must be float64 or float32, got {dtype!r}", dtype)
+    return dtype
+
+
+def _inputs(model, x, dtype):
+    """x as a C-contiguous (T, B, n_in) array; returns (X, single) where single means the
+    caller passed one sequence (T, n_in)."""
+    m, P = model.n_in, model.P
+    try:
+        X = np.asarray(x)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError("x", f"must be a numeric array (T, B, {m}), got {exc}", x) from None
+    if X.dtype.kind not in "iuf":
+        raise ValidationError("x", f"must be a real numeric array (T, B, {m}), got dtype "
+                              f"{X.dtype}", x)
+    want = f"(T, B, {m}) or (T, {m})" + (f" with B = P = {P}" if P else "")
+    if X.ndim == 2 and X.shape[1] == m:
+        single = True
+        B = P or 1
+        X = np.broadcast_to(X[:, None, :], (X.shape[0], B, m))
+    elif X.ndim == 3 and X.shape[2] == m and (P is None or X.shape[1] == P):
+        single = False
+    else:
+        raise ValidationError("x", f"expected shape {want} for a cell with {m} inputs, got "
+                              f"{X.shape}", x)
+    X = np.ascontiguousarray(X, dtype=dtype)
+    if not np.all(np.isfinite(X)):
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(X))[0])
+        raise ValidationError("x", f"must be finite, got {X[bad]} at index {bad}", x)
+    return X, single and P is None
+
+
+def _initial(model, h0, B, dtype):
+    n = model.n
+    if h0 is None:
+        return np.zeros((B, n), dtype=dtype)
+    H0 = np.asarray(h0, dtype=float)
+    if H0.shape == (n,):
+        H0 = np.broadcast_to(H0, (B, n))
+    if H0.shape != (B, n):
+        raise ValidationError("h0", f"expected shape ({n},) or ({B}, {n}), got {H0.shape}", h0)
+    if not np.all(np.isfinite(H0)):
+        raise ValidationError("h0", "must be finite", h0)
+    return np.ascontiguousarray(H0, dtype=dtype)
+
+
+def _parallel(B, work_per_member):
+    """Launching numba's threads costs tens of microseconds (far more on a loaded machine):
+    worth it only for several members with real work each."""
+    return B > 1 and work_per_member >= 20_000
+
+
+def run(model: Model, x, h0=None, *, dtype=None, method: str = "auto",
+        on_divergence: str = "raise") -> RunResult:
+    """Run a discrete cell over input sequences.
+
+    Parameters
+    ----------
+    model : discrete model (``kind == "map"``)
+        A single cell (B sequences share its parameters) or a population of P cells
+        (``Model.stack``; sequence b runs on member b, so B = P).
+    x : array (T, B, n_in) or (T, n_in)
+        Inputs, time-major; (T, n_in) is one sequence (fed to every member of a population).
+        float64 or float32.
+    h0 : array (n,) or (B, n), optional
+        Initial state (LSTM: [h; c]); default zeros.
+    dtype : {None, numpy.float64, numpy.float32}
+        Precision of the run; default float32 if x is float32, else float64. Parameters are
+        cast to it.
+    method : {"auto", "loop", "blas"}
+        "loop": per-sequence loops inside numba (best for small H or B = 1); "blas": the
+        cell's batched kernel, one BLAS product per step (LSTM and GRU); "auto" picks blas for
+        B > 1 sequences sharing parameters when the cell has such a kernel.
+    on_divergence : {"raise", "return"}
+
+    Returns
+    -------
+    RunResult
+        ``states`` (T, B, n), ``outputs`` (T, B, n_out), ``final`` (B, n), ``status`` (B,);
+        without the B axis when x was one sequence (T, n_in) and the model is single.
+
+    Raises
+    ------
+    ValidationError
+        Wrong input width or shape, bad h0, non-finite inputs, unknown method.
+    DivergenceError
+        If a state becomes non-finite and ``on_divergence="raise"``.
+    """
+    _check_model(model, "model")
+    if method not in ("auto", "loop", "blas"):
+        raise ValidationError("method", f"must be 'auto', 'loop' or 'blas', got {method!r}",
+                              method)
+    if on_divergence not in ("raise", "return"):
+        raise ValidationError("on_divergence", f"must be 'raise' or 'return', got "
+                              f"{on_divergence!r}", on_divergence)
+    dtype = _dtype(dtype, x)
+    X, single = _inputs(model, x, dtype)
+    T, B = X.shape[:2]
+    H0 = _initial(model, h0, B, dtype)
+    pop = model.P is not None
+    blas = getattr(model, "batch_kernel", None)
+    if method == "blas" and (blas is None or pop):
+        raise ValidationError("method", f"'blas' needs a single {type(model).__name__} with a "
+                              "batched kernel (LSTM, GRU with reset_after=True)", method)
+    use_blas = blas is not None and not pop and (method == "blas" or (method == "auto" and B > 1))
+    p = cast_params(model.kernel_params, dtype)
+    Y = np.empty((T, B, model.n), dtype=dtype)
+    OUT = np.empty((T, B, model.n_out), dtype=dtype)
+    info = np.zeros((B, 3), dtype=np.int64)
+    if T > 0:
+        if use_blas:
+            blas(p, H0, X, Y, OUT, info)
+        else:
+            K = map_kernels(model, pop)
+            kernel = K.run_batch if _parallel(B, T * model.n * (model.n + model.n_in)) \
+                else K.run_batch_serial
+            kernel(p, H0, X, Y, OUT, info)
+    status = info[:, 0].copy()
+    for b in np.flatnonzero(status):
+        Y[info[b, 1] - 1:, b] = np.nan
+        OUT[info[b, 1] - 1:, b] = np.nan
+    if status.any() and on_divergence == "raise":
+        b = int(np.flatnonzero(status)[0])
+        raise DivergenceError(f"state became non-finite at step {info[b, 1]} (sequence {b}, "
+                              f"unit {info[b, 2]}); check the weights for runaway growth or "
+                              "pass on_divergence='return'", t=float(info[b, 1]),
+                              unit=int(info[b, 2]), individual=b)
+    final = Y[-1] if T > 0 else H0
+    if single:
+        return RunResult(Y[:, 0], OUT[:, 0], final[0].copy(), status)
+    return RunResult(Y, OUT, final.copy(), status)
+
+
+class DiscreteStepper:
+    """Advance a discrete cell (B sequences, or a population) one input at a time.
+
+    A step allocates nothing besides the returned copy of the outputs.
+
+    Parameters
+    ----------
+    model : discrete model
+        Single cell or population of P cells.
+    batch : int, optional
+        Number of parallel sequences for a single cell (default 1). A population steps its P
+        members.
+    h0 : array (n,) or (B, n), optional
+        Initial state (default zeros).
+    dtype : numpy.float64 or numpy.float32
+
+    Examples
+    --------
+    >>> stepper = DiscreteStepper(lstm, batch=4)
+    >>> for x_t in xs:                     # x_t: (4, n_in)
+    ...     y_t = stepper.step(x_t)        # (4, H)
+    """
+
+    def __init__(self, model: Model, batch: int | None = None, h0=None, dtype=np.float64):
+        _check_model(model, "model")
+        if model.P is not None and batch not in (None, model.P):
+            raise ValidationError("batch", f"a population steps its {model.P} members; pass "
+                                  f"batch=None, got {batch!r}", batch)
+        if batch is not None and (not isinstance(batch, (int, np.integer)) or batch < 1):
+            raise ValidationError("batch", f"must be an int >= 1, got {batch!r}", batch)
+        self.model = model
+        self.dtype = _dtype(dtype, None)
+        self._single = model.P is None and batch is None
+        self.B = model.P or batch or 1
+        self._K = map_kernels(model, model.P is not None)
+        self._p = cast_params(model.kernel_params, self.dtype)
+        member = model[0] if model.P else model
+        ws = model.kernels.work_size(member.kernel_params)
+        self._work = np.empty((self.B, ws), dtype=self.dtype)
+        self._H = np.zeros((self.B, model.n), dtype=self.dtype)
+        self._Hn = np.zeros_like(self._H)
+        self._out = np.zeros((self.B, model.n_out), dtype=self.dtype)
+        self._status = np.zeros(self.B, dtype=np.int64)
+        self._advance = self._K.advance_batch if _parallel(
+            self.B, 50 * model.n * (model.n + model.n_in)) else self._K.advance_batch_serial
+        self._x0 = np.zeros((self.B, 0), dtype=self.dtype)
+        self.reset(h0)
+
+    def reset(self, h0=None) -> np.ndarray:
+        """Set the state (default zeros) and the step counter to 0; returns the state."""
+        self._H[:] = _initial(self.model, h0, self.B, self.dtype)
+        self.t = 0
+        return self.state
+
+    def step(self, x=None) -> np.ndarray:
+        """Feed one input, (n_in,) or (B, n_in); returns the outputs (n_out,) or (B, n_out).
+
+        Raises
+        ------
+        DivergenceError
+            If a member's state became non-finite.
+        """
+        m = self.model.n_in
+        if m == 0:
+            X = self._x0
+        else:
+            X = None if x is None else np.asarray(x, dtype=self.dtype)
+            if X is None or X.shape not in ((m,), (self.B, m)):
+                raise ValidationError("x", f"expected shape ({m},) or ({self.B}, {m}), got "
+                                      f"{None if X is None else X.shape}", x)
+            X = np.ascontiguousarray(np.broadcast_to(X, (self.B, m)))
+        self._advance(self._p, self._H, X, self._Hn, self._out, self._work,
+                              self._status)
+        self._H, self._Hn = self._Hn, self._H
+        self.t += 1
+        if self._status.any():
+            b = int(np.argmax(self._status))
+            raise DivergenceError(f"state became non-finite at step {self.t} (member {b})",
+                                  t=float(self.t), individual=b)
+        return (self._out[0] if self._single else self._out).copy()
+
+    @property
+    def state(self) -> np.ndarray:
+        """Current state, (n,) or (B, n) (a copy)."""
+        return (self._H[0] if self._single else self._H).copy()

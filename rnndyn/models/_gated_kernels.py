@@ -1,0 +1,291 @@
+"""Numba kernels of the gated cells, LSTM and GRU, in PyTorch's gate layout.
+
+Parameter tuples (a population adds a leading axis P to every array):
+
+* LSTM: ``(W_ih (4H,m), W_hh (4H,H), b (4H,) = b_ih + b_hh, peep (3,H), act, gate_act,
+  W_ihT (m,4H), W_hhT (H,4H))``; gates stacked (i, f, g, o); peep rows (i, f, o) are the
+  peephole weights (zero: no peepholes). State [h; c].
+* GRU: ``(W_ih (3H,m), W_hh (3H,H), b_ih (3H,), b_hh (3H,), reset_after, act, gate_act, W_ihT,
+  W_hhT)``; gates (r, z, n). ``reset_after=1`` is PyTorch's
+  ``n = act(W_in x + b_in + r * (W_hn h + b_hn))``; ``0`` is Cho et al. / Dey & Salem's
+  ``n = act(W_in x + b_in + W_hn (r * h) + b_hn)``. The GRU1/2/3 variants are the same kernels
+  with the dropped weights held at zero.
+
+The transposed copies W_ihT, W_hhT feed the batched kernels, whose per-step matrix products go
+to BLAS through ``np.dot``.
+"""
+import numpy as np
+from numba import njit
+
+from .._config import JIT
+from ._discrete_kernels import act, act_prime
+
+
+# -- LSTM -----------------------------------------------------------------------------------
+@njit(**JIT)
+def lstm_work_size(p):
+    return 5 * p[1].shape[1]
+
+
+@njit(**JIT)
+def _lstm_forward(h, x, p, work):
+    """work[:4H] = gate pre-activations (peepholes included), work[4H:5H] = c'."""
+    W_ih, W_hh, b, P, a, ga = p[0], p[1], p[2], p[3], p[4], p[5]
+    H, m = W_hh.shape[1], W_ih.shape[1]
+    for r in range(4 * H):
+        s = b[r]
+        for k in range(m):
+            s += W_ih[r, k] * x[k]
+        for j in range(H):
+            s += W_hh[r, j] * h[j]
+        work[r] = s
+    for j in range(H):
+        c = h[H + j]
+        work[j] += P[0, j] * c
+        work[H + j] += P[1, j] * c
+        c_new = act(work[H + j], ga) * c + act(work[j], ga) * act(work[2 * H + j], a)
+        work[4 * H + j] = c_new
+        work[3 * H + j] += P[2, j] * c_new  # the output gate peeks at the new cell state
+
+
+@njit(**JIT)
+def lstm_step(h, x, p, h_new, work):
+    """c' = f*c + i*act(g), h' = o*act(c') with i, f, o = gate_act(.) (PyTorch layout)."""
+    _lstm_forward(h, x, p, work)
+    H, a, ga = p[1].shape[1], p[4], p[5]
+    for j in range(H):
+        c_new = work[4 * H + j]
+        h_new[j] = act(work[3 * H + j], ga) * act(c_new, a)
+        h_new[H + j] = c_new
+
+
+@njit(**JIT)
+def _lstm_columns(h, p, J, work, W, col0):
+    """Columns col0.. of d[h'; c'] for a variable v entering the gates as W @ v (no cell terms)."""
+    H, a, ga, P = p[1].shape[1], p[4], p[5], p[3]
+    for j in range(H):
+        ai, af, ag, ao = work[j], work[H + j], work[2 * H + j], work[3 * H + j]
+        c, c_new = h[H + j], work[4 * H + j]
+        d_i = act_prime(ai, ga) * act(ag, a)
+        d_f = act_prime(af, ga) * c
+        d_g = act(ai, ga) * act_prime(ag, a)
+        o_c = act(ao, ga) * act_prime(c_new, a)
+        o_a = act_prime(ao, ga) * act(c_new, a)
+        for q in range(W.shape[1]):
+            dc = d_i * W[j, q] + d_f * W[H + j, q] + d_g * W[2 * H + j, q]
+            J[H + j, col0 + q] = dc
+            J[j, col0 + q] = o_a * (W[3 * H + j, q] + P[2, j] * dc) + o_c * dc
+
+
+@njit(**JIT)
+def lstm_jacobian(h, x, p, J, work):
+    """d[h'; c'] / d[h; c] (2H, 2H)."""
+    _lstm_forward(h, x, p, work)
+    H, a, ga, P = p[1].shape[1], p[4], p[5], p[3]
+    _lstm_columns(h, p, J, work, p[1], 0)
+    for j in range(H):
+        for q in range(H):
+            J[j, H + q] = 0.0
+            J[H + j, H + q] = 0.0
+        ai, af, ag, ao = work[j], work[H + j], work[2 * H + j], work[3 * H + j]
+        c, c_new = h[H + j], work[4 * H + j]
+        dc = (act(af, ga) + act_prime(af, ga) * c * P[1, j]
+              + act_prime(ai, ga) * act(ag, a) * P[0, j])
+        J[H + j, H + j] = dc
+        J[j, H + j] = (act_prime(ao, ga) * act(c_new, a) * P[2, j] * dc
+                       + act(ao, ga) * act_prime(c_new, a) * dc)
+
+
+@njit(**JIT)
+def lstm_jac_input(h, x, p, Jx, work):
+    _lstm_forward(h, x, p, work)
+    _lstm_columns(h, p, Jx, work, p[0], 0)
+
+
+@njit(**JIT)
+def lstm_output(h, p, out):
+    for j in range(out.shape[0]):
+        out[j] = h[j]
+
+
+@njit(**JIT)
+def hidden_output_jac(h, p, Jo):
+    """d h / d [h; c] for cells whose output is the first H entries of the state."""
+    for o in range(Jo.shape[0]):
+        for j in range(h.shape[0]):
+            Jo[o, j] = 1.0 if j == o else 0.0
+
+
+@njit(**JIT)
+def lstm_index(p, k):
+    return (p[0][k], p[1][k], p[2][k], p[3][k], p[4], p[5], p[6][k], p[7][k])
+
+
+@njit(**JIT)
+def lstm_run_batch(p, H0, X, Y, OUT, info):
+    """B sequences sharing one LSTM: X (T, B, m), H0 (B, 2H) -> Y (T, B, 2H), OUT (T, B, H).
+
+    The gate pre-activations of the whole batch are two BLAS products per step. The
+    elementwise part is serial on purpose: OpenBLAS's worker threads spin after a product,
+    and numba threads competing with them made the step several times slower. info (B, 3) gets (status, step, unit).
+    """
+    b, P, a, ga, W_ihT, W_hhT = p[2], p[3], p[4], p[5], p[6], p[7]
+    B, H, m, T = H0.shape[0], W_hhT.shape[0], W_ihT.shape[0], X.shape[0]
+    h = np.empty((B, H), dtype=Y.dtype)
+    c = np.empty((B, H), dtype=Y.dtype)
+    A = np.empty((B, 4 * H), dtype=Y.dtype)
+    AX = np.zeros((B, 4 * H), dtype=Y.dtype)
+    for s in range(B):
+        info[s, 0], info[s, 1], info[s, 2] = 0, T, -1
+        for j in range(H):
+            h[s, j] = H0[s, j]
+            c[s, j] = H0[s, H + j]
+    for t in range(T):
+        if m > 0:
+            np.dot(X[t], W_ihT, AX)
+        np.dot(h, W_hhT, A)
+        for s in range(B):
+            for j in range(H):
+                cj = c[s, j]
+                ai = A[s, j] + AX[s, j] + b[j] + P[0, j] * cj
+                af = A[s, H + j] + AX[s, H + j] + b[H + j] + P[1, j] * cj
+                ag = A[s, 2 * H + j] + AX[s, 2 * H + j] + b[2 * H + j]
+                cn = act(af, ga) * cj + act(ai, ga) * act(ag, a)
+                ao = A[s, 3 * H + j] + AX[s, 3 * H + j] + b[3 * H + j] + P[2, j] * cn
+                hn = act(ao, ga) * act(cn, a)
+                c[s, j] = cn
+                h[s, j] = hn
+                Y[t, s, j] = hn
+                Y[t, s, H + j] = cn
+                OUT[t, s, j] = hn
+            if info[s, 0] == 0:
+                for j in range(2 * H):
+                    if not np.isfinite(Y[t, s, j]):
+                        info[s, 0] = 1
+                        info[s, 1] = t + 1
+                        info[s, 2] = j
+                        break
+
+
+# -- GRU ------------------------------------------------------------------------------------
+@njit(**JIT)
+def gru_work_size(p):
+    return 8 * p[1].shape[1]
+
+
+@njit(**JIT)
+def _gru_forward(h, x, p, work):
+    """work[:3H] = b_ih + W_ih x, [3H:6H] = b_hh + W_hh h, [6H:7H] = the candidate's
+    pre-activation, [7H:8H] = the reset gate r."""
+    W_ih, W_hh, b_ih, b_hh, reset_after, ga = p[0], p[1], p[2], p[3], p[4], p[6]
+    H, m = W_hh.shape[1], W_ih.shape[1]
+    for r in range(3 * H):
+        s = b_ih[r]
+        for k in range(m):
+            s += W_ih[r, k] * x[k]
+        work[r] = s
+        s = b_hh[r]
+        for j in range(H):
+            s += W_hh[r, j] * h[j]
+        work[3 * H + r] = s
+    for j in range(H):
+        work[7 * H + j] = act(work[j] + work[3 * H + j], ga)
+    for j in range(H):
+        if reset_after:
+            work[6 * H + j] = work[2 * H + j] + work[7 * H + j] * work[5 * H + j]
+        else:  # the reset gate acts on h before the recurrent weights (Cho et al. 2014)
+            s = work[2 * H + j] + b_hh[2 * H + j]
+            for k in range(H):
+                s += W_hh[2 * H + j, k] * work[7 * H + k] * h[k]
+            work[6 * H + j] = s
+
+
+@njit(**JIT)
+def gru_step(h, x, p, h_new, work):
+    """h' = (1 - z) * n + z * h."""
+    _gru_forward(h, x, p, work)
+    H, a, ga = p[1].shape[1], p[5], p[6]
+    for j in range(H):
+        z = act(work[H + j] + work[4 * H + j], ga)
+        h_new[j] = (1.0 - z) * act(work[6 * H + j], a) + z * h[j]
+
+
+@njit(**JIT)
+def _gru_columns(h, p, J, work, W, is_h):
+    """d h' / d v for v entering the gates as W @ v (W = W_hh for h, W_ih for x)."""
+    W_hh, reset_after, a, ga = p[1], p[4], p[5], p[6]
+    H = W_hh.shape[1]
+    for j in range(H):
+        a_r, a_z = work[j] + work[3 * H + j], work[H + j] + work[4 * H + j]
+        r, z = act(a_r, ga), act(a_z, ga)
+        n, dn_da = act(work[6 * H + j], a), act_prime(work[6 * H + j], a)
+        dr, dz = act_prime(a_r, ga), act_prime(a_z, ga)
+        for q in range(W.shape[1]):
+            if reset_after:
+                da_n = dr * W[j, q] * work[5 * H + j]
+                da_n += r * W_hh[2 * H + j, q] if is_h else W[2 * H + j, q]
+            else:
+                da_n = 0.0
+                for k in range(H):
+                    dr_k = act_prime(work[k] + work[3 * H + k], ga) * W[k, q]
+                    da_n += W_hh[2 * H + j, k] * h[k] * dr_k
+                if is_h:
+                    da_n += W_hh[2 * H + j, q] * work[7 * H + q]
+                else:
+                    da_n += W[2 * H + j, q]
+            v = (h[j] - n) * dz * W[H + j, q] + (1.0 - z) * dn_da * da_n
+            if is_h and q == j:
+                v += z
+            J[j, q] = v
+
+
+@njit(**JIT)
+def gru_jacobian(h, x, p, J, work):
+    _gru_forward(h, x, p, work)
+    _gru_columns(h, p, J, work, p[1], True)
+
+
+@njit(**JIT)
+def gru_jac_input(h, x, p, Jx, work):
+    _gru_forward(h, x, p, work)
+    _gru_columns(h, p, Jx, work, p[0], False)
+
+
+@njit(**JIT)
+def gru_index(p, k):
+    return (p[0][k], p[1][k], p[2][k], p[3][k], p[4], p[5], p[6], p[7][k], p[8][k])
+
+
+@njit(**JIT)
+def gru_run_batch(p, H0, X, Y, OUT, info):
+    """B sequences sharing one GRU (``reset_after=1``); shapes as ``lstm_run_batch``."""
+    b_ih, b_hh, a, ga, W_ihT, W_hhT = p[2], p[3], p[5], p[6], p[7], p[8]
+    B, H, m, T = H0.shape[0], W_hhT.shape[0], W_ihT.shape[0], X.shape[0]
+    h = np.empty((B, H), dtype=Y.dtype)
+    A = np.empty((B, 3 * H), dtype=Y.dtype)
+    AX = np.zeros((B, 3 * H), dtype=Y.dtype)
+    for s in range(B):
+        info[s, 0], info[s, 1], info[s, 2] = 0, T, -1
+        for j in range(H):
+            h[s, j] = H0[s, j]
+    for t in range(T):
+        if m > 0:
+            np.dot(X[t], W_ihT, AX)
+        np.dot(h, W_hhT, A)
+        for s in range(B):
+            for j in range(H):
+                r = act(AX[s, j] + b_ih[j] + A[s, j] + b_hh[j], ga)
+                z = act(AX[s, H + j] + b_ih[H + j] + A[s, H + j] + b_hh[H + j], ga)
+                n = act(AX[s, 2 * H + j] + b_ih[2 * H + j]
+                        + r * (A[s, 2 * H + j] + b_hh[2 * H + j]), a)
+                hn = (1.0 - z) * n + z * h[s, j]
+                h[s, j] = hn
+                Y[t, s, j] = hn
+                OUT[t, s, j] = hn
+            if info[s, 0] == 0:
+                for j in range(H):
+                    if not np.isfinite(Y[t, s, j]):
+                        info[s, 0] = 1
+                        info[s, 1] = t + 1
+                        info[s, 2] = j
+                        break

@@ -1,0 +1,216 @@
+"""Deep and bidirectional compositions of discrete cells.
+
+* ``Stacked``: L layers of one family, layer l reading layer l-1's new output in the same
+  time step (layer 1 reads x), plus an optional readout ``y = act(W_out o_L + b_out)``. The
+  stack is itself a map: state [s_1; ...; s_L] with an analytic Jacobian (chain rule through
+  the layers), so ``run``, the conformance suite and the gradient diagnostics apply.
+* ``rmlp``: the recurrent multilayer perceptron (Puskorius & Feldkamp 1994; Haykin, Neural
+  Networks, 2nd ed., §15.2): cascaded subnetworks, each feed-forward except its last layer,
+  which feeds back onto itself. Built as a ``Stacked`` of Elman layers whose feed-forward
+  layers have zero recurrent weights (their "state" is just their latest activity).
+* ``Bidirectional`` (Schuster & Paliwal 1997): a forward and a backward cell over the same
+  sequences, outputs concatenated. It needs the whole sequence, so it is not a map: run it
+  with its ``run`` method.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from .._jit import specialize
+from ..errors import ValidationError
+from .base import Kernels, as_array
+from .discrete import ACTIVATIONS, Cell, Elman, check_activation
+
+_TEMPLATE = Path(__file__).parent / "_stacked_template.py"
+
+
+@dataclass(frozen=True, eq=False)
+class Stacked(Cell):
+    """A deep stack of cells of one family with an optional readout.
+
+    Parameters
+    ----------
+    layers : sequence of single cells of one family (e.g. LSTM, GRU, Elman)
+        ``layers[l].n_in`` must equal ``layers[l-1].n_out``.
+    W_out : array (n_out, layers[-1].n_out), optional
+        Readout weights; default none (the outputs are the top layer's outputs).
+    b_out : float or array (n_out,)
+    output_activation : str
+        Default "identity".
+    """
+
+    layers: tuple
+    W_out: np.ndarray | None = None
+    b_out: np.ndarray = 0.0
+    output_activation: str = "identity"
+
+    _batched = ()
+
+    def __post_init__(self):
+        layers = tuple(self.layers)
+        if not layers:
+            raise ValidationError("Stacked.layers", "got no layers; pass at least one cell")
+        fam = type(layers[0])
+        for l, cell in enumerate(layers):
+            if type(cell) is not fam or not isinstance(cell, Cell) or cell.P is not None:
+                raise ValidationError("Stacked.layers", f"layer {l} is {type(cell).__name__}; "
+                                      f"stack single cells of one family ({fam.__name__})")
+            if cell.jac_input is None:
+                raise ValidationError("Stacked.layers", f"{fam.__name__} cannot be stacked "
+                                      "(no input Jacobian)")
+            if l and cell.n_in != layers[l - 1].n_out:
+                raise ValidationError(f"Stacked.layers[{l}].W_ih", f"layer {l} takes "
+                                      f"{cell.n_in} inputs but layer {l - 1} has "
+                                      f"{layers[l - 1].n_out} outputs; give it shape "
+                                      f"(..., {layers[l - 1].n_out})")
+        sig = {_signature(c.kernel_params) for c in layers}
+        if len(sig) > 1:
+            raise ValidationError("Stacked.layers", "layers differ in settings that change "
+                                  "their kernel types (e.g. peepholes, dtype); make them equal")
+        self._set("layers", layers)
+        top = layers[-1].n_out
+        if self.W_out is None:
+            self._set("W_out", np.zeros((0, top)))
+        W_out = as_array(self.W_out, "Stacked.W_out", (None, top))
+        self._set("W_out", W_out)
+        b = self.b_out
+        if np.ndim(b) == 0:
+            b = np.full(W_out.shape[0], float(b))
+        self._set("b_out", as_array(b, "Stacked.b_out", (W_out.shape[0],)))
+        check_activation(self.output_activation, "Stacked.output_activation")
+
+    @property
+    def P(self):
+        return None
+
+    @property
+    def H(self) -> int:
+        return sum(c.n for c in self.layers)
+
+    @property
+    def n(self) -> int:
+        return self.H
+
+    @property
+    def n_in(self) -> int:
+        return self.layers[0].n_in
+
+    @property
+    def n_out(self) -> int:
+        return self.W_out.shape[0] if self.W_out.shape[0] else self.layers[-1].n_out
+
+    @property
+    def n_params(self) -> int:
+        return sum(c.n_params for c in self.layers) + self.W_out.size + self.b_out.size
+
+    @cached_property
+    def kernels(self) -> Kernels:
+        c = type(self.layers[0])
+        k = c.kernels
+        mod = specialize(_TEMPLATE, _cstep=k.step, _cjac=k.jacobian, _cjac_x=c.jac_input,
+                         _cout=k.output, _cout_jac=c.output_jac, _cwork=k.work_size,
+                         _cindex=k.index)
+        return Kernels(rhs=None, step=mod.step, jacobian=mod.jacobian, output=mod.output,
+                       index=mod.index, work_size=mod.work_size)
+
+    @cached_property
+    def kernel_params(self):
+        sizes = np.array([[c.n, c.n_in, c.n_out] for c in self.layers], dtype=np.int64)
+        return (tuple(c.kernel_params for c in self.layers), sizes, self.W_out, self.b_out,
+                ACTIVATIONS[self.output_activation], int(self.W_out.shape[0] > 0))
+
+
+def _signature(p):
+    return tuple((type(q).__name__, getattr(q, "ndim", None), getattr(q, "dtype", None))
+                 for q in p)
+
+
+def rmlp(n_in: int, subnets, *, seed=None, activation: str = "tanh", n_out: int | None = None,
+         output_activation: str = "identity") -> Stacked:
+    """Recurrent multilayer perceptron with random weights (PyTorch-style U(-1/sqrt(H), ..)).
+
+    Parameters
+    ----------
+    n_in : int
+        Input width.
+    subnets : sequence of sequences of int
+        Layer widths of each subnetwork, e.g. ``[[16, 8], [8]]``: subnet 1 is a 16-unit
+        feed-forward layer followed by an 8-unit layer with self-feedback; subnet 2 one
+        recurrent 8-unit layer.
+    n_out : int, optional
+        Width of a linear readout (default none).
+
+    Returns
+    -------
+    Stacked
+        Elman layers; the last layer of each subnet has recurrent weights, the others zero.
+    """
+    rng = np.random.default_rng(seed)
+    layers, width = [], n_in
+    for s, widths in enumerate(subnets):
+        widths = list(widths)
+        if not widths or any(int(w) < 1 for w in widths):
+            raise ValidationError("subnets", f"subnet {s} needs layer widths >= 1, got "
+                                  f"{widths!r}", subnets)
+        for i, w in enumerate(widths):
+            k = 1.0 / np.sqrt(w)
+            W_hh = rng.uniform(-k, k, (w, w)) if i == len(widths) - 1 else np.zeros((w, w))
+            layers.append(Elman(W_ih=rng.uniform(-k, k, (w, width)), W_hh=W_hh,
+                                b_ih=rng.uniform(-k, k, w), activation=activation))
+            width = w
+    W_out = None if n_out is None else rng.uniform(-1 / np.sqrt(width), 1 / np.sqrt(width),
+                                                   (n_out, width))
+    return Stacked(tuple(layers), W_out=W_out, output_activation=output_activation)
+
+
+@dataclass(frozen=True, eq=False)
+class Bidirectional:
+    """Two cells over the same sequences, one forward and one backward in time; the output
+    at step t is [forward output after x_1..x_t ; backward output after x_T..x_t].
+
+    Parameters
+    ----------
+    forward, backward : single discrete cells with equal ``n_in``
+    """
+
+    forward: Cell
+    backward: Cell
+
+    def __post_init__(self):
+        for name in ("forward", "backward"):
+            c = getattr(self, name)
+            if not isinstance(c, Cell) or c.P is not None:
+                raise ValidationError(f"Bidirectional.{name}", f"expected a single discrete "
+                                      f"cell, got {type(c).__name__}", c)
+        if self.forward.n_in != self.backward.n_in:
+            raise ValidationError("Bidirectional.backward", f"takes {self.backward.n_in} "
+                                  f"inputs but forward takes {self.forward.n_in}; make them "
+                                  "equal")
+
+    @property
+    def n_in(self) -> int:
+        return self.forward.n_in
+
+    @property
+    def n_out(self) -> int:
+        return self.forward.n_out + self.backward.n_out
+
+    def run(self, x, h0=None, **kwargs):
+        """Run both directions; ``h0`` = (h0_forward, h0_backward) or None.
+
+        Returns
+        -------
+        (outputs, finals)
+            outputs (T, B, n_out) or (T, n_out); finals = (forward final, backward final).
+        """
+        from ..integrate.run import run
+
+        h_f, h_b = (None, None) if h0 is None else h0
+        x = np.asarray(x)
+        f = run(self.forward, x, h_f, **kwargs)
+        b = run(self.backward, x[::-1], h_b, **kwargs)
+        return np.concatenate([f.outputs, b.outputs[::-1]], axis=-1), (f.final, b.final)

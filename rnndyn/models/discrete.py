@@ -1,0 +1,626 @@
+"""Simple discrete-time recurrent networks (MODELS.md, "Discrete time").
+
+* ``FullyRecurrent``: ``h' = act((W * mask) h + W_in x + bias)``; the mask expresses any
+  topology, and the network converts to and from a networkx graph.
+* ``Elman`` (Elman 1990): ``h' = act(W_ih x + b_ih + W_hh h + b_hh)``, optional readout
+  ``y = act_y(W_y h + b_y)``. PyTorch's ``nn.RNN`` layout (``weight_ih``, ``weight_hh``,
+  ``bias_ih``, ``bias_hh``).
+* ``Jordan`` (Jordan 1986): the context is the previous output, ``h' = act(W_ih x + U y + b)``,
+  ``y' = act_y(W_y h' + b_y)``; the state is [h; y].
+* ``IndRNN`` (Li et al. 2018): ``h' = act(W_ih x + u * h + b)``, elementwise recurrence.
+* ``SecondOrderRNN`` (Giles et al. 1992): ``h'_i = act(sum_jk W[i,j,k] h_j x_k + b_i)``.
+
+All are maps in the sense of ``models.base`` (``kind = "map"``): ``step(h, x)`` and its
+Jacobian dh'/dh; run them over sequences with ``rnndyn.integrate.run``. Activations are chosen
+by name from ``ACTIVATIONS``. Weights are float64; ``run(..., dtype=np.float32)`` runs in
+single precision.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+
+from ..errors import ValidationError
+from . import _base_kernels
+from . import _discrete_kernels as dk
+from .base import Kernels, Model, as_array
+
+ACTIVATIONS = {"identity": dk.IDENTITY, "tanh": dk.TANH, "sigmoid": dk.SIGMOID, "relu": dk.RELU,
+               "hard_tanh": dk.HARD_TANH, "hard_sigmoid": dk.HARD_SIGMOID}
+
+
+def check_activation(value, name: str) -> str:
+    """Return ``value`` if it names an activation, else raise ValidationError."""
+    if not isinstance(value, str) or value not in ACTIVATIONS:
+        raise ValidationError(name, f"unknown activation {value!r}; choose one of "
+                              f"{sorted(ACTIVATIONS)}", value)
+    return value
+
+
+class Cell(Model):
+    """Base of the discrete cells: shape checks shared by every family.
+
+    Subclasses set ``kernels``, ``_batched``, ``_hidden_field`` (the field whose shape gives
+    the population axis and H) and the stacking kernels ``jac_input`` and ``output_jac``.
+    """
+
+    kind = "map"
+    jac_input: ClassVar = None
+    output_jac: ClassVar = None
+    batch_kernel: ClassVar = None  # BLAS kernel for B sequences sharing parameters, if any
+    _hidden_field: ClassVar[str] = ""
+    _hidden_ndim: ClassVar[int] = 2
+
+    def _set(self, name, value):
+        object.__setattr__(self, name, value)
+
+    def _lead(self):
+        """(leading population shape, H) read from the hidden field."""
+        name = f"{type(self).__name__}.{self._hidden_field}"
+        arr = as_array(getattr(self, self._hidden_field), name)
+        nd = self._hidden_ndim
+        if arr.ndim not in (nd, nd + 1):
+            raise ValidationError(name, f"expected {nd} axes (or {nd + 1} for a population), "
+                                  f"got shape {arr.shape}", arr)
+        return arr.shape[: arr.ndim - nd], arr
+
+    def _array(self, fname, shape, default=None):
+        """Check field ``fname`` against ``shape`` (None entries: any); scalars broadcast."""
+        name = f"{type(self).__name__}.{fname}"
+        value = getattr(self, fname)
+        if value is None:
+            value = default
+        if np.ndim(value) == 0 and len(shape) > 0 and value is not None:
+            value = np.broadcast_to(np.asarray(value, dtype=float), shape)
+        arr = as_array(value, name, shape)
+        self._set(fname, arr)
+        return arr
+
+    def _act(self, fname):
+        return check_activation(getattr(self, fname), f"{type(self).__name__}.{fname}")
+
+    @property
+    def P(self):
+        arr = getattr(self, self._hidden_field)
+        return arr.shape[0] if arr.ndim == self._hidden_ndim + 1 else None
+
+    @property
+    def n(self) -> int:
+        return self.H
+
+    @property
+    def n_out(self) -> int:
+        return self.H
+
+    @property
+    def n_params(self) -> int:
+        """Number of free parameters of one network (redundant bias pairs counted once)."""
+        raise NotImplementedError
+
+
+def _uniform(rng, shape, k):
+    return rng.uniform(-k, k, size=shape)
+
+
+# ---------------------------------------------------------------------------- Elman
+@dataclass(frozen=True, eq=False)
+class Elman(Cell):
+    """Elman network ``h' = act(W_ih x + b_ih + W_hh h + b_hh)``, ``y = act_y(W_y h + b_y)``.
+
+    Parameters
+    ----------
+    W_ih : array (H, n_in) or (P, H, n_in)
+        Input weights (PyTorch ``weight_ih_l0``).
+    W_hh : array (H, H) or (P, H, H)
+        Recurrent weights, ``W_hh[i, j]`` from unit j to unit i (``weight_hh_l0``).
+    b_ih, b_hh : float or array (H,) / (P, H)
+        Biases (PyTorch keeps two; only their sum matters). Default 0.
+    W_y : array (n_out, H) / (P, n_out, H), optional
+        Readout weights. Default: no readout, the outputs are h.
+    b_y : float or array (n_out,) / (P, n_out)
+        Readout bias. Default 0.
+    activation, output_activation : str
+        Names from ``ACTIVATIONS``; defaults "tanh" and "identity".
+    """
+
+    W_ih: np.ndarray
+    W_hh: np.ndarray
+    b_ih: np.ndarray = 0.0
+    b_hh: np.ndarray = 0.0
+    W_y: np.ndarray | None = None
+    b_y: np.ndarray = 0.0
+    activation: str = "tanh"
+    output_activation: str = "identity"
+
+    kernels = Kernels(rhs=None, step=dk.elman_step, jacobian=dk.elman_jacobian,
+                      output=dk.elman_output, index=dk.elman_index,
+                      work_size=dk.elman_work_size)
+    jac_input = staticmethod(dk.elman_jac_input)
+    output_jac = staticmethod(dk.elman_output_jac)
+    _batched = ("W_ih", "W_hh", "b_ih", "b_hh", "W_y", "b_y")
+    _hidden_field = "W_hh"
+
+    def __post_init__(self):
+        lead, W_hh = self._lead()
+        H = W_hh.shape[-1]
+        self._array("W_hh", lead + (H, H))
+        if self.W_ih is None:
+            self._set("W_ih", np.zeros(lead + (H, 0)))
+        self._array("W_ih", lead + (H, None))
+        self._array("b_ih", lead + (H,))
+        self._array("b_hh", lead + (H,))
+        self._array("W_y", lead + (None, H), np.zeros(lead + (0, H)))
+        self._array("b_y", lead + (self.W_y.shape[-2],))
+        self._act("activation")
+        self._act("output_activation")
+
+    @property
+    def _readout(self) -> bool:
+        return self.W_y.shape[-2] > 0
+
+    @property
+    def has_graph(self) -> bool:
+        """A graph holds W_hh, W_ih and the bias, not a readout."""
+        return not self._readout
+
+    @property
+    def H(self) -> int:
+        return self.W_hh.shape[-1]
+
+    @property
+    def n_in(self) -> int:
+        return self.W_ih.shape[-1]
+
+    @property
+    def n_out(self) -> int:
+        return self.W_y.shape[-2] if self._readout else self.H
+
+    @property
+    def n_params(self) -> int:
+        H, m, O = self.H, self.n_in, self.W_y.shape[-2]
+        return H * H + H * m + H + (O * H + O if self._readout else 0)
+
+    @property
+    def kernel_params(self):
+        return (self.W_ih, self.W_hh, self.b_ih + self.b_hh, self.W_y, self.b_y,
+                ACTIVATIONS[self.activation], ACTIVATIONS[self.output_activation],
+                int(self._readout))
+
+    @classmethod
+    def random(cls, n_in: int, H: int, n_out: int | None = None, *, seed=None,
+               activation: str = "tanh", output_activation: str = "identity") -> "Elman":
+        """PyTorch's initialisation: every weight and bias ~ U(-1/sqrt(H), 1/sqrt(H))."""
+        rng = np.random.default_rng(seed)
+        k = 1.0 / np.sqrt(H)
+        W_y = None if n_out is None else _uniform(rng, (n_out, H), k)
+        return cls(W_ih=_uniform(rng, (H, n_in), k), W_hh=_uniform(rng, (H, H), k),
+                   b_ih=_uniform(rng, H, k), b_hh=_uniform(rng, H, k), W_y=W_y,
+                   b_y=0.0 if n_out is None else _uniform(rng, n_out, k),
+                   activation=activation, output_activation=output_activation)
+
+    # -- PyTorch weight exchange ----------------------------------------------------------
+    @classmethod
+    def from_torch(cls, state: dict, activation: str = "tanh") -> "Elman":
+        """From ``nn.RNN(...).state_dict()`` (layer 0) or a dict of numpy arrays with keys
+        ``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh`` (``_l0`` suffixes accepted)."""
+        d = _torch_dict(state, cls.__name__)
+        return cls(W_ih=d["weight_ih"], W_hh=d["weight_hh"], b_ih=d.get("bias_ih", 0.0),
+                   b_hh=d.get("bias_hh", 0.0), activation=activation)
+
+    def to_torch(self) -> dict:
+        """Plain numpy arrays in PyTorch's ``nn.RNN`` layout (keys ``weight_ih_l0`` ...)."""
+        self._single("to_torch")
+        return {"weight_ih_l0": np.array(self.W_ih), "weight_hh_l0": np.array(self.W_hh),
+                "bias_ih_l0": np.array(self.b_ih), "bias_hh_l0": np.array(self.b_hh)}
+
+    # -- graphs ---------------------------------------------------------------------------
+    @classmethod
+    def from_graph(cls, G, nodelist=None, inputs=None, activation: str | None = None) -> "Elman":
+        """State nodes -> W_hh, input-role nodes -> W_ih, node ``bias`` -> b_ih; no readout.
+
+        The activation is ``activation``, else the graph attribute ``cell_activation``, else
+        ``G.graph["activation"]``. Node ``tau`` and ``gain`` do not exist in a discrete cell
+        and must keep their defaults (1).
+        """
+        a = _graph_arrays(G, nodelist, inputs, cls.__name__)
+        act = activation or a.graph_attrs.get("cell_activation", a.activation)
+        return cls(W_ih=a.W_in, W_hh=a.W, b_ih=a.bias, activation=act)
+
+    def to_graph(self):
+        """networkx DiGraph of the recurrent and input weights and the summed bias."""
+        self._single("to_graph")
+        if self._readout:
+            raise ValidationError("Elman.to_graph", "a readout (W_y) has no graph form; use "
+                                  "FullyRecurrent with output-role units instead")
+        return _to_graph(np.array(self.W_hh), np.array(self.W_ih),
+                         np.array(self.b_ih + self.b_hh), self.activation, None, None, None, {})
+
+
+# ---------------------------------------------------------------------------- fully recurrent
+@dataclass(frozen=True, eq=False)
+class FullyRecurrent(Cell):
+    """Fully recurrent network ``h' = act((W * mask) h + W_in x + bias)``.
+
+    Parameters
+    ----------
+    W : array (n, n) or (P, n, n)
+        Recurrent weights, row = target.
+    mask : bool array (n, n), optional
+        Topology: connection j -> i exists iff ``mask[i, j]``. Weights outside the mask must be
+        zero. Default: the nonzero pattern of W (every unit may feed every unit).
+    W_in : array (n, n_in) / (P, n, n_in), optional
+        Input weights. Default: no inputs.
+    bias : float or array (n,) / (P, n)
+    activation : str
+        Name from ``ACTIVATIONS``; default "tanh".
+    outputs : sequence of int, optional
+        Units whose activity is the output. Default all.
+    nodes, inputs, graph_attrs : optional
+        Graph node ids and attributes kept for ``to_graph``.
+    """
+
+    W: np.ndarray
+    mask: np.ndarray | None = None
+    W_in: np.ndarray | None = None
+    bias: np.ndarray = 0.0
+    activation: str = "tanh"
+    outputs: tuple | None = None
+    nodes: tuple | None = None
+    inputs: tuple | None = None
+    graph_attrs: dict = field(default_factory=dict)
+
+    kernels = Elman.kernels
+    jac_input = staticmethod(dk.elman_jac_input)
+    output_jac = staticmethod(dk.elman_output_jac)
+    _batched = ("W", "W_in", "bias")
+    _hidden_field = "W"
+
+    def __post_init__(self):
+        lead, W = self._lead()
+        n = W.shape[-1]
+        W = self._array("W", lead + (n, n))
+        if self.mask is None:
+            mask = np.any(W != 0, axis=tuple(range(len(lead)))) if lead else W != 0
+        else:
+            mask = np.asarray(self.mask)
+            if mask.shape != (n, n) or mask.dtype != bool:
+                raise ValidationError("FullyRecurrent.mask", f"expected a bool array of shape "
+                                      f"({n}, {n}), got {mask.dtype} {mask.shape}", self.mask)
+            outside = np.argwhere((W != 0) & ~mask)
+            if outside.size:
+                where = tuple(int(i) for i in outside[0])
+                raise ValidationError("FullyRecurrent.W", f"nonzero weight {W[where]} at "
+                                      f"{where} outside the mask; zero it or set the mask", W)
+        mask = mask.copy()
+        mask.flags.writeable = False
+        self._set("mask", mask)
+        if self.W_in is None:
+            self._set("W_in", np.zeros(lead + (n, 0)))
+        self._array("W_in", lead + (n, None))
+        self._array("bias", lead + (n,))
+        self._act("activation")
+        if self.outputs is not None:
+            outs = tuple(int(i) for i in self.outputs)
+            if any(not 0 <= i < n for i in outs) or len(set(outs)) != len(outs):
+                raise ValidationError("FullyRecurrent.outputs", f"must be distinct unit indices"
+                                      f" in [0, {n}), got {self.outputs!r}", self.outputs)
+            self._set("outputs", outs)
+        for name, size in (("nodes", n), ("inputs", self.W_in.shape[-1])):
+            ids = getattr(self, name)
+            if ids is not None:
+                if len(ids) != size:
+                    raise ValidationError(f"FullyRecurrent.{name}", f"needs {size} ids, got "
+                                          f"{len(ids)}", ids)
+                self._set(name, tuple(ids))
+        self._set("graph_attrs", dict(self.graph_attrs))
+
+    @property
+    def H(self) -> int:
+        return self.W.shape[-1]
+
+    @property
+    def n_in(self) -> int:
+        return self.W_in.shape[-1]
+
+    @property
+    def n_out(self) -> int:
+        return self.H if self.outputs is None else len(self.outputs)
+
+    @property
+    def n_params(self) -> int:
+        return int(self.mask.sum()) + int(np.count_nonzero(
+            self.W_in if self.P is None else self.W_in[0])) + self.H
+
+    @property
+    def kernel_params(self):
+        lead = self.W.shape[:-2]
+        n, outs = self.H, self.outputs
+        if outs is None:
+            W_y = np.zeros(lead + (0, n))
+        else:  # a selection readout
+            W_y = np.zeros(lead + (len(outs), n))
+            W_y[..., np.arange(len(outs)), np.array(outs, dtype=int)] = 1.0
+        return (self.W_in, self.W * self.mask, self.bias, W_y, np.zeros(lead + (W_y.shape[-2],)),
+                ACTIVATIONS[self.activation], dk.IDENTITY, int(outs is not None))
+
+    @classmethod
+    def from_graph(cls, G, nodelist=None, inputs=None,
+                   activation: str | None = None) -> "FullyRecurrent":
+        """From a networkx DiGraph: the edge set is the mask, edge weights W / W_in, node
+        ``bias`` the bias, units with role "output" the outputs.
+
+        The activation is ``activation``, else the graph attribute ``cell_activation``, else
+        ``G.graph["activation"]``.
+        """
+        a = _graph_arrays(G, nodelist, inputs, cls.__name__)
+        idx = {v: i for i, v in enumerate(a.nodes)}
+        mask = np.zeros(a.W.shape, dtype=bool)
+        for u, v in G.edges():
+            if u in idx and v in idx:
+                mask[idx[v], idx[u]] = True
+        outs = tuple(i for i, r in enumerate(a.roles) if r == "output")
+        act = activation or a.graph_attrs.get("cell_activation", a.activation)
+        attrs = {k: v for k, v in a.graph_attrs.items() if k != "cell_activation"}
+        return cls(W=a.W, mask=mask, W_in=a.W_in, bias=a.bias, activation=act,
+                   outputs=outs or None, nodes=a.nodes, inputs=a.inputs, graph_attrs=attrs)
+
+    def to_graph(self):
+        """networkx DiGraph; masked-in connections of weight 0 are not representable (a zero
+        weight is no edge) and are dropped."""
+        self._single("to_graph")
+        roles = ["hidden"] * self.H
+        for i in self.outputs or ():
+            roles[i] = "output"
+        return _to_graph(np.array(self.W * self.mask), np.array(self.W_in), np.array(self.bias),
+                         self.activation, roles, self.nodes, self.inputs, self.graph_attrs)
+
+
+# ---------------------------------------------------------------------------- Jordan
+@dataclass(frozen=True, eq=False)
+class Jordan(Cell):
+    """Jordan network: ``h' = act(W_ih x + U y + b)``, ``y' = act_y(W_y h' + b_y)``.
+
+    The state is [h; y] (n = H + n_out) and the outputs are y. The hidden part of the state is
+    not fed back, so the Jacobian's first H columns are zero.
+
+    Parameters
+    ----------
+    W_ih : array (H, n_in) / (P, H, n_in)
+    U : array (H, n_out) / (P, H, n_out)
+        Context (output -> hidden) weights.
+    W_y : array (n_out, H) / (P, n_out, H)
+    b, b_y : float or array (H,) / (n_out,)
+    activation, output_activation : str
+        Defaults "tanh", "tanh".
+    """
+
+    W_ih: np.ndarray
+    U: np.ndarray
+    W_y: np.ndarray
+    b: np.ndarray = 0.0
+    b_y: np.ndarray = 0.0
+    activation: str = "tanh"
+    output_activation: str = "tanh"
+
+    kernels = Kernels(rhs=None, step=dk.jordan_step, jacobian=dk.jordan_jacobian,
+                      output=dk.jordan_output, index=dk.jordan_index,
+                      work_size=dk.jordan_work_size)
+    jac_input = staticmethod(dk.jordan_jac_input)
+    output_jac = staticmethod(dk.jordan_output_jac)
+    _batched = ("W_ih", "U", "W_y", "b", "b_y")
+    _hidden_field = "W_y"
+
+    def __post_init__(self):
+        lead, W_y = self._lead()
+        O, H = W_y.shape[-2:]
+        self._array("W_y", lead + (O, H))
+        if self.W_ih is None:
+            self._set("W_ih", np.zeros(lead + (H, 0)))
+        self._array("W_ih", lead + (H, None))
+        self._array("U", lead + (H, O))
+        self._array("b", lead + (H,))
+        self._array("b_y", lead + (O,))
+        self._act("activation")
+        self._act("output_activation")
+
+    @property
+    def H(self) -> int:
+        return self.W_y.shape[-1]
+
+    @property
+    def n(self) -> int:
+        return self.H + self.W_y.shape[-2]
+
+    @property
+    def n_in(self) -> int:
+        return self.W_ih.shape[-1]
+
+    @property
+    def n_out(self) -> int:
+        return self.W_y.shape[-2]
+
+    @property
+    def n_params(self) -> int:
+        H, m, O = self.H, self.n_in, self.n_out
+        return H * m + H * O + H + O * H + O
+
+    @property
+    def kernel_params(self):
+        return (self.W_ih, self.U, self.b, self.W_y, self.b_y, ACTIVATIONS[self.activation],
+                ACTIVATIONS[self.output_activation])
+
+    @classmethod
+    def random(cls, n_in: int, H: int, n_out: int, *, seed=None, activation="tanh",
+               output_activation="tanh") -> "Jordan":
+        rng = np.random.default_rng(seed)
+        k = 1.0 / np.sqrt(H)
+        return cls(W_ih=_uniform(rng, (H, n_in), k), U=_uniform(rng, (H, n_out), k),
+                   W_y=_uniform(rng, (n_out, H), k), b=_uniform(rng, H, k),
+                   b_y=_uniform(rng, n_out, k), activation=activation,
+                   output_activation=output_activation)
+
+
+# ---------------------------------------------------------------------------- IndRNN
+@dataclass(frozen=True, eq=False)
+class IndRNN(Cell):
+    """Independently recurrent network (Li et al. 2018, CVPR): ``h' = act(W_ih x + u * h + b)``.
+
+    Parameters
+    ----------
+    W_ih : array (H, n_in) / (P, H, n_in)
+    u : array (H,) / (P, H)
+        Recurrent weight of each unit onto itself (|u| <= 1 keeps gradients bounded for relu).
+    b : float or array (H,)
+    activation : str
+        Default "relu" (the paper's choice).
+    """
+
+    W_ih: np.ndarray
+    u: np.ndarray
+    b: np.ndarray = 0.0
+    activation: str = "relu"
+
+    kernels = Kernels(rhs=None, step=dk.indrnn_step, jacobian=dk.indrnn_jacobian,
+                      output=_base_kernels.output_state, index=dk.indrnn_index,
+                      work_size=dk.indrnn_work_size)
+    jac_input = staticmethod(dk.indrnn_jac_input)
+    output_jac = staticmethod(dk.identity_output_jac)
+    _batched = ("W_ih", "u", "b")
+    _hidden_field = "u"
+    _hidden_ndim = 1
+
+    def __post_init__(self):
+        lead, u = self._lead()
+        H = u.shape[-1]
+        self._array("u", lead + (H,))
+        if self.W_ih is None:
+            self._set("W_ih", np.zeros(lead + (H, 0)))
+        self._array("W_ih", lead + (H, None))
+        self._array("b", lead + (H,))
+        self._act("activation")
+
+    @property
+    def H(self) -> int:
+        return self.u.shape[-1]
+
+    @property
+    def n_in(self) -> int:
+        return self.W_ih.shape[-1]
+
+    @property
+    def n_params(self) -> int:
+        return self.H * (self.n_in + 2)
+
+    @property
+    def kernel_params(self):
+        return (self.W_ih, self.u, self.b, ACTIVATIONS[self.activation])
+
+    @classmethod
+    def random(cls, n_in: int, H: int, *, seed=None, activation="relu",
+               u_max: float = 1.0) -> "IndRNN":
+        rng = np.random.default_rng(seed)
+        return cls(W_ih=rng.normal(0, 1 / np.sqrt(max(n_in, 1)), (H, n_in)),
+                   u=rng.uniform(0, u_max, H), b=0.0, activation=activation)
+
+
+# ---------------------------------------------------------------------------- second order
+@dataclass(frozen=True, eq=False)
+class SecondOrderRNN(Cell):
+    """Second-order RNN (Giles et al. 1992, Neural Computation 4:393):
+    ``h'_i = act(sum_jk W[i, j, k] h_j x_k + b_i)``.
+
+    Parameters
+    ----------
+    W : array (H, H, n_in) / (P, H, H, n_in)
+        Multiplicative weights: hidden unit j times input k onto unit i.
+    b : float or array (H,)
+    activation : str
+        Default "sigmoid" (as in the paper).
+    """
+
+    W: np.ndarray
+    b: np.ndarray = 0.0
+    activation: str = "sigmoid"
+
+    kernels = Kernels(rhs=None, step=dk.second_order_step, jacobian=dk.second_order_jacobian,
+                      output=_base_kernels.output_state, index=dk.second_order_index,
+                      work_size=dk.second_order_work_size)
+    jac_input = staticmethod(dk.second_order_jac_input)
+    output_jac = staticmethod(dk.identity_output_jac)
+    _batched = ("W", "b")
+    _hidden_field = "W"
+    _hidden_ndim = 3
+
+    def __post_init__(self):
+        lead, W = self._lead()
+        H, m = W.shape[-3], W.shape[-1]
+        self._array("W", lead + (H, H, m))
+        self._array("b", lead + (H,))
+        self._act("activation")
+
+    @property
+    def H(self) -> int:
+        return self.W.shape[-3]
+
+    @property
+    def n_in(self) -> int:
+        return self.W.shape[-1]
+
+    @property
+    def n_params(self) -> int:
+        return self.H * self.H * self.n_in + self.H
+
+    @property
+    def kernel_params(self):
+        return (self.W, self.b, ACTIVATIONS[self.activation])
+
+    @classmethod
+    def random(cls, n_in: int, H: int, *, seed=None, activation="sigmoid",
+               scale: float = 1.0) -> "SecondOrderRNN":
+        rng = np.random.default_rng(seed)
+        return cls(W=rng.normal(0, scale / np.sqrt(H), (H, H, n_in)),
+                   b=rng.normal(0, scale, H), activation=activation)
+
+
+# ---------------------------------------------------------------------------- helpers
+def _torch_dict(state, who):
+    """Map a PyTorch state dict (tensors or arrays; ``_l0`` suffixes) to numpy arrays."""
+    out = {}
+    for key, value in dict(state).items():
+        base = key[:-3] if key.endswith("_l0") else key
+        if hasattr(value, "detach"):  # a torch tensor; no torch import needed
+            value = value.detach().cpu().double().numpy()
+        out[base] = value
+    for key in ("weight_ih", "weight_hh"):
+        if key not in out:
+            raise ValidationError(f"{who}.from_torch", f"state has no {key!r} (keys "
+                                  f"{sorted(state)}); pass module.state_dict() of a one-layer "
+                                  "unidirectional module, or a dict of numpy arrays", state)
+    return out
+
+
+def _graph_arrays(G, nodelist, inputs, who):
+    from .. import graphs
+
+    a = graphs.to_arrays(G, nodelist=nodelist, inputs=inputs)
+    for name in ("tau", "gain"):
+        values = getattr(a, name)
+        if not np.all(values == 1.0):
+            raise ValidationError(f"{who}.from_graph", f"node attribute {name!r} is "
+                                  f"{values[values != 1.0][0]} somewhere; a discrete cell has "
+                                  f"no {name}: remove it or build a CTRNN instead", G)
+    return a
+
+
+def _to_graph(W, W_in, bias, activation, roles, nodes, inputs, graph_attrs):
+    from .. import graphs
+
+    attrs = dict(graph_attrs)
+    graph_act = activation if activation in ("sigmoid", "tanh") else "tanh"
+    if activation != graph_act:
+        attrs["cell_activation"] = activation
+    return graphs.from_arrays(W, W_in=W_in, bias=bias, roles=roles, nodes=nodes,
+                              inputs=inputs if W_in.shape[1] else None, activation=graph_act,
+                              graph_attrs=attrs)

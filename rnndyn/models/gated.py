@@ -1,0 +1,322 @@
+"""Gated recurrent cells in PyTorch's documented layout (DESIGN.md §2), so weights trained in
+PyTorch load here (``from_torch``) and go back (``to_torch``) as plain numpy arrays.
+
+* ``LSTM`` (Hochreiter & Schmidhuber 1997; forget gate: Gers, Schmidhuber & Cummins 2000):
+  ``i, f, g, o = split(W_ih x + b_ih + W_hh h + b_hh)`` (+ peepholes ``p_i * c``, ``p_f * c``,
+  ``p_o * c'``; Gers & Schmidhuber 2000), ``c' = sigma(f) c + sigma(i) tanh(g)``,
+  ``h' = sigma(o) tanh(c')``. The state is [h; c] (n = 2H); the outputs are h.
+* ``GRU`` (Cho et al. 2014): ``r, z = sigma(.)``, ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``,
+  ``h' = (1 - z) n + z h``; ``reset_after=False`` gives the original
+  ``n = tanh(W_in x + W_hn (r * h) + b_n)``. Gate variants of Dey & Salem (2017, "Gate-variants
+  of Gated Recurrent Unit (GRU) neural networks", IEEE MWSCAS, doi:10.1109/MWSCAS.2017.8053243):
+  GRU1 gates ``sigma(U h + b)``, GRU2 ``sigma(U h)``, GRU3 ``sigma(b)``; a variant is the GRU
+  with the dropped weights held at zero (checked on construction).
+
+Graphs: a gated cell has four (three) weights per connection, so a networkx graph gives only
+its *topology*: ``from_graph`` draws the weights of the connections present in the graph
+(every gate shares the mask) and keeps the mask, which later weights must respect.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from ..errors import ValidationError
+from . import _gated_kernels as gk
+from .base import Kernels, as_array
+from .discrete import ACTIVATIONS, Cell, _torch_dict, _uniform
+
+GRU_VARIANTS = {0: "GRU", 1: "GRU1", 2: "GRU2", 3: "GRU3"}
+
+
+class _Gated(Cell):
+    """Shared checks of LSTM and GRU: G gate blocks of H rows each."""
+
+    G = 0  # gates per unit
+
+    def _check_gated(self):
+        name = type(self).__name__
+        lead, W_hh = self._lead()
+        H = W_hh.shape[-1]
+        if W_hh.shape[-2] != self.G * H:
+            raise ValidationError(f"{name}.W_hh", f"expected shape ({self.G}*H, H) = "
+                                  f"({self.G * H}, {H}) for H = {H} (gates stacked in "
+                                  f"PyTorch's order), got {W_hh.shape}", W_hh)
+        W_hh = self._array("W_hh", lead + (self.G * H, H))
+        if W_hh.shape[-2] != self.G * H:
+            raise ValidationError(f"{name}.W_hh", f"expected shape ({self.G * H}, {H}), got "
+                                  f"{W_hh.shape}", W_hh)
+        if self.W_ih is None:
+            self._set("W_ih", np.zeros(lead + (self.G * H, 0)))
+        self._array("W_ih", lead + (self.G * H, None))
+        self._array("b_ih", lead + (self.G * H,))
+        self._array("b_hh", lead + (self.G * H,))
+        self._act("activation")
+        self._act("gate_activation")
+        if self.mask is not None:
+            mask = np.asarray(self.mask)
+            if mask.shape != (H, H) or mask.dtype != bool:
+                raise ValidationError(f"{name}.mask", f"expected a bool array of shape ({H}, "
+                                      f"{H}), got {mask.dtype} {mask.shape}", self.mask)
+            full = np.tile(mask, (self.G, 1))
+            bad = np.argwhere((self.W_hh != 0) & ~full)
+            if bad.size:
+                where = tuple(int(i) for i in bad[0])
+                raise ValidationError(f"{name}.W_hh", f"nonzero weight {self.W_hh[where]} at "
+                                      f"{where} outside the topology mask; zero it", self.W_hh)
+            mask = mask.copy()
+            mask.flags.writeable = False
+            self._set("mask", mask)
+        return lead, H
+
+    @property
+    def H(self) -> int:
+        return self.W_hh.shape[-1]
+
+    @property
+    def n_in(self) -> int:
+        return self.W_ih.shape[-1]
+
+    @property
+    def n_out(self) -> int:
+        return self.H
+
+    def _zero_rows(self, name, arr, rows, why):
+        block = arr[..., rows, :] if arr.ndim >= 2 and name.startswith("W") else arr[..., rows]
+        bad = np.argwhere(block != 0)
+        if bad.size:
+            raise ValidationError(f"{type(self).__name__}.{name}", f"{why}: entries "
+                                  f"[{rows.start}:{rows.stop}] must be zero, got "
+                                  f"{block[tuple(bad[0])]} at {tuple(int(i) for i in bad[0])}",
+                                  arr)
+
+    def _transposes(self):
+        sw = np.swapaxes
+        return (np.ascontiguousarray(sw(self.W_ih, -1, -2)),
+                np.ascontiguousarray(sw(self.W_hh, -1, -2)))
+
+    def to_torch(self) -> dict:
+        """Plain numpy arrays keyed like ``nn.LSTM``/``nn.GRU``'s ``state_dict()`` (layer 0);
+        load them with ``module.load_state_dict({k: torch.from_numpy(v) ...})``."""
+        self._single("to_torch")
+        return {"weight_ih_l0": np.array(self.W_ih), "weight_hh_l0": np.array(self.W_hh),
+                "bias_ih_l0": np.array(self.b_ih), "bias_hh_l0": np.array(self.b_hh)}
+
+    @classmethod
+    def _from_graph_masks(cls, G, nodelist, inputs):
+        from .discrete import _graph_arrays
+
+        a = _graph_arrays(G, nodelist, inputs, cls.__name__)
+        idx = {v: i for i, v in enumerate(a.nodes)}
+        mask = np.zeros(a.W.shape, dtype=bool)
+        for u, v in G.edges():
+            if u in idx and v in idx:
+                mask[idx[v], idx[u]] = True
+        return mask, a.W_in != 0
+
+
+@dataclass(frozen=True, eq=False)
+class LSTM(_Gated):
+    """Long short-term memory cell with forget gate, PyTorch layout (gates i, f, g, o).
+
+    Parameters
+    ----------
+    W_ih : array (4H, n_in) or (P, 4H, n_in)
+        ``weight_ih_l0``.
+    W_hh : array (4H, H) or (P, 4H, H)
+        ``weight_hh_l0``.
+    b_ih, b_hh : float or array (4H,) / (P, 4H)
+        ``bias_ih_l0``, ``bias_hh_l0``. Default 0.
+    peephole : array (3, H) / (P, 3, H), optional
+        Peephole weights onto the input, forget and output gates (rows i, f, o). Default none.
+    activation, gate_activation : str
+        Cell and gate nonlinearities; defaults "tanh" and "sigmoid".
+    mask : bool array (H, H), optional
+        Topology of the recurrent connections (shared by the four gates).
+    """
+
+    W_ih: np.ndarray
+    W_hh: np.ndarray
+    b_ih: np.ndarray = 0.0
+    b_hh: np.ndarray = 0.0
+    peephole: np.ndarray | None = None
+    activation: str = "tanh"
+    gate_activation: str = "sigmoid"
+    mask: np.ndarray | None = None
+
+    G = 4
+    kernels = Kernels(rhs=None, step=gk.lstm_step, jacobian=gk.lstm_jacobian,
+                      output=gk.lstm_output, index=gk.lstm_index, work_size=gk.lstm_work_size)
+    jac_input = staticmethod(gk.lstm_jac_input)
+    output_jac = staticmethod(gk.hidden_output_jac)
+    batch_kernel = staticmethod(gk.lstm_run_batch)
+    _batched = ("W_ih", "W_hh", "b_ih", "b_hh", "peephole")
+    _hidden_field = "W_hh"
+
+    def __post_init__(self):
+        lead, H = self._check_gated()
+        self._set("_has_peephole", self.peephole is not None and bool(np.any(self.peephole)))
+        self._array("peephole", lead + (3, H), np.zeros(lead + (3, H)))
+
+    @property
+    def n(self) -> int:
+        return 2 * self.H
+
+    @property
+    def n_params(self) -> int:
+        H, m = self.H, self.n_in
+        rec = H * H if self.mask is None else int(self.mask.sum())
+        return 4 * (rec + H * m + H) + (3 * H if self._has_peephole else 0)
+
+    @cached_property
+    def kernel_params(self):
+        W_ihT, W_hhT = self._transposes()
+        return (self.W_ih, self.W_hh, self.b_ih + self.b_hh, self.peephole,
+                ACTIVATIONS[self.activation], ACTIVATIONS[self.gate_activation], W_ihT, W_hhT)
+
+    @classmethod
+    def random(cls, n_in: int, H: int, *, seed=None, peephole: bool = False, mask=None,
+               input_mask=None, **kwargs) -> "LSTM":
+        """PyTorch's initialisation U(-1/sqrt(H), 1/sqrt(H)); ``mask`` (H, H) and
+        ``input_mask`` (H, n_in) zero the absent connections."""
+        rng = np.random.default_rng(seed)
+        k = 1.0 / np.sqrt(H)
+        W_ih, W_hh = _uniform(rng, (4 * H, n_in), k), _uniform(rng, (4 * H, H), k)
+        b_ih, b_hh = _uniform(rng, 4 * H, k), _uniform(rng, 4 * H, k)
+        P = _uniform(rng, (3, H), k) if peephole else None
+        if mask is not None:
+            W_hh = W_hh * np.tile(np.asarray(mask, dtype=bool), (4, 1))
+        if input_mask is not None:
+            W_ih = W_ih * np.tile(np.asarray(input_mask, dtype=bool), (4, 1))
+        return cls(W_ih=W_ih, W_hh=W_hh, b_ih=b_ih, b_hh=b_hh, peephole=P, mask=mask, **kwargs)
+
+    @classmethod
+    def from_torch(cls, state: dict, **kwargs) -> "LSTM":
+        """From ``nn.LSTM(...).state_dict()`` / ``nn.LSTMCell`` (tensors or numpy arrays; keys
+        ``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``, ``_l0`` suffixes accepted)."""
+        d = _torch_dict(state, cls.__name__)
+        return cls(W_ih=d["weight_ih"], W_hh=d["weight_hh"], b_ih=d.get("bias_ih", 0.0),
+                   b_hh=d.get("bias_hh", 0.0), **kwargs)
+
+    @classmethod
+    def from_graph(cls, G, *, seed=None, nodelist=None, inputs=None, **kwargs) -> "LSTM":
+        """Topology from a networkx DiGraph (state nodes: units; input-role nodes: inputs);
+        weights drawn as in ``random`` on the graph's connections only."""
+        mask, in_mask = cls._from_graph_masks(G, nodelist, inputs)
+        return cls.random(in_mask.shape[1], mask.shape[0], seed=seed, mask=mask,
+                          input_mask=in_mask, **kwargs)
+
+
+@dataclass(frozen=True, eq=False)
+class GRU(_Gated):
+    """Gated recurrent unit, PyTorch layout (gates r, z, n), and Dey & Salem's variants.
+
+    Parameters
+    ----------
+    W_ih : array (3H, n_in) / (P, 3H, n_in)
+    W_hh : array (3H, H) / (P, 3H, H)
+    b_ih, b_hh : float or array (3H,) / (P, 3H)
+    variant : {0, 1, 2, 3}
+        0 = GRU; 1 = GRU1 (gates see no input: rows [0:2H] of W_ih are zero); 2 = GRU2 (also no
+        gate biases); 3 = GRU3 (gates are constant sigma(b): rows [0:2H] of W_ih, W_hh zero).
+    reset_after : bool
+        True (default): PyTorch's ``r * (W_hn h + b_hn)``; False: Cho et al.'s ``W_hn (r * h)``.
+    activation, gate_activation : str
+        Defaults "tanh" and "sigmoid".
+    mask : bool array (H, H), optional
+        Topology of the recurrent connections (shared by the gates).
+    """
+
+    W_ih: np.ndarray
+    W_hh: np.ndarray
+    b_ih: np.ndarray = 0.0
+    b_hh: np.ndarray = 0.0
+    variant: int = 0
+    reset_after: bool = True
+    activation: str = "tanh"
+    gate_activation: str = "sigmoid"
+    mask: np.ndarray | None = None
+
+    G = 3
+    kernels = Kernels(rhs=None, step=gk.gru_step, jacobian=gk.gru_jacobian,
+                      output=gk.lstm_output, index=gk.gru_index, work_size=gk.gru_work_size)
+    jac_input = staticmethod(gk.gru_jac_input)
+    output_jac = staticmethod(gk.hidden_output_jac)
+    _batched = ("W_ih", "W_hh", "b_ih", "b_hh")
+    _hidden_field = "W_hh"
+
+    def __post_init__(self):
+        lead, H = self._check_gated()
+        if self.variant not in GRU_VARIANTS:
+            raise ValidationError("GRU.variant", f"must be 0 (GRU), 1, 2 or 3 (Dey & Salem's "
+                                  f"GRU1/2/3), got {self.variant!r}", self.variant)
+        if not isinstance(self.reset_after, (bool, np.bool_)):
+            raise ValidationError("GRU.reset_after", f"must be True or False, got "
+                                  f"{self.reset_after!r}", self.reset_after)
+        gates = slice(0, 2 * H)
+        name = GRU_VARIANTS[self.variant]
+        if self.variant >= 1:
+            self._zero_rows("W_ih", self.W_ih, gates, f"{name} gates take no input")
+        if self.variant == 2:
+            self._zero_rows("b_ih", self.b_ih, gates, "GRU2 gates have no bias")
+            self._zero_rows("b_hh", self.b_hh, gates, "GRU2 gates have no bias")
+        if self.variant == 3:
+            self._zero_rows("W_hh", self.W_hh, gates, "GRU3 gates see only their bias")
+
+    @property
+    def batch_kernel(self):
+        return gk.gru_run_batch if self.reset_after else None
+
+    @property
+    def n_params(self) -> int:
+        """Free parameters; with ``reset_after=False`` this is Dey & Salem's count:
+        GRU 3(H^2 + H m + H), GRU1 -2Hm, GRU2 -2(Hm + H), GRU3 -2(Hm + H^2)."""
+        H, m, v = self.H, self.n_in, self.variant
+        rec = H * H if self.mask is None else int(self.mask.sum())
+        gate = (H * m if v == 0 else 0) + (rec if v != 3 else 0) + (H if v != 2 else 0)
+        cand = H * m + rec + (2 * H if self.reset_after else H)  # b_hn counts when reset after
+        return 2 * gate + cand
+
+    @cached_property
+    def kernel_params(self):
+        W_ihT, W_hhT = self._transposes()
+        return (self.W_ih, self.W_hh, self.b_ih, self.b_hh, int(self.reset_after),
+                ACTIVATIONS[self.activation], ACTIVATIONS[self.gate_activation], W_ihT, W_hhT)
+
+    @classmethod
+    def random(cls, n_in: int, H: int, *, seed=None, variant: int = 0, reset_after: bool = True,
+               mask=None, input_mask=None, **kwargs) -> "GRU":
+        """PyTorch's initialisation U(-1/sqrt(H), 1/sqrt(H)), with the variant's dropped
+        weights set to zero."""
+        rng = np.random.default_rng(seed)
+        k = 1.0 / np.sqrt(H)
+        W_ih, W_hh = _uniform(rng, (3 * H, n_in), k), _uniform(rng, (3 * H, H), k)
+        b_ih, b_hh = _uniform(rng, 3 * H, k), _uniform(rng, 3 * H, k)
+        if variant in (1, 2, 3):
+            W_ih[: 2 * H] = 0.0
+        if variant == 2:
+            b_ih[: 2 * H] = b_hh[: 2 * H] = 0.0
+        if variant == 3:
+            W_hh[: 2 * H] = 0.0
+        if mask is not None:
+            W_hh = W_hh * np.tile(np.asarray(mask, dtype=bool), (3, 1))
+        if input_mask is not None:
+            W_ih = W_ih * np.tile(np.asarray(input_mask, dtype=bool), (3, 1))
+        return cls(W_ih=W_ih, W_hh=W_hh, b_ih=b_ih, b_hh=b_hh, variant=variant,
+                   reset_after=reset_after, mask=mask, **kwargs)
+
+    @classmethod
+    def from_torch(cls, state: dict, **kwargs) -> "GRU":
+        """From ``nn.GRU(...).state_dict()`` / ``nn.GRUCell`` (see ``LSTM.from_torch``)."""
+        d = _torch_dict(state, cls.__name__)
+        return cls(W_ih=d["weight_ih"], W_hh=d["weight_hh"], b_ih=d.get("bias_ih", 0.0),
+                   b_hh=d.get("bias_hh", 0.0), **kwargs)
+
+    @classmethod
+    def from_graph(cls, G, *, seed=None, nodelist=None, inputs=None, **kwargs) -> "GRU":
+        """Topology from a networkx DiGraph; weights drawn as in ``random`` on its edges."""
+        mask, in_mask = cls._from_graph_masks(G, nodelist, inputs)
+        return cls.random(in_mask.shape[1], mask.shape[0], seed=seed, mask=mask,
+                          input_mask=in_mask, **kwargs)

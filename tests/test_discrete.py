@@ -1,0 +1,249 @@
+"""Discrete-time cells, the sequence runner and the gradient diagnostics (issue #3)."""
+import networkx as nx
+import numpy as np
+import pytest
+
+from rnndyn.analysis.gradients import jacobian_product_norms
+from rnndyn.errors import DivergenceError, ValidationError
+from rnndyn.integrate.run import DiscreteStepper, run
+from rnndyn.models.deep import Bidirectional, Stacked
+from rnndyn.models.discrete import Elman, FullyRecurrent
+from rnndyn.models.gated import GRU, LSTM
+
+RNG = np.random.default_rng(0)
+X = RNG.normal(size=(60, 3, 4))  # (T, B, n_in)
+
+
+def sig(a):
+    return 1 / (1 + np.exp(-a))
+
+
+def lstm_reference(cell, x, h, c):
+    """Plain numpy LSTM with peepholes (Gers & Schmidhuber 2000), PyTorch gate order."""
+    H = cell.H
+    out = []
+    for xt in x:
+        a = cell.W_ih @ xt + cell.b_ih + cell.W_hh @ h + cell.b_hh
+        i = sig(a[:H] + cell.peephole[0] * c)
+        f = sig(a[H:2 * H] + cell.peephole[1] * c)
+        c = f * c + i * np.tanh(a[2 * H:3 * H])
+        o = sig(a[3 * H:] + cell.peephole[2] * c)
+        h = o * np.tanh(c)
+        out.append(h)
+    return np.array(out)
+
+
+def gru_reference(cell, x, h):
+    """Plain numpy GRU, either reset placement."""
+    H = cell.H
+    Wi, Wh, bi, bh = cell.W_ih, cell.W_hh, cell.b_ih, cell.b_hh
+    out = []
+    for xt in x:
+        r = sig(Wi[:H] @ xt + bi[:H] + Wh[:H] @ h + bh[:H])
+        z = sig(Wi[H:2 * H] @ xt + bi[H:2 * H] + Wh[H:2 * H] @ h + bh[H:2 * H])
+        if cell.reset_after:
+            n = np.tanh(Wi[2 * H:] @ xt + bi[2 * H:] + r * (Wh[2 * H:] @ h + bh[2 * H:]))
+        else:
+            n = np.tanh(Wi[2 * H:] @ xt + bi[2 * H:] + Wh[2 * H:] @ (r * h) + bh[2 * H:])
+        h = (1 - z) * n + z * h
+        out.append(h)
+    return np.array(out)
+
+
+# -- PyTorch equality (same weights, float64) -----------------------------------------------
+@pytest.mark.parametrize("name", ["LSTM", "GRU", "RNN"])
+def test_equals_pytorch_to_1e10(name):
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    mod = getattr(torch.nn, name)(4, 6).double()
+    cls = {"LSTM": LSTM, "GRU": GRU, "RNN": Elman}[name]
+    cell = cls.from_torch(mod.state_dict())
+    h0 = RNG.normal(size=(3, 6)) * 0.5
+    c0 = RNG.normal(size=(3, 6)) * 0.5
+    state0 = np.concatenate([h0, c0], axis=1) if name == "LSTM" else h0
+    with torch.no_grad():
+        hx = torch.from_numpy(h0)[None]
+        hx = (hx, torch.from_numpy(c0)[None]) if name == "LSTM" else hx
+        ref, _ = mod(torch.from_numpy(X), hx)
+    methods = ["loop", "blas"] if name != "RNN" else ["loop"]
+    for method in methods:
+        res = run(cell, X, h0=state0, method=method)
+        np.testing.assert_allclose(res.outputs, ref.numpy(), rtol=0, atol=1e-10)
+    # export goes back into PyTorch unchanged
+    mod2 = getattr(torch.nn, name)(4, 6).double()
+    mod2.load_state_dict({k: torch.from_numpy(v) for k, v in cell.to_torch().items()})
+    with torch.no_grad():
+        np.testing.assert_array_equal(mod2(torch.from_numpy(X), hx)[0].numpy(), ref.numpy())
+
+
+def test_peephole_lstm_matches_numpy_reference():
+    cell = LSTM.random(4, 5, seed=1, peephole=True)
+    h0, c0 = RNG.normal(size=5), RNG.normal(size=5)
+    res = run(cell, X[:, 0], h0=np.concatenate([h0, c0]))
+    np.testing.assert_allclose(res.outputs, lstm_reference(cell, X[:, 0], h0, c0), atol=1e-12)
+
+
+@pytest.mark.parametrize("variant", [0, 1, 2, 3])
+@pytest.mark.parametrize("reset_after", [True, False])
+def test_gru_variants_match_numpy_reference(variant, reset_after):
+    cell = GRU.random(4, 5, seed=2, variant=variant, reset_after=reset_after)
+    h0 = RNG.normal(size=5)
+    res = run(cell, X[:, 1], h0=h0)
+    np.testing.assert_allclose(res.outputs, gru_reference(cell, X[:, 1], h0), atol=1e-12)
+
+
+@pytest.mark.parametrize("n, m", [(5, 4), (16, 8), (32, 3)])
+def test_gru_variant_parameter_counts_dey_salem(n, m):
+    # Dey & Salem 2017, Sec. III: GRU has 3(n^2 + nm + n) parameters; GRU1 2nm fewer,
+    # GRU2 2(nm + n) fewer, GRU3 2(nm + n^2) fewer (single bias per gate: reset_after=False).
+    full = 3 * (n * n + n * m + n)
+    expected = {0: full, 1: full - 2 * n * m, 2: full - 2 * (n * m + n),
+                3: full - 2 * (n * m + n * n)}
+    for v, count in expected.items():
+        assert GRU.random(m, n, seed=0, variant=v, reset_after=False).n_params == count
+
+
+def test_gru_pytorch_parameter_count():
+    torch = pytest.importorskip("torch")
+    n, m = 7, 3
+    total = sum(p.numel() for p in torch.nn.GRU(m, n).parameters())
+    # PyTorch stores b_ih and b_hh; for r and z only their sum is free (2n redundant)
+    assert GRU.random(m, n, seed=0).n_params == total - 2 * n
+
+
+# -- runner ---------------------------------------------------------------------------------
+def test_float32_run_close_to_float64():
+    cell = LSTM.random(4, 8, seed=3)
+    r64 = run(cell, X)
+    r32 = run(cell, X.astype(np.float32))
+    assert r32.outputs.dtype == np.float32
+    np.testing.assert_allclose(r32.outputs, r64.outputs, atol=1e-5)
+    r32b = run(cell, X.astype(np.float32), method="blas")
+    np.testing.assert_allclose(r32b.outputs, r64.outputs, atol=1e-5)
+
+
+def test_single_sequence_shapes_and_continuation():
+    cell = GRU.random(4, 6, seed=4)
+    x = X[:, 0]
+    whole = run(cell, x)
+    assert whole.states.shape == (60, 6) and whole.final.shape == (6,)
+    first = run(cell, x[:25])
+    rest = run(cell, x[25:], h0=first.final)
+    np.testing.assert_allclose(rest.states, whole.states[25:], atol=1e-14)
+
+
+def test_stepper_equals_run():
+    cell = LSTM.random(4, 5, seed=5)
+    ref = run(cell, X)
+    st = DiscreteStepper(cell, batch=3)
+    for t in range(X.shape[0]):
+        out = st.step(X[t])
+    np.testing.assert_allclose(out, ref.outputs[-1], atol=1e-14)
+    np.testing.assert_allclose(st.state, ref.final, atol=1e-14)
+
+
+def test_divergence_is_reported():
+    cell = Elman(W_ih=np.ones((2, 4)), W_hh=3.0 * np.eye(2), activation="relu")
+    x = np.ones((1000, 4))
+    with pytest.raises(DivergenceError):
+        run(cell, x)
+    res = run(cell, x, on_divergence="return")
+    assert res.status[0] == 1 and np.isnan(res.states[-1]).all()
+
+
+# -- graphs ---------------------------------------------------------------------------------
+def _graph():
+    G = nx.DiGraph(activation="tanh")
+    for v, b in (("a", 0.1), ("b", -0.2), ("c", 0.3)):
+        G.add_node(v, bias=b, role="hidden")
+    G.nodes["c"]["role"] = "output"
+    G.add_node("u", role="input")
+    for s, t, w in (("a", "b", 0.5), ("b", "c", -1.2), ("c", "a", 0.8), ("a", "a", 0.3),
+                    ("u", "a", 1.5), ("u", "c", -0.7)):
+        G.add_edge(s, t, weight=w)
+    return G
+
+
+def test_cell_from_graph_equals_from_arrays():
+    G = _graph()
+    W = np.array([[0.3, 0, 0.8], [0.5, 0, 0], [0, -1.2, 0]])
+    W_in = np.array([[1.5], [0.0], [-0.7]])
+    bias = np.array([0.1, -0.2, 0.3])
+    x = X[:, 0, :1]
+    e1, e2 = Elman.from_graph(G), Elman(W_ih=W_in, W_hh=W, b_ih=bias)
+    np.testing.assert_array_equal(run(e1, x).states, run(e2, x).states)
+    f1 = FullyRecurrent.from_graph(G)
+    f2 = FullyRecurrent(W=W, W_in=W_in, bias=bias, outputs=(2,))
+    np.testing.assert_array_equal(run(f1, x).outputs, run(f2, x).outputs)
+    assert f1.n_out == 1 and f1.nodes == ("a", "b", "c")
+    # gated cells: the graph is the topology mask; same seed, same weights
+    l1 = LSTM.from_graph(G, seed=7)
+    l2 = LSTM.random(1, 3, seed=7, mask=W != 0, input_mask=W_in != 0)
+    np.testing.assert_array_equal(l1.W_hh, l2.W_hh)
+    assert np.all(l1.W_hh[:, 1].reshape(4, 3)[:, [0, 1]] == 0)  # unit b feeds only c
+    np.testing.assert_array_equal(run(l1, x).states, run(l2, x).states)
+
+
+def test_relu_fully_recurrent_graph_round_trip_keeps_activation():
+    net = FullyRecurrent(W=np.array([[0, 1.0], [-0.5, 0.2]]), activation="relu")
+    again = FullyRecurrent.from_graph(net.to_graph())
+    assert again.activation == "relu"
+
+
+# -- deep and bidirectional -----------------------------------------------------------------
+def test_stacked_equals_chained_runs_and_bidirectional_equals_two_runs():
+    l1, l2 = GRU.random(4, 5, seed=8), GRU.random(5, 3, seed=9)
+    W_out = RNG.normal(size=(2, 3))
+    deep = Stacked((l1, l2), W_out=W_out)
+    out = run(deep, X).outputs
+    top = run(l2, run(l1, X).outputs).outputs
+    np.testing.assert_allclose(out, top @ W_out.T, atol=1e-13)
+    bi = Bidirectional(l1, GRU.random(4, 2, seed=10))
+    y, _ = bi.run(X)
+    np.testing.assert_allclose(y[..., :5], run(l1, X).outputs, atol=1e-14)
+    np.testing.assert_allclose(y[..., 5:], run(bi.backward, X[::-1]).outputs[::-1], atol=1e-14)
+
+
+# -- gradient diagnostics -------------------------------------------------------------------
+def test_jacobian_product_norms_linear_network_exact():
+    # identity activation, W = a Q (Q orthogonal): dh_T/dh_{T-k} = (a Q)^k, norm a^k exactly
+    Q, _ = np.linalg.qr(RNG.normal(size=(6, 6)))
+    for a in (0.8, 1.1):
+        cell = Elman(W_ih=RNG.normal(size=(6, 2)), W_hh=a * Q, activation="identity")
+        g = jacobian_product_norms(cell, RNG.normal(size=(40, 2)))
+        np.testing.assert_allclose(g.norms, a ** g.lags, rtol=1e-10)
+        np.testing.assert_allclose(g.log_norms, g.lags * np.log(a), atol=1e-10)
+
+
+def test_jacobian_product_norms_matches_dense_products():
+    cell = LSTM.random(2, 3, seed=11)
+    x = RNG.normal(size=(12, 2))
+    g = jacobian_product_norms(cell, x, ord="fro")
+    hs = [np.zeros(6)]
+    for xt in x:
+        hs.append(cell.step(hs[-1], xt))
+    M = np.eye(6)
+    for k in range(1, 13):
+        M = M @ cell.jacobian(hs[12 - k], x[12 - k])
+        np.testing.assert_allclose(g.norms[k], np.linalg.norm(M, "fro"), rtol=1e-10)
+
+
+# -- bad input ------------------------------------------------------------------------------
+def test_bad_input_names_array_and_expected_shape():
+    cell = LSTM.random(4, 5, seed=0)
+    with pytest.raises(ValidationError, match=r"x: expected shape \(T, B, 4\)"):
+        run(cell, np.zeros((10, 2, 3)))
+    with pytest.raises(ValidationError, match=r"LSTM\.W_hh: expected shape \(4\*H, H\) = \(20, 5\)"):
+        LSTM(W_ih=np.zeros((20, 4)), W_hh=np.zeros((15, 5)))
+    with pytest.raises(ValidationError, match=r"LSTM\.W_ih: expected shape \(20, any\)"):
+        LSTM(W_ih=np.zeros((16, 4)), W_hh=np.zeros((20, 5)))
+    with pytest.raises(ValidationError, match=r"Elman\.activation: unknown activation 'swish'"):
+        Elman(W_ih=np.zeros((2, 1)), W_hh=np.zeros((2, 2)), activation="swish")
+    bad = np.zeros((15, 5))
+    bad[3, 1] = np.nan
+    with pytest.raises(ValidationError, match=r"GRU\.W_hh: must be finite, got nan at index \(3, 1\)"):
+        GRU(W_ih=np.zeros((15, 2)), W_hh=bad)
+    with pytest.raises(ValidationError, match=r"GRU\.W_ih: GRU1 gates take no input"):
+        GRU(W_ih=np.ones((15, 2)), W_hh=np.zeros((15, 5)), variant=1)
+    with pytest.raises(ValidationError, match=r"h0: expected shape"):
+        run(cell, X, h0=np.zeros(5))
