@@ -1,0 +1,509 @@
+"""Lyapunov exponents of any model through the model protocol (DESIGN.md §3).
+
+``lyapunov_spectrum`` computes the k largest exponents (or the full spectrum) with the
+QR method of Benettin, Galgani, Giorgilli & Strelcyn (1980, Meccanica 15:9) and Shimada &
+Nagashima (1979, Prog. Theor. Phys. 61:1605): a basis of k tangent vectors is propagated by
+the analytic Jacobian alongside the trajectory and re-orthonormalised (QR) at fixed
+intervals; the exponents are the time averages of ln|diag R|. For a flow the tangent system
+``dY/dt = J(t, y) Y`` is integrated with the model's fixed-step integrator (the same
+euler/rk4 stages as the state, so Y is the exact derivative of the discrete flow map); for a
+map ``Y <- J Y`` each step. ``largest_lyapunov`` estimates the largest exponent from two
+nearby trajectories (no Jacobian needed), as a cross-check. Driven models give conditional
+exponents under the given input. Populations (``Model.stack``) run in one parallel kernel.
+
+``kaplan_yorke_dimension`` (Kaplan & Yorke 1979) and ``ks_entropy`` (Pesin 1977: the
+Kolmogorov-Sinai entropy rate equals the sum of the positive exponents for an SRB measure)
+turn a spectrum into attractor dimension and entropy rate.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .._jit import specialize
+from . import _lyapunov_kernels
+from ..errors import DivergenceError, ValidationError
+from ..integrate.simulate import _initial, _input_samples
+from ..models import _base_kernels
+from ..models.base import Model
+
+__all__ = ["lyapunov_spectrum", "largest_lyapunov", "kaplan_yorke_dimension", "ks_entropy",
+           "LyapunovResult", "ConvergenceWarning"]
+
+_HERE = Path(__file__).parent
+_METHODS = {"euler": 0, "rk4": 1}
+#: at most this many running estimates are stored per exponent (evenly spaced checkpoints)
+MAX_HISTORY = 1000
+#: ln of the growth ratio between the strongest and weakest tangent vector beyond which one
+#: re-orthonormalisation interval loses the weak directions to rounding (e^25 ~ 7e10)
+_MAX_LOG_SPREAD = 25.0
+
+
+class ConvergenceWarning(RuntimeWarning):
+    """A Lyapunov estimate has not settled (or an interval choice endangers its accuracy)."""
+
+
+@dataclass(frozen=True, eq=False)
+class LyapunovResult:
+    """Lyapunov exponents with their convergence history.
+
+    Attributes
+    ----------
+    exponents : array (k,) or (P, k)
+        Exponents sorted in descending order, in 1/time units (a map: per step divided by dt,
+        i.e. per step for dt = 1). A population carries a leading axis P.
+    history : array (n_checkpoints, k) or (P, n_checkpoints, k)
+        Running estimates at the checkpoints (columns in the order of ``exponents``).
+    times : array (n_checkpoints,)
+        Elapsed measuring time (after the transient) at each checkpoint; steps * dt for maps.
+    converged : bool or array (P,) of bool
+        Whether the running estimates settled to within ``tol`` over the last half of the run.
+    message : str
+        Human-readable account of the convergence (what to change if it did not converge).
+    method : str
+        ``"qr"`` (Benettin/QR on the tangent dynamics) or ``"two-trajectory"``.
+    n : int
+        State dimension of the model (a spectrum with ``k == n`` is complete).
+    """
+
+    exponents: np.ndarray
+    history: np.ndarray
+    times: np.ndarray
+    converged: bool | np.ndarray
+    message: str
+    method: str
+    n: int
+
+    @property
+    def largest(self) -> float | np.ndarray:
+        """The largest exponent (float, or (P,) for a population)."""
+        top = self.exponents[..., 0]
+        return float(top) if np.ndim(top) == 0 else top
+
+    @property
+    def complete(self) -> bool:
+        """True if all n exponents were computed."""
+        return self.exponents.shape[-1] == self.n
+
+    def kaplan_yorke(self) -> float | np.ndarray:
+        """Kaplan-Yorke dimension of the spectrum (see ``kaplan_yorke_dimension``)."""
+        return kaplan_yorke_dimension(self.exponents)
+
+    def ks_entropy(self) -> float | np.ndarray:
+        """Kolmogorov-Sinai entropy rate, the sum of the positive exponents (see ``ks_entropy``)."""
+        return ks_entropy(self.exponents)
+
+
+# -- spectrum -> invariants -----------------------------------------------------------------
+def _spectrum_array(spectrum, name):
+    s = np.asarray(spectrum, dtype=float)
+    if s.ndim < 1 or s.shape[-1] < 1:
+        raise ValidationError(name, f"expected a non-empty array of exponents (k,) or (P, k), "
+                              f"got shape {s.shape}", spectrum)
+    if np.isnan(s).any():
+        raise ValidationError(name, "contains NaN; compute the spectrum first (a diverged run "
+                              "has no exponents)", spectrum)
+    return -np.sort(-s, axis=-1)
+
+
+def kaplan_yorke_dimension(spectrum) -> float | np.ndarray:
+    """Kaplan-Yorke (Lyapunov) dimension ``D = j + (lambda_1 + ... + lambda_j) / |lambda_{j+1}|``.
+
+    j is the largest number of exponents (sorted descending) whose sum is >= 0 (Kaplan &
+    Yorke 1979, Lecture Notes in Math. 730:204).
+
+    Parameters
+    ----------
+    spectrum : array (k,) or (..., k)
+        Lyapunov exponents, any order.
+
+    Returns
+    -------
+    float or array (...)
+        0 if the largest exponent is negative. If the partial sums never turn negative the
+        dimension is k: exact for a complete spectrum, a lower bound for a partial one.
+
+    Raises
+    ------
+    ValidationError
+        If the spectrum is empty or contains NaN.
+    """
+    s = _spectrum_array(spectrum, "spectrum")
+    cums = np.cumsum(s, axis=-1)
+    k = s.shape[-1]
+    # partial sums of a descending spectrum rise while exponents are positive, then fall:
+    # the sums >= 0 form a prefix, whose length is j
+    j = np.sum(cums >= 0, axis=-1)
+    jj = np.minimum(j, k - 1)
+    num = np.take_along_axis(cums, np.maximum(jj - 1, 0)[..., None], axis=-1)[..., 0]
+    den = np.abs(np.take_along_axis(s, jj[..., None], axis=-1)[..., 0])
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # unused j = 0 lanes
+        frac = np.where(j > 0, num / den, 0.0)
+    D = np.where(j >= k, float(k), j + frac)
+    D = np.where(s[..., 0] < 0, 0.0, D)
+    return float(D) if D.ndim == 0 else D
+
+
+def ks_entropy(spectrum) -> float | np.ndarray:
+    """Kolmogorov-Sinai entropy rate from Pesin's identity: the sum of the positive exponents.
+
+    Parameters
+    ----------
+    spectrum : array (k,) or (..., k)
+        Lyapunov exponents (1/time units); a partial spectrum must contain every positive one.
+
+    Returns
+    -------
+    float or array (...)
+        Entropy rate in nats per time unit (per step for a map).
+    """
+    s = _spectrum_array(spectrum, "spectrum")
+    h = np.sum(np.where(s > 0, s, 0.0), axis=-1)
+    return float(h) if h.ndim == 0 else h
+
+
+# -- kernels --------------------------------------------------------------------------------
+def _kernels(model: Model):
+    k = model.kernels
+    shared = dict(_matmul=_lyapunov_kernels.matmul,
+                  _orthonormalise=_lyapunov_kernels.orthonormalise)
+    index = k.index if model.P is not None else _base_kernels.index_same
+    if model.kind == "flow":
+        return specialize(_HERE / "_lyapunov_template.py", _rhs=k.rhs, _jac=k.jacobian,
+                          _index=index, _work_size=k.work_size, **shared)
+    return specialize(_HERE / "_lyapunov_map_template.py", _step=k.step, _jac=k.jacobian,
+                      _index=index, _work_size=k.work_size, **shared)
+
+
+# -- validation -----------------------------------------------------------------------------
+def _positive(name, value, allow_zero=False):
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValidationError(name, f"must be a number, got {value!r}", value) from None
+    if not np.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
+        want = ">= 0" if allow_zero else "> 0"
+        raise ValidationError(name, f"must be a finite number {want}, got {value!r}", value)
+    return v
+
+
+def _steps(name, value, dt, kind, allow_zero=False):
+    """Whole number of steps in a duration (time units for flows, steps for maps)."""
+    v = _positive(name, value, allow_zero)
+    if kind == "map":
+        if v != round(v):
+            raise ValidationError(name, f"counts steps for a map; pass a whole number, got "
+                                  f"{value!r}", value)
+        return int(round(v))
+    m = int(round(v / dt))
+    if m == 0 and not allow_zero:
+        raise ValidationError(name, f"got {value!r}, shorter than one step dt={dt!r}; make "
+                              "it at least dt", value)
+    return m
+
+
+def _plan(model, t_total, dt, t_transient, interval, interval_name, method):
+    if not isinstance(model, Model):
+        raise ValidationError("model", f"expected an rnndyn model, got {type(model).__name__}",
+                              model)
+    flow = model.kind == "flow"
+    if flow:
+        if dt is None:
+            raise ValidationError("dt", "a flow needs an integration step dt > 0 (time units)")
+        dt = _positive("dt", dt)
+        if method not in _METHODS:
+            raise ValidationError("method", f"unknown method {method!r}; the tangent dynamics "
+                                  f"need a fixed step: choose one of {sorted(_METHODS)}", method)
+    else:
+        dt = 1.0 if dt is None else _positive("dt", dt)
+    n_total = _steps("t_total", t_total, dt, model.kind)
+    n_transient = _steps("t_transient", t_transient, dt, model.kind, allow_zero=True)
+    if interval is None:
+        interval = 1.0 if flow else 1
+    every = max(1, _steps(interval_name, interval, dt, model.kind))
+    if every > n_total:
+        raise ValidationError(interval_name, f"got {interval!r}, longer than t_total="
+                              f"{t_total!r}; shorten it or run longer", interval)
+    return dt, n_total, n_transient, every
+
+
+def _inputs(model, inputs, t0, dt, n_steps, method, P):
+    """Input samples: flows (tu (Tu,), U (P', Tu, n_in)); maps X (P', n_steps, n_in)."""
+    t = t0 + dt * np.arange(n_steps + 1) if model.kind == "flow" else np.arange(n_steps + 1.0)
+    tu, U = _input_samples(model, inputs, t, dt, method, P)
+    if model.kind == "map":
+        m = U.shape[0]
+        if model.n_in == 0:
+            return np.zeros((m, n_steps, 0))
+        return np.ascontiguousarray(U)
+    return np.ascontiguousarray(tu, dtype=float), U
+
+
+def _random_frame(rng, n, k):
+    """Random orthonormal (n, k) frame: Q of a standard Gaussian (n, k) matrix (uniform on
+    the Stiefel manifold up to column signs)."""
+    Q, _ = np.linalg.qr(rng.standard_normal((n, k)))
+    return Q
+
+
+def _checkpoints(n_total, every, record_every, dt):
+    """Measuring times of the recorded checkpoints, matching the kernels' rule."""
+    m = np.arange(every, n_total + 1, every)
+    if m.size == 0 or m[-1] != n_total:
+        m = np.append(m, n_total)
+    q = np.arange(1, m.size + 1)
+    keep = (q % record_every == 0) | (q == m.size)
+    return m[keep] * dt, int(m.size)
+
+
+def _assess(history, times, tol, pop, what):
+    """Converged if every running estimate varies by <= tol over the last half of the run."""
+    hist = history if pop else history[None]
+    late = times >= 0.5 * times[-1]
+    if late.sum() < 4:
+        conv = np.zeros(hist.shape[0], bool)
+        msg = (f"not converged: only {int(late.sum())} checkpoint(s) in the last half of the run, "
+               f"too few to judge; increase t_total or shorten {what}")
+        return (conv if pop else bool(conv[0])), msg, np.full(hist.shape[0], np.inf)
+    seg = hist[:, late]
+    spread = np.max(seg.max(axis=1) - seg.min(axis=1), axis=-1)
+    conv = spread <= tol
+    worst = int(np.argmax(spread))
+    if conv.all():
+        msg = (f"converged: running estimates vary by at most {spread.max():.3g} over the last "
+               f"half of the run (tol={tol:g})")
+    else:
+        who = f"individual {worst}: " if pop else ""
+        msg = (f"not converged: {who}running estimates still vary by {spread[worst]:.3g} over "
+               f"the last half of the run (tol={tol:g}); increase t_total (and t_transient)")
+        if pop:
+            msg += f"; {int((~conv).sum())} of {conv.size} individuals did not converge"
+    return (conv if pop else bool(conv[0])), msg, spread
+
+
+def _raise_divergence(info, pop, kind):
+    bad = np.flatnonzero(info[:, 0])
+    if bad.size:
+        k = int(bad[0])
+        at = f"step {int(info[k, 1])}" if kind == "map" else f"t={info[k, 1]:.6g}"
+        who = f" in individual {k}" if pop else ""
+        raise DivergenceError(f"state or tangent basis became non-finite by {at}{who}; reduce "
+                              "dt or t_ortho, or check the model for runaway growth",
+                              t=float(info[k, 1]), individual=k if pop else None)
+
+
+# -- front doors ----------------------------------------------------------------------------
+def lyapunov_spectrum(model: Model, y0, t_total: float, dt: float | None = None,
+                      k: int | None = None, t_transient: float = 0.0,
+                      t_ortho: float | None = None, inputs=None, method: str = "rk4",
+                      seed=None, tol: float = 1e-2, t0: float = 0.0) -> LyapunovResult:
+    """The k largest Lyapunov exponents by the QR (Benettin) method on the tangent dynamics.
+
+    Parameters
+    ----------
+    model : Model
+        Any flow or map with an analytic Jacobian, single or a population
+        (``Model.stack``; e.g. networks of different gain g, all run in one kernel).
+    y0 : array (n,) or (P, n)
+        Initial state (a (n,) state is shared by a population).
+    t_total : float
+        Measuring time after the transient (time units, rounded to whole steps dt; the
+        exponents divide by the time actually run); for a map, a number of steps.
+    dt : float
+        Integration step of a flow (time units). For a map, the duration of one step
+        (default 1, exponents per step); exponents are then per unit time.
+    k : int, optional
+        Number of exponents (the k largest); default all n.
+    t_transient : float
+        Discarded time (steps for a map) before measuring; state and tangent basis both
+        evolve during it, so the basis relaxes towards the most expanding directions.
+    t_ortho : float, optional
+        Re-orthonormalisation interval (time units, rounded to whole steps; default 1.0). For
+        a map, in steps (default 1). Longer is faster but must keep
+        ``(lambda_1 - lambda_k) t_ortho`` well below ~25 or the weak directions drown in
+        rounding (a ConvergenceWarning says so).
+    inputs : None, array or callable, optional
+        Drive of a driven model (the exponents are then conditional on it). Flows: an array
+        (n_steps + 1, n_in) or (n_steps + 1, P, n_in) sampled at ``t0 + dt * arange(n_steps
+        + 1)`` with ``n_steps`` = transient plus measuring steps (linear interpolation between
+        samples), or a callable ``u(t) -> (n_in,)``. Maps: an array (n_steps, n_in), row s
+        driving step s -> s+1, or a callable of the step index.
+    method : {"rk4", "euler"}
+        Fixed-step integrator of a flow (state and tangent basis). Ignored for maps.
+    seed : int, Generator or None
+        Draws the initial orthonormal tangent basis: Q of the QR of a standard Gaussian
+        (n, k) matrix, shared by every member of a population.
+    tol : float
+        Convergence tolerance (exponent units): every running estimate must vary by at most
+        tol over the last half of the run.
+    t0 : float
+        Start time of a flow (matters for a time-dependent input).
+
+    Returns
+    -------
+    LyapunovResult
+        Exponents sorted descending, convergence history, ``converged`` and ``message``.
+
+    Raises
+    ------
+    ValidationError
+        Bad arguments: k outside [1, n], non-positive durations or intervals, a model without
+        a Jacobian (use ``largest_lyapunov``), an unknown method, misshapen y0 or inputs.
+    DivergenceError
+        If the state or tangent basis becomes non-finite.
+
+    Warns
+    -----
+    ConvergenceWarning
+        If the estimates have not converged, or t_ortho is too long for the spectrum's spread.
+
+    Examples
+    --------
+    >>> res = lyapunov_spectrum(rd.lorenz(), [1.0, 1.0, 20.0], t_total=1000, dt=0.01,
+    ...                         t_transient=10, seed=0)
+    >>> res.exponents          # ~ (0.906, 0, -14.57)
+    """
+    dt, n_total, n_transient, every = _plan(model, t_total, dt, t_transient, t_ortho,
+                                            "t_ortho", method)
+    if not model.has_jacobian:
+        name = " ".join([type(model).__name__, str(getattr(model, "name", ""))]).strip()
+        raise ValidationError("model", f"{name} has no Jacobian (jacobian=None); build it with "
+                              "jac_fn= (the analytic d(rhs)/dy) or use largest_lyapunov, which "
+                              "needs none", model)
+    n, P = model.n, model.P
+    if k is None:
+        k = n
+    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or not 1 <= k <= n:
+        raise ValidationError("k", f"must be an int in [1, n={n}], got {k!r}", k)
+    k = int(k)
+    tol = _positive("tol", tol)
+    pop = P is not None
+    y0 = _initial(model, y0, P)
+    Y0 = y0 if pop else y0[None]
+    m = P or 1
+    rng = np.random.default_rng(seed)
+    # one frame shared by all members: member k of a population == a single run of it
+    Q0 = np.ascontiguousarray(np.broadcast_to(_random_frame(rng, n, k), (m, n, k)))
+    n_steps = n_transient + n_total
+    record_every = max(1, math.ceil(math.ceil(n_total / every) / MAX_HISTORY))
+    times, n_qr = _checkpoints(n_total, every, record_every, dt)
+    sums = np.zeros((m, k))
+    hist = np.full((m, times.size, k), np.nan)
+    info = np.zeros((m, 2))
+    K = _kernels(model)
+    p = model.kernel_params
+    if model.kind == "flow":
+        tu, U = _inputs(model, inputs, float(t0), dt, n_steps, method, P)
+        args = (float(t0), dt, _METHODS[method], n_transient, n_total, every, record_every, tu)
+        if pop:
+            K.spectrum_population(p, Y0, Q0, *args, U, False, sums, hist, info)
+        else:
+            info[0] = K.spectrum(p, Y0[0], Q0[0], *args, U[0], False, sums[0], hist[0])
+    else:
+        X = _inputs(model, inputs, 0.0, dt, n_steps, method, P)
+        X = np.ascontiguousarray(np.broadcast_to(X, (m,) + X.shape[1:]))
+        if pop:
+            K.spectrum_population(p, Y0, Q0, X, n_transient, every, record_every, sums, hist,
+                                  info)
+        else:
+            info[0] = K.spectrum(p, Y0[0], Q0[0], X[0], n_transient, every, record_every,
+                                 sums[0], hist[0])
+        sums /= dt
+        hist /= dt
+    _raise_divergence(info, pop, model.kind)
+    order = np.argsort(-sums, axis=-1, kind="stable")
+    sums = np.take_along_axis(sums, order, axis=-1)
+    hist = np.take_along_axis(hist, order[:, None, :], axis=-1)
+    converged, message, _ = _assess(hist if pop else hist[0], times, tol, pop, "t_ortho")
+    spread = (sums[:, 0] - sums[:, -1]) * every * dt
+    if np.max(spread) > _MAX_LOG_SPREAD:
+        message += (f"; warning: (lambda_1 - lambda_k) * t_ortho = {np.max(spread):.3g} > "
+                    f"{_MAX_LOG_SPREAD:g}, the weakest exponents may be inaccurate: lower t_ortho")
+    if not np.all(converged) or np.max(spread) > _MAX_LOG_SPREAD:
+        warnings.warn(message, ConvergenceWarning, stacklevel=2)
+    return LyapunovResult(sums if pop else sums[0], hist if pop else hist[0], times,
+                          converged, message, "qr", n)
+
+
+def largest_lyapunov(model: Model, y0, t_total: float, dt: float | None = None,
+                     t_transient: float = 0.0, t_renorm: float | None = None, inputs=None,
+                     method: str = "rk4", d0: float = 1e-8, seed=None, tol: float = 1e-2,
+                     t0: float = 0.0) -> LyapunovResult:
+    """Largest Lyapunov exponent from two nearby trajectories (Benettin et al. 1976).
+
+    A perturbed copy starts at distance d0 in a random direction (drawn with ``seed``) after
+    the transient; both evolve with the model's integrator; every ``t_renorm`` the
+    separation d is measured, ``ln(d / d0)`` accumulated and the separation rescaled to d0.
+    Needs no Jacobian, so it cross-checks ``lyapunov_spectrum`` (agreement to
+    O(d0 * curvature) plus sampling error).
+
+    Parameters
+    ----------
+    model, y0, t_total, dt, t_transient, inputs, method, seed, tol, t0
+        As in ``lyapunov_spectrum`` (the transient evolves the reference trajectory only).
+    t_renorm : float, optional
+        Renormalisation interval (time units; steps for a map). Default 1.0 (1 step).
+    d0 : float
+        Separation after each renormalisation (state units), small enough to stay linear
+        over ``t_renorm``: ``d0 * exp(lambda_1 t_renorm)`` must remain small.
+
+    Returns
+    -------
+    LyapunovResult
+        ``exponents`` has shape (1,) or (P, 1); ``method == "two-trajectory"``.
+
+    Raises
+    ------
+    ValidationError
+        On bad arguments (non-positive d0, durations or intervals, ...).
+    DivergenceError
+        If a trajectory becomes non-finite or the two trajectories coincide.
+    """
+    dt, n_total, n_transient, every = _plan(model, t_total, dt, t_transient, t_renorm,
+                                            "t_renorm", method)
+    d0 = _positive("d0", d0)
+    tol = _positive("tol", tol)
+    n, P = model.n, model.P
+    pop = P is not None
+    y0 = _initial(model, y0, P)
+    Y0 = y0 if pop else y0[None]
+    m = P or 1
+    rng = np.random.default_rng(seed)
+    V0 = np.ascontiguousarray(np.broadcast_to(_random_frame(rng, n, 1)[:, 0], (m, n)))
+    n_steps = n_transient + n_total
+    record_every = max(1, math.ceil(math.ceil(n_total / every) / MAX_HISTORY))
+    times, _ = _checkpoints(n_total, every, record_every, dt)
+    out = np.zeros((m, 1))
+    hist = np.full((m, times.size, 1), np.nan)
+    info = np.zeros((m, 2))
+    K = _kernels(model)
+    p = model.kernel_params
+    if model.kind == "flow":
+        tu, U = _inputs(model, inputs, float(t0), dt, n_steps, method, P)
+        args = (d0, float(t0), dt, _METHODS[method], n_transient, n_total, every, record_every,
+                tu)
+        if pop:
+            K.two_trajectory_population(p, Y0, V0, *args, U, False, out, hist, info)
+        else:
+            info[0] = K.two_trajectory(p, Y0[0], V0[0], *args, U[0], False, out[0], hist[0])
+    else:
+        X = _inputs(model, inputs, 0.0, dt, n_steps, method, P)
+        X = np.ascontiguousarray(np.broadcast_to(X, (m,) + X.shape[1:]))
+        if pop:
+            K.two_trajectory_population(p, Y0, V0, d0, X, n_transient, every, record_every,
+                                        out, hist, info)
+        else:
+            info[0] = K.two_trajectory(p, Y0[0], V0[0], d0, X[0], n_transient, every,
+                                       record_every, out[0], hist[0])
+        out /= dt
+        hist /= dt
+    _raise_divergence(info, pop, model.kind)
+    converged, message, _ = _assess(hist if pop else hist[0], times, tol, pop, "t_renorm")
+    if not np.all(converged):
+        warnings.warn(message, ConvergenceWarning, stacklevel=2)
+    return LyapunovResult(out if pop else out[0], hist if pop else hist[0], times, converged,
+                          message, "two-trajectory", n)

@@ -1,0 +1,72 @@
+"""The Lyapunov studies run in quick mode and reproduce their headline facts.
+
+Sompolinsky, Crisanti & Sommers (1988, PRL 61:259): the largest exponent of a random rate
+network crosses zero at g = 1 (N -> inf); below, it is the exponent of the stable fixed point
+x = 0, -1 + max Re eig(J), exactly. Engelken, Wolf & Abbott (2023, PRR 5:043044): chaos is
+extensive (spectra of different N collapse as functions of i/N), the attractor dimension is
+much smaller than N, and the mean exponent is -1 (trace of the Jacobian is -N).
+"""
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+STUDIES = Path(__file__).resolve().parents[1] / "studies"
+
+
+def load(name):
+    spec = importlib.util.spec_from_file_location(name, STUDIES / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_sompolinsky1988_quick(tmp_path):
+    mod = load("sompolinsky1988_transition_to_chaos")
+    first = mod.__doc__.splitlines()[0]
+    assert first.startswith("Largest-Lyapunov-exponent figure of: Sompolinsky")
+    out = mod.run(quick=True, out=tmp_path)
+    name = "sompolinsky1988_transition_to_chaos"
+    assert (tmp_path / f"{name}.png").stat().st_size > 0
+    data = np.load(tmp_path / f"{name}.npz")
+    assert data["lambda_max"].shape == (1, 1, len(data["gains"]))
+    assert json.loads((tmp_path / f"{name}.json").read_text()) == out
+    # transition near g = 1 (finite N = 200 shifts it by O(N^-1/2) via the edge of the
+    # circular law, max Re eig(J) ~ g (1 + O(N^-1/2)))
+    assert 0.85 < out["g_cross"]["200"] < 1.2
+    # below the transition the exponent is exactly the fixed point's
+    assert out["fixed_point_max_error"] < 5e-3
+    assert out["lambda_max_at_g2"] > -0.01  # no longer a stable fixed point at g = 2
+
+
+def test_engelken2023_quick(tmp_path):
+    mod = load("engelken2023_lyapunov_spectra")
+    assert mod.__doc__.splitlines()[0].startswith("Reproduces the spectra figures of: Engelken")
+    out = mod.run(quick=True, out=tmp_path)
+    name = "engelken2023_lyapunov_spectra"
+    assert (tmp_path / f"{name}.png").stat().st_size > 0
+    assert json.loads((tmp_path / f"{name}.json").read_text()) == out
+    # mean exponent -1 exactly for the flow (rk4 tangent map: O(dt^4))
+    assert out["mean_exponent_max_error"] < 1e-3
+    d = np.array(out["d_ky_per_n"])
+    assert np.all((d >= 0) & (d < 0.5))  # attractor dimension much smaller than N
+    assert np.all(np.array(out["h_ks_per_n"]) >= 0)
+    # size invariance: spectra of N = 20, 40 lie on the N = 60 curve of i/N to within a
+    # small fraction of the spectrum's range (~1.5 here)
+    for err in out["collapse_error_vs_largest_n"].values():
+        assert err < 0.15
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["sompolinsky1988_transition_to_chaos",
+                                  "engelken2023_lyapunov_spectra"])
+def test_full_studies(tmp_path, name):
+    out = load(name).run(quick=False, out=tmp_path)
+    if name.startswith("sompolinsky"):
+        for g in out["g_cross"].values():
+            assert 0.9 < g < 1.15
+    else:
+        assert max(out["collapse_error_vs_largest_n"].values()) < 0.05
+        assert out["mean_exponent_max_error"] < 1e-3
