@@ -1,0 +1,22 @@
+"""Dynamical analysis of any model through the model protocol (DESIGN.md §3).
+
+Fixed and slow points with stability, orbit classification, orbit diagrams, continuation
+with bifurcation detection, basins of attraction, linear response and spectra, Lyapunov
+exponents, and gradient-norm diagnostics of discrete cells.
+"""
+from .basins import BasinMap, basins
+from .bifurcation import (Bifurcation, Branch, OrbitClass, OrbitDiagram, classify_orbit,
+                          continuation, orbit_diagram)
+from .fixed_points import (FixedPoints, classify, find_fixed_points, jacobian_eigenvalues,
+                           random_starts)
+from .response import autocorrelation, frequency_response, impulse_response, power_spectrum
+
+__all__ = ["find_fixed_points", "FixedPoints", "classify", "jacobian_eigenvalues",
+           "random_starts", "classify_orbit", "OrbitClass", "orbit_diagram", "OrbitDiagram",
+           "continuation", "Branch", "Bifurcation", "basins", "BasinMap", "impulse_response",
+           "frequency_response", "power_spectrum", "autocorrelation"]
+from .lyapunov import lyapunov_spectrum, largest_lyapunov, kaplan_yorke_dimension, ks_entropy, LyapunovResult, ConvergenceWarning  # noqa: E402,E501
+from .gradients import jacobian_product_norms  # noqa: E402
+
+__all__ += ["lyapunov_spectrum", "largest_lyapunov", "kaplan_yorke_dimension", "ks_entropy",
+            "LyapunovResult", "ConvergenceWarning", "jacobian_product_norms"]
