@@ -54,7 +54,9 @@ def _figures(args) -> int:
               f"shows the {len(found)} available", file=sys.stderr)
         return 2
     names = args.names or list(found)
-    out = Path(args.out) if args.out else studies_dir.parent / "figures"
+    # quick figures go to their own folder so they never overwrite the published ones
+    default = studies_dir.parent / "figures"
+    out = Path(args.out) if args.out else (default / "quick" if args.quick else default)
     out.mkdir(parents=True, exist_ok=True)
     summary = {}
     bar = tqdm(names, unit="study", disable=None)
@@ -75,7 +77,8 @@ def main(argv=None) -> int:
     fig = sub.add_parser("figures", help="regenerate the published figures of studies/")
     fig.add_argument("names", nargs="*", help="studies to run (default: all)")
     fig.add_argument("--quick", action="store_true", help="small, fast versions (as CI runs)")
-    fig.add_argument("--out", help="output folder (default: figures/ beside studies/)")
+    fig.add_argument("--out", help="output folder (default: figures/ beside studies/, "
+                     "figures/quick/ with --quick)")
     fig.add_argument("--list", action="store_true", help="list the studies and exit")
     fig.add_argument("--studies", help="folder of study scripts (default: found from the cwd)")
     args = parser.parse_args(argv)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 import rnndyn
-from rnndyn.integrate.run import run
+from rnndyn.integrate import DiscreteStepper, run
 from rnndyn.models.base import Model
 
 
@@ -143,7 +143,7 @@ def check_batch(model, sample=None, seed=0, T=15, B=4):
         np.testing.assert_allclose(singles[0].states[t], h, rtol=1e-12, atol=1e-13)
         np.testing.assert_allclose(singles[0].outputs[t], model.output(h), rtol=1e-12,
                                    atol=1e-13)
-    stepper = rnndyn.integrate.run.DiscreteStepper(model, batch=B, h0=h0)
+    stepper = DiscreteStepper(model, batch=B, h0=h0)
     for t in range(T):
         out = stepper.step(x[t])
         np.testing.assert_allclose(out, singles[0].outputs[t] if B == 1 else

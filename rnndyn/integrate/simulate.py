@@ -119,6 +119,14 @@ def _input_samples(model, inputs, t, dt, method, P):
     return tu, np.ascontiguousarray(U)
 
 
+def step_grid(t, dt):
+    """(C, H): each interval of ``t`` is split into ceil(span/dt) equal steps of size H[k],
+    so outputs land exactly on ``t``; C[k] counts the steps before output k."""
+    span = np.diff(t)
+    M = np.maximum(1, np.ceil(span / dt * (1 - 1e-12))).astype(np.int64)
+    return np.concatenate([[0], np.cumsum(M)]), span / M
+
+
 def _callable_grid(t, dt, method, kind):
     """Times at which a callable input is sampled: every step and half step of a fixed-step
     method (so its stages see exact values), or a grid of dt/4 for rk45."""
@@ -126,13 +134,11 @@ def _callable_grid(t, dt, method, kind):
         return t[:-1] if len(t) > 1 else t
     if len(t) == 1:
         return t
-    span = np.diff(t)
     if method == "rk45":
-        h = (dt or span.min() / 8) / 4
-        m = np.maximum(1, np.ceil(span / h)).astype(int)
+        M = np.diff(step_grid(t, (dt or np.diff(t).min() / 8) / 4)[0])
     else:
-        m = 2 * np.maximum(1, np.ceil(span / dt * (1 - 1e-12))).astype(int)
-    pieces = [t0 + np.arange(k) * (s / k) for t0, s, k in zip(t[:-1], span, m)]
+        M = 2 * np.diff(step_grid(t, dt)[0])
+    pieces = [t0 + np.arange(k) * (s / k) for t0, s, k in zip(t[:-1], np.diff(t), M)]
     return np.concatenate(pieces + [t[-1:]])
 
 
@@ -221,7 +227,7 @@ def simulate(model: Model, y0, t, dt: float | None = None, method: str = "rk4", 
         else:
             info[0] = K.rk45(p, Y0[0], *args, U[0], hold == "previous", Y[0])
     else:
-        args = (t, float(dt), METHODS[method], tu)
+        args = (t, *step_grid(t, dt), METHODS[method], tu)
         if pop:
             K.fixed_step_population(p, Y0, *args, U, hold == "previous", Y, info)
         else:
@@ -245,7 +251,7 @@ def _result(model, t, Y, OUT, info, pop, on_divergence):
         nodes = getattr(model, "nodes", None)
         name = f"unit {unit}" + (f" ({nodes[unit]!r})" if nodes and unit >= 0 else "")
         who = f"individual {k}, " if pop else ""
-        message = (f"{STATUS[status[k]]} at t={info[k, 1]:.6g} ({who}{name}); "
+        message = (f"{STATUS[status[k]]} by t={info[k, 1]:.6g} ({who}{name}); "
                    + ("reduce dt or rtol, or check the weights for runaway growth"
                       if status[k] == 1 else "the system may be stiff or singular here"))
         if pop:

@@ -101,7 +101,7 @@ class Stepper:
                 raise ValidationError("u", f"expected shape ({self.model.n_in},) or "
                                       f"({self._P}, {self.model.n_in}), got "
                                       f"{None if U is None else U.shape}", u)
-            U = np.ascontiguousarray(np.broadcast_to(U, (self._P, self.model.n_in)))
+            U = np.array(np.broadcast_to(U, (self._P, self.model.n_in)))  # writable copy
         self._K.advance_population(self._p, self._y, U, self.t, dt, self.substeps,
                                    METHODS[self.method], self._out, self._status, self._S,
                                    self._work)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -19,12 +20,16 @@ from . import _ctrnn_kernels
 from .base import Kernels, Model, as_array
 
 _K = _ctrnn_kernels
-#: activation name -> the family's kernels compiled for it
-ACTIVATIONS = {
-    name: Kernels(rhs=getattr(_K, f"rhs_{name}"), step=None,
-                  jacobian=getattr(_K, f"jacobian_{name}"), output=getattr(_K, f"output_{name}"),
-                  index=_K.index, work_size=_K.work_size)
-    for name in ("sigmoid", "tanh")}
+ACTIVATIONS = ("sigmoid", "tanh")
+#: from this many units on, W @ act goes to BLAS (the loop wins below: call overhead)
+BLAS_FROM = 128
+#: (activation, driven, blas) -> the family's kernels compiled for it
+KERNELS = {
+    (name, driven, blas): Kernels(
+        rhs=getattr(_K, f"rhs_{name}" + "_driven" * driven + "_blas" * blas), step=None,
+        jacobian=getattr(_K, f"jacobian_{name}"), output=getattr(_K, f"output_{name}"),
+        index=_K.index, work_size=_K.work_size)
+    for name in ACTIVATIONS for driven in (False, True) for blas in (False, True)}
 
 
 @dataclass(frozen=True, eq=False)
@@ -91,7 +96,7 @@ class CTRNN(Model):
         set_("W_in", as_array(W_in, "CTRNN.W_in", lead + (n, None)))
         if self.activation not in ACTIVATIONS:
             raise ValidationError("CTRNN.activation", f"unknown activation {self.activation!r};"
-                                  f" choose one of {sorted(ACTIVATIONS)}", self.activation)
+                                  f" choose one of {list(ACTIVATIONS)}", self.activation)
         if self.outputs is not None:
             outs = tuple(int(i) for i in self.outputs)
             if any(not 0 <= i < n for i in outs) or len(set(outs)) != len(outs):
@@ -126,12 +131,14 @@ class CTRNN(Model):
 
     @property
     def kernels(self) -> Kernels:
-        return ACTIVATIONS[self.activation]
+        return KERNELS[self.activation, self.n_in > 0, self.n >= BLAS_FROM]
 
-    @property
+    @cached_property
     def kernel_params(self):
         out = np.arange(self.n) if self.outputs is None else np.array(self.outputs)
-        return (self.W, self.tau, self.bias, self.gain, self.W_in, out.astype(np.int64))
+        A = _ctrnn_kernels.pack(self.W, self.W_in, self.tau, self.bias, self.gain)
+        A.flags.writeable = False
+        return (A, self.W, out.astype(np.int64))
 
     # -- construction ---------------------------------------------------------------------
     @classmethod
