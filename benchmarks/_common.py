@@ -17,6 +17,20 @@ def best_time(fn, repeat: int = 5, warmup: int = 1) -> float:
     return best
 
 
+def best_times(fns, repeat: int = 10) -> list[float]:
+    """Best wall time of each function, measured interleaved (round-robin) so that a
+    disturbance on the machine hits every contender alike."""
+    for fn in fns:
+        fn()
+    best = [float("inf")] * len(fns)
+    for _ in range(repeat):
+        for i, fn in enumerate(fns):
+            start = time.perf_counter()
+            fn()
+            best[i] = min(best[i], time.perf_counter() - start)
+    return best
+
+
 def table(rows: list[dict], columns: list[str]) -> str:
     """Markdown table of ``rows`` restricted to ``columns``."""
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]

@@ -18,17 +18,18 @@ from numba import njit, prange
 
 sys.path.insert(0, str(Path(__file__).parent))
 import rnndyn as rd  # noqa: E402
-from _common import best_time, table  # noqa: E402
+from _common import best_time, best_times, table  # noqa: E402
 
 DT = 0.01
 
 
 @njit(cache=True, fastmath=True)
-def ref_single(W, tau, bias, gain, y0, steps, dt, Y):
-    """The plain loop a numba user would write (records every state, as simulate does)."""
+def ref_single(W, tau, bias, gain, y0, steps, dt):
+    """The plain loop a numba user would write: returns every state, as simulate does."""
     n = y0.shape[0]
     y = y0.copy()
     o = np.empty(n)
+    Y = np.empty((steps + 1, n))
     Y[0] = y
     for s in range(steps):
         for j in range(n):
@@ -122,11 +123,10 @@ def main():
     W, tau, bias, gain, y0 = random_net(n)
     net = rd.CTRNN(W=W, tau=tau, bias=bias, gain=gain)
     t = np.arange(steps + 1) * DT
-    Y = np.empty((steps + 1, n))
-    ours = best_time(lambda: rd.simulate(net, y0, t, dt=DT, method="euler"))
-    ref = best_time(lambda: ref_single(W, tau, bias, gain, y0, steps, DT, Y))
+    ours, ref = best_times([lambda: rd.simulate(net, y0, t, dt=DT, method="euler"),
+                            lambda: ref_single(W, tau, bias, gain, y0, steps, DT)], repeat=30)
     tr = rd.simulate(net, y0, t, dt=DT, method="euler")
-    assert np.allclose(tr.y, ref_single(W, tau, bias, gain, y0, steps, DT, Y), atol=1e-9)
+    assert np.allclose(tr.y, ref_single(W, tau, bias, gain, y0, steps, DT), atol=1e-9)
     case = "N=10, 20k steps"
     ours_ns = ours / (steps * n) * 1e9
     rows.append({"case": case, "implementation": "rnndyn simulate(euler)",
@@ -140,8 +140,9 @@ def main():
     P, n, steps = 1000, 10, 1000
     W, tau, bias, gain, Y0 = random_net(n, P)
     pop = rd.CTRNN(W=W, tau=tau, bias=bias, gain=gain)
-    ours = best_time(lambda: rd.simulate(pop, Y0, [0.0, steps * DT], dt=DT, method="euler"))
-    ref = best_time(lambda: ref_population(W, tau, bias, gain, Y0, steps, DT))
+    ours, ref = best_times([
+        lambda: rd.simulate(pop, Y0, [0.0, steps * DT], dt=DT, method="euler"),
+        lambda: ref_population(W, tau, bias, gain, Y0, steps, DT)], repeat=10)
     got = rd.simulate(pop, Y0, [0.0, steps * DT], dt=DT, method="euler").y[-1]
     assert np.allclose(got, ref_population(W, tau, bias, gain, Y0, steps, DT), atol=1e-9)
     stepper = rd.Stepper(pop, dt=DT)
@@ -167,9 +168,9 @@ def main():
     n, steps = 1000, 1000
     W, tau, bias, gain, y0 = random_net(n)
     net = rd.CTRNN(W=W, tau=tau, bias=bias, gain=gain)
-    ours = best_time(lambda: rd.simulate(net, y0, [0.0, steps * DT], dt=DT, method="euler"),
-                     repeat=3)
-    ref = best_time(lambda: numpy_loop(W, tau, bias, gain, y0, steps, DT), repeat=3)
+    ours, ref = best_times([
+        lambda: rd.simulate(net, y0, [0.0, steps * DT], dt=DT, method="euler"),
+        lambda: numpy_loop(W, tau, bias, gain, y0, steps, DT)], repeat=5)
     got = rd.simulate(net, y0, [0.0, steps * DT], dt=DT, method="euler").y[-1]
     assert np.allclose(got, numpy_loop(W, tau, bias, gain, y0, steps, DT), atol=1e-8)
     case = "N=1000, 1000 steps"
