@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import ValidationError
-from ..integrate.run import _check_model, _initial, _inputs, map_kernels
+from ..integrate.run import check_model, initial_state, map_kernels, sequence_inputs
 
 
 class GradientNorms(NamedTuple):
@@ -52,7 +52,7 @@ def jacobian_product_norms(model, x, h0=None, ord=2) -> GradientNorms:
     ValidationError
         For a flow, a population, a model without Jacobian, or a bad ``x``/``h0``/``ord``.
     """
-    _check_model(model, "model")
+    check_model(model, "model")
     if model.P is not None:
         raise ValidationError("model", "pass a single model (index the population: model[k])",
                               model)
@@ -60,13 +60,13 @@ def jacobian_product_norms(model, x, h0=None, ord=2) -> GradientNorms:
         raise ValidationError("model", "has no Jacobian; give one when building it", model)
     if ord not in (2, "fro"):
         raise ValidationError("ord", f"must be 2 or 'fro', got {ord!r}", ord)
-    X, single = _inputs(model, x, np.float64)
+    X, single = sequence_inputs(model, x, np.float64)
     if not single:
         raise ValidationError("x", f"expected one sequence of shape (T, {model.n_in}), got "
                               f"{np.shape(x)}", x)
     X = np.ascontiguousarray(X[:, 0])
     T, n = X.shape[0], model.n
-    h = _initial(model, h0, 1, np.float64)[0]
+    h = initial_state(model, h0, 1, np.float64)[0]
     Y = np.empty((T, n))
     JS = np.empty((T, n, n))
     if T:

@@ -27,7 +27,7 @@ import numpy as np
 from .._jit import specialize
 from . import _lyapunov_kernels
 from ..errors import DivergenceError, ValidationError
-from ..integrate.simulate import _initial, _input_samples
+from ..integrate.simulate import initial_state, input_samples
 from ..models import _base_kernels
 from ..models.base import Model
 
@@ -234,7 +234,7 @@ def _plan(model, t_total, dt, t_transient, interval, interval_name, method):
 def _inputs(model, inputs, t0, dt, n_steps, method, P):
     """Input samples: flows (tu (Tu,), U (P', Tu, n_in)); maps X (P', n_steps, n_in)."""
     t = t0 + dt * np.arange(n_steps + 1) if model.kind == "flow" else np.arange(n_steps + 1.0)
-    tu, U = _input_samples(model, inputs, t, dt, method, P)
+    tu, U = input_samples(model, inputs, t, dt, method, P)
     if model.kind == "map":
         m = U.shape[0]
         if model.n_in == 0:
@@ -382,7 +382,7 @@ def lyapunov_spectrum(model: Model, y0, t_total: float, dt: float | None = None,
     k = int(k)
     tol = _positive("tol", tol)
     pop = P is not None
-    y0 = _initial(model, y0, P)
+    y0 = initial_state(model, y0, P)
     Y0 = y0 if pop else y0[None]
     m = P or 1
     rng = np.random.default_rng(seed)
@@ -469,7 +469,7 @@ def largest_lyapunov(model: Model, y0, t_total: float, dt: float | None = None,
     tol = _positive("tol", tol)
     n, P = model.n, model.P
     pop = P is not None
-    y0 = _initial(model, y0, P)
+    y0 = initial_state(model, y0, P)
     Y0 = y0 if pop else y0[None]
     m = P or 1
     rng = np.random.default_rng(seed)

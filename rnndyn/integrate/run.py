@@ -63,7 +63,7 @@ def cast_params(p, dtype):
     return p
 
 
-def _check_model(model, who):
+def check_model(model, who):
     if not isinstance(model, Model) or model.kind != "map":
         raise ValidationError(who, f"expected a discrete-time cell (a model with kind 'map'), "
                               f"got {type(model).__name__}; use rnndyn.simulate for flows", model)
@@ -78,7 +78,7 @@ def _dtype(dtype, x):
     return dtype
 
 
-def _inputs(model, x, dtype):
+def sequence_inputs(model, x, dtype):
     """x as a C-contiguous (T, B, n_in) array; returns (X, single) where single means the
     caller passed one sequence (T, n_in)."""
     m, P = model.n_in, model.P
@@ -106,7 +106,7 @@ def _inputs(model, x, dtype):
     return X, single and P is None
 
 
-def _initial(model, h0, B, dtype):
+def initial_state(model, h0, B, dtype):
     n = model.n
     if h0 is None:
         return np.zeros((B, n), dtype=dtype)
@@ -162,7 +162,7 @@ def run(model: Model, x, h0=None, *, dtype=None, method: str = "auto",
     DivergenceError
         If a state becomes non-finite and ``on_divergence="raise"``.
     """
-    _check_model(model, "model")
+    check_model(model, "model")
     if method not in ("auto", "loop", "blas"):
         raise ValidationError("method", f"must be 'auto', 'loop' or 'blas', got {method!r}",
                               method)
@@ -170,9 +170,9 @@ def run(model: Model, x, h0=None, *, dtype=None, method: str = "auto",
         raise ValidationError("on_divergence", f"must be 'raise' or 'return', got "
                               f"{on_divergence!r}", on_divergence)
     dtype = _dtype(dtype, x)
-    X, single = _inputs(model, x, dtype)
+    X, single = sequence_inputs(model, x, dtype)
     T, B = X.shape[:2]
-    H0 = _initial(model, h0, B, dtype)
+    H0 = initial_state(model, h0, B, dtype)
     pop = model.P is not None
     blas = getattr(model, "batch_kernel", None)
     if method == "blas" and (blas is None or pop):
@@ -231,7 +231,7 @@ class DiscreteStepper:
     """
 
     def __init__(self, model: Model, batch: int | None = None, h0=None, dtype=np.float64):
-        _check_model(model, "model")
+        check_model(model, "model")
         if model.P is not None and batch not in (None, model.P):
             raise ValidationError("batch", f"a population steps its {model.P} members; pass "
                                   f"batch=None, got {batch!r}", batch)
@@ -257,7 +257,7 @@ class DiscreteStepper:
 
     def reset(self, h0=None) -> np.ndarray:
         """Set the state (default zeros) and the step counter to 0; returns the state."""
-        self._H[:] = _initial(self.model, h0, self.B, self.dtype)
+        self._H[:] = initial_state(self.model, h0, self.B, self.dtype)
         self.t = 0
         return self.state
 

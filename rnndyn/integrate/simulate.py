@@ -78,7 +78,7 @@ def _times(t, kind) -> np.ndarray:
     return t
 
 
-def _initial(model, y0, P):
+def initial_state(model, y0, P):
     shape = (model.n,) if P is None else (P, model.n)
     y0 = as_array(y0, "y0")
     if P is not None and y0.shape == (model.n,):
@@ -88,7 +88,7 @@ def _initial(model, y0, P):
     return np.ascontiguousarray(y0, dtype=float)
 
 
-def _input_samples(model, inputs, t, dt, method, P):
+def input_samples(model, inputs, t, dt, method, P):
     """Input samples (tu (Tu,), U (P', Tu, n_in)) on which the kernels interpolate."""
     m = max(P or 1, 1)
     if model.n_in == 0:
@@ -199,8 +199,8 @@ def simulate(model: Model, y0, t, dt: float | None = None, method: str = "rk4", 
         for name, v in (("rtol", rtol), ("atol", atol), ("max_step", max_step)):
             if not v > 0:
                 raise ValidationError(name, f"must be > 0, got {v!r}", v)
-    y0 = _initial(model, y0, P)
-    tu, U = _input_samples(model, inputs, t, dt, method, P)
+    y0 = initial_state(model, y0, P)
+    tu, U = input_samples(model, inputs, t, dt, method, P)
     K = kernels(model, population=P is not None)
     p = model.kernel_params
     T = len(t)
