@@ -71,7 +71,9 @@ def specialize(template: str, **funcs) -> ModuleType:
                           for k, f in sorted(funcs.items()))
         text = header + source
         stamp = hashlib.sha1(text.encode())
-        for file in sorted(set(files) | {str(Path(__file__).with_name("_config.py"))}):
+        # also every shared kernel file a template may import: numba would not notice an edit
+        shared = {str(f) for f in Path(__file__).parent.rglob("_*kernels.py")}
+        for file in sorted(set(files) | shared | {str(Path(__file__).with_name("_config.py"))}):
             stamp.update(Path(file).read_bytes())
         name = f"_rnndyn_{Path(template).stem.strip('_')}_{stamp.hexdigest()[:16]}"
         folder = cache_dir()

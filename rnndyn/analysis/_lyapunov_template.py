@@ -13,29 +13,9 @@
 import numpy as np
 from numba import njit, prange
 
+from rnndyn.integrate._kernels import input_at
+
 EULER, RK4 = 0, 1
-
-
-@njit(**_JIT)
-def input_at(tu, U, t, pos, hold, out):
-    """Input at time t from samples U (Tu, n_in) at times tu (linear, or held if hold);
-    constant outside [tu[0], tu[-1]]. Returns the new search position."""
-    n_in = U.shape[1]
-    if n_in == 0:
-        return pos
-    last = tu.shape[0] - 1
-    while pos < last and tu[pos + 1] <= t:
-        pos += 1
-    while pos > 0 and tu[pos] > t:
-        pos -= 1
-    if pos == last or t <= tu[pos] or hold:
-        for i in range(n_in):
-            out[i] = U[pos, i]
-    else:
-        a = (t - tu[pos]) / (tu[pos + 1] - tu[pos])
-        for i in range(n_in):
-            out[i] = (1.0 - a) * U[pos, i] + a * U[pos + 1, i]
-    return pos
 
 
 # Butcher nodes and weights of the explicit schemes: euler, and classical rk4 (weights / 6).

@@ -7,6 +7,9 @@
 import numpy as np
 from numba import njit, prange
 
+from rnndyn.integrate._kernels import first_bad, input_at
+from rnndyn.integrate._kernels import finite as _finite
+
 EULER, RK4 = 0, 1
 _INLINE = dict(_JIT, inline="always")
 
@@ -32,52 +35,11 @@ _P = np.array([
     [0.0, 40617522 / 29380423, -110615467 / 29380423, 69997945 / 29380423]])
 
 
-@njit(**_JIT)
-def input_at(tu, U, t, pos, hold, out):
-    """Input at time t from samples U (Tu, n_in) at times tu; returns the new search position.
-
-    Linear interpolation (hold=False) or zero-order hold (hold=True; fixed-step kernels then
-    keep the step-start value for every stage); constant outside [tu[0], tu[-1]].
-    """
-    n_in = U.shape[1]
-    if n_in == 0:
-        return pos
-    last = tu.shape[0] - 1
-    while pos < last and tu[pos + 1] <= t:
-        pos += 1
-    while pos > 0 and tu[pos] > t:
-        pos -= 1
-    if pos == last or t <= tu[pos] or hold:
-        for i in range(n_in):
-            out[i] = U[pos, i]
-    else:
-        a = (t - tu[pos]) / (tu[pos + 1] - tu[pos])
-        for i in range(n_in):
-            out[i] = (1.0 - a) * U[pos, i] + a * U[pos + 1, i]
-    return pos
-
-
 # A non-finite state stays non-finite (inf - inf = nan; nan propagates), so it is enough to
 # test every CHECK + 1 steps and at the end (a test per step or per sample cost 15-25% at
 # n = 10). After a failed test the run is replayed from the last sample known finite, testing
 # every step, to name the exact step and unit.
 CHECK = 63
-
-
-@njit(**_INLINE)
-def _finite(y):
-    acc = 0.0
-    for i in range(y.shape[0]):
-        acc += y[i]
-    return np.isfinite(acc)
-
-
-@njit(**_JIT)
-def first_bad(y):
-    for i in range(y.shape[0]):
-        if not np.isfinite(y[i]):
-            return i
-    return 0
 
 
 @njit(**_JIT)
