@@ -17,3 +17,12 @@ __all__ = ["graphs", "models", "integrate", "analysis", "errors", "CTRNN", "Flow
            "SecondOrderRNN", "LSTM", "GRU", "Stacked", "Bidirectional", "rmlp", "simulate",
            "Trajectory", "Stepper", "run", "DiscreteStepper", "RnndynError", "ValidationError",
            "DivergenceError", "ConvergenceError", "__version__"]
+
+
+def __getattr__(name):
+    # rd.plot imports matplotlib only when first used
+    if name == "plot":
+        import importlib
+
+        return importlib.import_module(".plot", __name__)
+    raise AttributeError(f"module 'rnndyn' has no attribute {name!r}")
