@@ -3,6 +3,7 @@
 #   _rhs(t, y, u, p, dy, work)   dy/dt written into dy
 #   _output(y, p, out)           model outputs written into out
 #   _index(p, k)                 parameters of individual k of a population
+#   _work_size(p)                length of the scratch vector
 # Status codes: 0 success, 1 non-finite state, 2 step size underflow (rk45).
 import numpy as np
 from numba import njit, prange
@@ -11,7 +12,6 @@ from rnndyn.integrate._kernels import first_bad, input_at
 from rnndyn.integrate._kernels import finite as _finite
 
 EULER, RK4 = 0, 1
-_INLINE = dict(_JIT, inline="always")
 
 # Dormand-Prince 5(4) tableau, error weights and dense-output matrix (Hairer, Norsett & Wanner,
 # Solving ODEs I, II.5; the same numbers as scipy.integrate.RK45).

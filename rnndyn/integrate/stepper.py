@@ -79,9 +79,7 @@ class Stepper:
             self._y = np.array(np.broadcast_to(y0, (P, n)))
         self.t = 0.0
         self._status[:] = 0
-        for k in range(P):  # once per reset, not per tick
-            member = self.model[k] if self.model.P else self.model
-            self.model.kernels.output(self._y[k], member.kernel_params, self._out[k])
+        self._K.outputs(self._p, self._y[:, None, :], self._out[:, None, :])
         return self._shape(self._out).copy()
 
     def step(self, u=None, dt: float | None = None) -> np.ndarray:
