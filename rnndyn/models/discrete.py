@@ -17,6 +17,8 @@ single precision.
 """
 from __future__ import annotations
 
+from abc import abstractmethod
+
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -95,9 +97,9 @@ class Cell(Model):
         return self.H
 
     @property
+    @abstractmethod
     def n_params(self) -> int:
         """Number of free parameters of one network (redundant bias pairs counted once)."""
-        raise NotImplementedError
 
 
 def _uniform(rng, shape, k):
