@@ -12,6 +12,7 @@ import numpy as np
 from numba import njit
 
 from .._config import JIT
+from ._base_kernels import tanh
 
 SIGMOID, TANH = 0, 1
 _INLINE = dict(JIT, inline="always")
@@ -21,7 +22,7 @@ _INLINE = dict(JIT, inline="always")
 def activate(x, act):
     if act == SIGMOID:
         return 1.0 / (1.0 + np.exp(-x))
-    return np.tanh(x)
+    return tanh(x)
 
 
 @njit(**_INLINE)
@@ -29,7 +30,7 @@ def activate_prime(x, act):
     if act == SIGMOID:
         s = 1.0 / (1.0 + np.exp(-x))
         return s * (1.0 - s)
-    c = np.tanh(x)
+    c = tanh(x)
     return 1.0 - c * c
 
 

@@ -18,6 +18,7 @@ import numpy as np
 from numba import njit
 
 from .._config import JIT
+from ._base_kernels import tanh
 
 IDENTITY, TANH, SIGMOID, RELU, HARD_TANH, HARD_SIGMOID = 0, 1, 2, 3, 4, 5
 
@@ -26,7 +27,7 @@ IDENTITY, TANH, SIGMOID, RELU, HARD_TANH, HARD_SIGMOID = 0, 1, 2, 3, 4, 5
 def act(x, a):
     """Activation ``a`` at x. hard_sigmoid is PyTorch's clip(x/6 + 1/2, 0, 1)."""
     if a == TANH:
-        return np.tanh(x)
+        return tanh(x)
     if a == SIGMOID:
         return 1.0 / (1.0 + np.exp(-x))
     if a == RELU:
@@ -43,7 +44,7 @@ def act_prime(x, a):
     """Derivative of ``act`` (0 at the kinks' outer side; the kinks themselves are a
     measure-zero set)."""
     if a == TANH:
-        c = np.tanh(x)
+        c = tanh(x)
         return 1.0 - c * c
     if a == SIGMOID:
         s = 1.0 / (1.0 + np.exp(-x))

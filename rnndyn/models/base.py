@@ -140,6 +140,9 @@ class Model(ABC):
                                       "a population, so make it equal")
         return dataclasses.replace(first, **changes)
 
+    def __bool__(self) -> bool:  # a model is never falsy (len() is only for populations)
+        return True
+
     def __len__(self) -> int:
         if self.P is None:
             raise TypeError(f"a single {type(self).__name__} has no len(); it is not stacked")
