@@ -10,8 +10,10 @@ import numpy as np
 #: kernels; clear rnndyn's __pycache__ *.nbi/*.nbc for the others.
 FASTMATH = {"reassoc"}
 
-#: keyword arguments for every @numba.njit in rnndyn
-JIT = dict(cache=True, fastmath=FASTMATH, nogil=True)
+#: keyword arguments for every @numba.njit in rnndyn. error_model="numpy": a float division
+#: by zero gives inf/nan (caught by the finiteness checks) instead of a per-division test for
+#: zero, which would stop LLVM from vectorising loops that divide (sigmoid, tanh).
+JIT = dict(cache=True, fastmath=FASTMATH, error_model="numpy", nogil=True)
 #: the same for kernels that parallelise over a population with prange
 JIT_PARALLEL = dict(JIT, parallel=True)
 

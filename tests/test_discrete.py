@@ -18,33 +18,38 @@ def sig(a):
     return 1 / (1 + np.exp(-a))
 
 
+NP_ACT = {"tanh": np.tanh, "sigmoid": sig, "relu": lambda a: np.maximum(a, 0.0),
+          "identity": lambda a: a, "hard_tanh": lambda a: np.clip(a, -1.0, 1.0),
+          "hard_sigmoid": lambda a: np.clip(a / 6 + 0.5, 0.0, 1.0)}
+
+
 def lstm_reference(cell, x, h, c):
     """Plain numpy LSTM with peepholes (Gers & Schmidhuber 2000), PyTorch gate order."""
-    H = cell.H
+    H, act, gate = cell.H, NP_ACT[cell.activation], NP_ACT[cell.gate_activation]
     out = []
     for xt in x:
         a = cell.W_ih @ xt + cell.b_ih + cell.W_hh @ h + cell.b_hh
-        i = sig(a[:H] + cell.peephole[0] * c)
-        f = sig(a[H:2 * H] + cell.peephole[1] * c)
-        c = f * c + i * np.tanh(a[2 * H:3 * H])
-        o = sig(a[3 * H:] + cell.peephole[2] * c)
-        h = o * np.tanh(c)
+        i = gate(a[:H] + cell.peephole[0] * c)
+        f = gate(a[H:2 * H] + cell.peephole[1] * c)
+        c = f * c + i * act(a[2 * H:3 * H])
+        o = gate(a[3 * H:] + cell.peephole[2] * c)
+        h = o * act(c)
         out.append(h)
     return np.array(out)
 
 
 def gru_reference(cell, x, h):
     """Plain numpy GRU, either reset placement."""
-    H = cell.H
+    H, act, gate = cell.H, NP_ACT[cell.activation], NP_ACT[cell.gate_activation]
     Wi, Wh, bi, bh = cell.W_ih, cell.W_hh, cell.b_ih, cell.b_hh
     out = []
     for xt in x:
-        r = sig(Wi[:H] @ xt + bi[:H] + Wh[:H] @ h + bh[:H])
-        z = sig(Wi[H:2 * H] @ xt + bi[H:2 * H] + Wh[H:2 * H] @ h + bh[H:2 * H])
+        r = gate(Wi[:H] @ xt + bi[:H] + Wh[:H] @ h + bh[:H])
+        z = gate(Wi[H:2 * H] @ xt + bi[H:2 * H] + Wh[H:2 * H] @ h + bh[H:2 * H])
         if cell.reset_after:
-            n = np.tanh(Wi[2 * H:] @ xt + bi[2 * H:] + r * (Wh[2 * H:] @ h + bh[2 * H:]))
+            n = act(Wi[2 * H:] @ xt + bi[2 * H:] + r * (Wh[2 * H:] @ h + bh[2 * H:]))
         else:
-            n = np.tanh(Wi[2 * H:] @ xt + bi[2 * H:] + Wh[2 * H:] @ (r * h) + bh[2 * H:])
+            n = act(Wi[2 * H:] @ xt + bi[2 * H:] + Wh[2 * H:] @ (r * h) + bh[2 * H:])
         h = (1 - z) * n + z * h
         out.append(h)
     return np.array(out)
@@ -81,6 +86,25 @@ def test_peephole_lstm_matches_numpy_reference():
     h0, c0 = RNG.normal(size=5), RNG.normal(size=5)
     res = run(cell, X[:, 0], h0=np.concatenate([h0, c0]))
     np.testing.assert_allclose(res.outputs, lstm_reference(cell, X[:, 0], h0, c0), atol=1e-12)
+
+
+# The kernels take a vectorised path for PyTorch's (tanh, sigmoid) and a generic one for
+# other activations; the BLAS batch runner has both as well.
+@pytest.mark.parametrize("activation, gate", [("tanh", "sigmoid"), ("relu", "hard_sigmoid"),
+                                              ("hard_tanh", "sigmoid"), ("tanh", "tanh")])
+@pytest.mark.parametrize("method", ["loop", "blas"])
+def test_gated_activations_match_numpy_reference(activation, gate, method):
+    kw = dict(activation=activation, gate_activation=gate)
+    lstm = LSTM.random(4, 5, seed=3, peephole=True, **kw)
+    gru = GRU.random(4, 5, seed=3, **kw)
+    h0, c0 = RNG.normal(size=(3, 5)), RNG.normal(size=(3, 5))
+    for b in range(3):
+        res = run(lstm, X, h0=np.concatenate([h0, c0], axis=1), method=method)
+        np.testing.assert_allclose(res.outputs[:, b], lstm_reference(lstm, X[:, b], h0[b], c0[b]),
+                                   rtol=0, atol=1e-12)
+        res = run(gru, X, h0=h0, method=method)
+        np.testing.assert_allclose(res.outputs[:, b], gru_reference(gru, X[:, b], h0[b]),
+                                   rtol=0, atol=1e-12)
 
 
 @pytest.mark.parametrize("variant", [0, 1, 2, 3])

@@ -12,7 +12,7 @@ import numpy as np
 from numba import njit
 
 from .._config import JIT
-from ._base_kernels import tanh
+from ._base_kernels import sigmoid, tanh
 
 SIGMOID, TANH = 0, 1
 _INLINE = dict(JIT, inline="always")
@@ -21,14 +21,14 @@ _INLINE = dict(JIT, inline="always")
 @njit(**_INLINE)
 def activate(x, act):
     if act == SIGMOID:
-        return 1.0 / (1.0 + np.exp(-x))
+        return sigmoid(x)
     return tanh(x)
 
 
 @njit(**_INLINE)
 def activate_prime(x, act):
     if act == SIGMOID:
-        s = 1.0 / (1.0 + np.exp(-x))
+        s = sigmoid(x)
         return s * (1.0 - s)
     c = tanh(x)
     return 1.0 - c * c

@@ -18,18 +18,18 @@ import numpy as np
 from numba import njit
 
 from .._config import JIT
-from ._base_kernels import tanh
+from ._base_kernels import sigmoid, tanh
 
 IDENTITY, TANH, SIGMOID, RELU, HARD_TANH, HARD_SIGMOID = 0, 1, 2, 3, 4, 5
 
 
-@njit(**JIT)
+@njit(**dict(JIT, inline="always"))
 def act(x, a):
     """Activation ``a`` at x. hard_sigmoid is PyTorch's clip(x/6 + 1/2, 0, 1)."""
     if a == TANH:
         return tanh(x)
     if a == SIGMOID:
-        return 1.0 / (1.0 + np.exp(-x))
+        return sigmoid(x)
     if a == RELU:
         return x if x > 0.0 else 0.0 * x
     if a == HARD_TANH:
@@ -47,7 +47,7 @@ def act_prime(x, a):
         c = tanh(x)
         return 1.0 - c * c
     if a == SIGMOID:
-        s = 1.0 / (1.0 + np.exp(-x))
+        s = sigmoid(x)
         return s * (1.0 - s)
     if a == RELU:
         return 1.0 if x > 0.0 else 0.0

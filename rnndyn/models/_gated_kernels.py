@@ -18,7 +18,9 @@ import numpy as np
 from numba import njit
 
 from .._config import JIT
-from ._discrete_kernels import act, act_prime
+from ._discrete_kernels import SIGMOID, TANH, act, act_prime
+
+_INLINE = dict(JIT, inline="always")
 
 
 # -- LSTM -----------------------------------------------------------------------------------
@@ -30,7 +32,7 @@ def lstm_work_size(p):
 @njit(**JIT)
 def _lstm_forward(h, x, p, work):
     """work[:4H] = gate pre-activations (peepholes included), work[4H:5H] = c'."""
-    W_ih, W_hh, b, P, a, ga = p[0], p[1], p[2], p[3], p[4], p[5]
+    W_ih, W_hh, b, a, ga = p[0], p[1], p[2], p[4], p[5]
     H, m = W_hh.shape[1], W_ih.shape[1]
     for r in range(4 * H):
         s = b[r]
@@ -39,24 +41,46 @@ def _lstm_forward(h, x, p, work):
         for j in range(H):
             s += W_hh[r, j] * h[j]
         work[r] = s
+    if a == TANH and ga == SIGMOID:
+        _lstm_cell(h, p[3], work, TANH, SIGMOID)
+    else:
+        _lstm_cell(h, p[3], work, a, ga)
+
+
+# Called with constant activation codes for PyTorch's (tanh, sigmoid): the inlined act()
+# branches fold away and LLVM vectorises the loop over units (2.5x faster at H = 64).
+@njit(**_INLINE)
+def _lstm_cell(h, P, work, a, ga):
+    H = P.shape[1]
     for j in range(H):
         c = h[H + j]
-        work[j] += P[0, j] * c
-        work[H + j] += P[1, j] * c
-        c_new = act(work[H + j], ga) * c + act(work[j], ga) * act(work[2 * H + j], a)
-        work[4 * H + j] = c_new
+        ai = work[j] + P[0, j] * c
+        af = work[H + j] + P[1, j] * c
+        c_new = act(af, ga) * c + act(ai, ga) * act(work[2 * H + j], a)
+        work[j] = ai
+        work[H + j] = af
         work[3 * H + j] += P[2, j] * c_new  # the output gate peeks at the new cell state
+        work[4 * H + j] = c_new
+
+
+@njit(**_INLINE)
+def _lstm_hidden(work, h_new, a, ga):
+    H = h_new.shape[0] // 2
+    for j in range(H):
+        c_new = work[4 * H + j]
+        h_new[j] = act(work[3 * H + j], ga) * act(c_new, a)
+        h_new[H + j] = c_new
 
 
 @njit(**JIT)
 def lstm_step(h, x, p, h_new, work):
     """c' = f*c + i*act(g), h' = o*act(c') with i, f, o = gate_act(.) (PyTorch layout)."""
     _lstm_forward(h, x, p, work)
-    H, a, ga = p[1].shape[1], p[4], p[5]
-    for j in range(H):
-        c_new = work[4 * H + j]
-        h_new[j] = act(work[3 * H + j], ga) * act(c_new, a)
-        h_new[H + j] = c_new
+    a, ga = p[4], p[5]
+    if a == TANH and ga == SIGMOID:
+        _lstm_hidden(work, h_new, TANH, SIGMOID)
+    else:
+        _lstm_hidden(work, h_new, a, ga)
 
 
 @njit(**JIT)
@@ -145,26 +169,48 @@ def lstm_run_batch(p, H0, X, Y, OUT, info):
             np.dot(X[t], W_ihT, AX)
         np.dot(h, W_hhT, A)
         for s in range(B):
-            for j in range(H):
-                cj = c[s, j]
-                ai = A[s, j] + AX[s, j] + b[j] + P[0, j] * cj
-                af = A[s, H + j] + AX[s, H + j] + b[H + j] + P[1, j] * cj
-                ag = A[s, 2 * H + j] + AX[s, 2 * H + j] + b[2 * H + j]
-                cn = act(af, ga) * cj + act(ai, ga) * act(ag, a)
-                ao = A[s, 3 * H + j] + AX[s, 3 * H + j] + b[3 * H + j] + P[2, j] * cn
-                hn = act(ao, ga) * act(cn, a)
-                c[s, j] = cn
-                h[s, j] = hn
-                Y[t, s, j] = hn
-                Y[t, s, H + j] = cn
-                OUT[t, s, j] = hn
-            if info[s, 0] == 0:
-                for j in range(2 * H):
-                    if not np.isfinite(Y[t, s, j]):
-                        info[s, 0] = 1
-                        info[s, 1] = t + 1
-                        info[s, 2] = j
-                        break
+            if a == TANH and ga == SIGMOID:
+                _lstm_batch_row(A[s], AX[s], b, P, h[s], c[s], Y[t, s], TANH, SIGMOID)
+            else:
+                _lstm_batch_row(A[s], AX[s], b, P, h[s], c[s], Y[t, s], a, ga)
+            OUT[t, s] = h[s]
+            _mark_divergence(Y[t, s], info, s, t)
+
+
+@njit(**_INLINE)
+def _lstm_batch_row(A, AX, b, P, h, c, y, a, ga):
+    """One sequence's step from its gate products A = W_hh h, AX = W_ih x; updates h, c and
+    writes y = [h'; c']."""
+    H = h.shape[0]
+    for j in range(H):
+        cj = c[j]
+        ai = A[j] + AX[j] + b[j] + P[0, j] * cj
+        af = A[H + j] + AX[H + j] + b[H + j] + P[1, j] * cj
+        ag = A[2 * H + j] + AX[2 * H + j] + b[2 * H + j]
+        cn = act(af, ga) * cj + act(ai, ga) * act(ag, a)
+        ao = A[3 * H + j] + AX[3 * H + j] + b[3 * H + j] + P[2, j] * cn
+        hn = act(ao, ga) * act(cn, a)
+        c[j] = cn
+        h[j] = hn
+        y[j] = hn
+        y[H + j] = cn
+
+
+@njit(**_INLINE)
+def _mark_divergence(y, info, s, t):
+    """The first time y, member s's state after step t, holds a non-finite value:
+    info[s] = (1, t + 1, first bad unit)."""
+    if info[s, 0] != 0:
+        return
+    acc = 0.0
+    for j in range(y.shape[0]):
+        acc += y[j]
+    if np.isfinite(acc):
+        return
+    for j in range(y.shape[0]):
+        if not np.isfinite(y[j]):
+            info[s, 0], info[s, 1], info[s, 2] = 1, t + 1, j
+            return
 
 
 # -- GRU ------------------------------------------------------------------------------------
@@ -188,26 +234,44 @@ def _gru_forward(h, x, p, work):
         for j in range(H):
             s += W_hh[r, j] * h[j]
         work[3 * H + r] = s
-    for j in range(H):
-        work[7 * H + j] = act(work[j] + work[3 * H + j], ga)
-    for j in range(H):
-        if reset_after:
+    if ga == SIGMOID:
+        _gru_reset_gate(work, H, SIGMOID)
+    else:
+        _gru_reset_gate(work, H, ga)
+    if reset_after:
+        for j in range(H):
             work[6 * H + j] = work[2 * H + j] + work[7 * H + j] * work[5 * H + j]
-        else:  # the reset gate acts on h before the recurrent weights (Cho et al. 2014)
+    else:  # the reset gate acts on h before the recurrent weights (Cho et al. 2014)
+        for j in range(H):
             s = work[2 * H + j] + b_hh[2 * H + j]
             for k in range(H):
                 s += W_hh[2 * H + j, k] * work[7 * H + k] * h[k]
             work[6 * H + j] = s
 
 
+@njit(**_INLINE)
+def _gru_reset_gate(work, H, ga):
+    for j in range(H):
+        work[7 * H + j] = act(work[j] + work[3 * H + j], ga)
+
+
+@njit(**_INLINE)
+def _gru_update(h, work, h_new, a, ga):
+    H = h.shape[0]
+    for j in range(H):
+        z = act(work[H + j] + work[4 * H + j], ga)
+        h_new[j] = (1.0 - z) * act(work[6 * H + j], a) + z * h[j]
+
+
 @njit(**JIT)
 def gru_step(h, x, p, h_new, work):
     """h' = (1 - z) * n + z * h."""
     _gru_forward(h, x, p, work)
-    H, a, ga = p[1].shape[1], p[5], p[6]
-    for j in range(H):
-        z = act(work[H + j] + work[4 * H + j], ga)
-        h_new[j] = (1.0 - z) * act(work[6 * H + j], a) + z * h[j]
+    a, ga = p[5], p[6]
+    if a == TANH and ga == SIGMOID:
+        _gru_update(h, work, h_new, TANH, SIGMOID)
+    else:
+        _gru_update(h, work, h_new, a, ga)
 
 
 @njit(**JIT)
@@ -273,19 +337,21 @@ def gru_run_batch(p, H0, X, Y, OUT, info):
             np.dot(X[t], W_ihT, AX)
         np.dot(h, W_hhT, A)
         for s in range(B):
-            for j in range(H):
-                r = act(AX[s, j] + b_ih[j] + A[s, j] + b_hh[j], ga)
-                z = act(AX[s, H + j] + b_ih[H + j] + A[s, H + j] + b_hh[H + j], ga)
-                n = act(AX[s, 2 * H + j] + b_ih[2 * H + j]
-                        + r * (A[s, 2 * H + j] + b_hh[2 * H + j]), a)
-                hn = (1.0 - z) * n + z * h[s, j]
-                h[s, j] = hn
-                Y[t, s, j] = hn
-                OUT[t, s, j] = hn
-            if info[s, 0] == 0:
-                for j in range(H):
-                    if not np.isfinite(Y[t, s, j]):
-                        info[s, 0] = 1
-                        info[s, 1] = t + 1
-                        info[s, 2] = j
-                        break
+            if a == TANH and ga == SIGMOID:
+                _gru_batch_row(A[s], AX[s], b_ih, b_hh, h[s], TANH, SIGMOID)
+            else:
+                _gru_batch_row(A[s], AX[s], b_ih, b_hh, h[s], a, ga)
+            Y[t, s] = h[s]
+            OUT[t, s] = h[s]
+            _mark_divergence(Y[t, s], info, s, t)
+
+
+@njit(**_INLINE)
+def _gru_batch_row(A, AX, b_ih, b_hh, h, a, ga):
+    """One sequence's step (reset_after) from A = W_hh h, AX = W_ih x; updates h."""
+    H = h.shape[0]
+    for j in range(H):
+        r = act(AX[j] + b_ih[j] + A[j] + b_hh[j], ga)
+        z = act(AX[H + j] + b_ih[H + j] + A[H + j] + b_hh[H + j], ga)
+        n = act(AX[2 * H + j] + b_ih[2 * H + j] + r * (A[2 * H + j] + b_hh[2 * H + j]), a)
+        h[j] = (1.0 - z) * n + z * h[j]

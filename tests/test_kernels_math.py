@@ -1,0 +1,56 @@
+"""The vectorisable exp-based sigmoid and tanh of models/_base_kernels.py against libm."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numba import njit
+
+from rnndyn.models._base_kernels import sigmoid, tanh
+
+
+@njit(error_model="numpy")
+def _apply(x, which):
+    out = np.empty_like(x)
+    for i in range(x.shape[0]):  # the loop shape of the kernels: vectorised by LLVM
+        out[i] = sigmoid(x[i]) if which == 0 else tanh(x[i])
+    return out
+
+
+def _np_sigmoid(x):
+    with np.errstate(over="ignore", invalid="ignore"):  # the branch np.where discards
+        return np.where(x >= 0, 1 / (1 + np.exp(-x)), np.exp(x) / (1 + np.exp(x)))
+
+
+def _ulps(a, b):
+    return np.abs(a - b) / np.spacing(np.maximum(np.abs(b), np.finfo(float).tiny))
+
+
+@pytest.mark.parametrize("which, ref", [(0, _np_sigmoid), (1, np.tanh)])
+def test_within_4_ulp_of_libm_on_a_dense_grid(which, ref):
+    # dense near 0 (where tanh ~ x) and out to where sigmoid underflows; 4 ulp is the
+    # measured worst case (the division adds up to 2 ulp to exp's 1)
+    x = np.concatenate([np.linspace(-40, 40, 200_001), np.geomspace(1e-300, 1e-2, 2001),
+                        -np.geomspace(1e-300, 1e-2, 2001), np.linspace(-745, 745, 20_001)])
+    y = _apply(x, which)
+    big = np.abs(ref(x)) > 1e-300  # below that only the absolute error (< 1e-307) matters
+    assert _ulps(y, ref(x))[big].max() <= 4
+    assert np.abs(y - ref(x)).max() <= 4e-16
+
+
+def test_special_values():
+    x = np.array([-np.inf, -1e308, -0.0, 0.0, 1e308, np.inf, np.nan])
+    s, t = _apply(x, 0), _apply(x, 1)
+    assert 0.0 <= s[0] < 1e-300 and 0.0 <= s[1] < 1e-300
+    np.testing.assert_array_equal(s[2:6], [0.5, 0.5, 1.0, 1.0])
+    np.testing.assert_array_equal(t[:6], [-1.0, -1.0, -0.0, 0.0, 1.0, 1.0])
+    assert np.signbit(t[2]) and not np.signbit(t[3])  # tanh keeps the sign of zero
+    assert np.isnan(s[6]) and np.isnan(t[6])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(-800, 800, allow_nan=False))
+def test_symmetries(x):
+    s, t = _apply(np.array([x, -x, 2 * x]), 0), _apply(np.array([x, -x]), 1)
+    assert t[0] == -t[1]                       # tanh is odd, exactly
+    assert abs(s[0] + s[1] - 1.0) <= 2.3e-16   # sigmoid(x) + sigmoid(-x) = 1
+    assert abs(t[0] - (2 * s[2] - 1)) <= 1e-15  # tanh(x) = 2 sigmoid(2x) - 1
