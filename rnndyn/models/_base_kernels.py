@@ -37,8 +37,9 @@ def no_work(p):
 # libm's exp/tanh are opaque calls that stop LLVM from vectorising a loop over units, and they
 # dominated the steps of gated cells (17 ns a tanh). Written out in arithmetic, a loop of
 # sigmoids or tanhs becomes SIMD code: 1.5 ns an element against 5 (sigmoid) and 17 (tanh),
-# within 4 ulp of libm (tests/test_kernels_math.py). Callers need error_model="numpy" (in
-# JIT): python's model checks each division for zero, and that branch blocks vectorisation.
+# within 4 ulp of libm (tests/test_kernels_math.py). The calling kernel needs
+# error_model="numpy" (_config.JIT_SIMD): python's checks each division for zero, and that
+# branch blocks vectorisation.
 _LOG2E = 1.4426950408889634
 _LN2_HI = 6.93147180369123816490e-01  # ln 2 split in two (Cody & Waite): k * _LN2_HI is exact
 _LN2_LO = 1.90821492927058770002e-10

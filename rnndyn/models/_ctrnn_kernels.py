@@ -12,23 +12,27 @@ import numpy as np
 from numba import njit
 
 from .._config import JIT
-from ._base_kernels import sigmoid, tanh
+from ._base_kernels import tanh
 
 SIGMOID, TANH = 0, 1
 _INLINE = dict(JIT, inline="always")
 
 
+# The sigmoid here is libm's exp, not _base_kernels.sigmoid: the loop over neurons reads gains
+# and biases with a stride (packed A) and stays scalar, where libm's exp is faster (10 against
+# 15 ns/neuron-step at n = 10); _base_kernels.tanh beats libm's
+# even there (17 against 20 ns/neuron-step).
 @njit(**_INLINE)
 def activate(x, act):
     if act == SIGMOID:
-        return sigmoid(x)
+        return 1.0 / (1.0 + np.exp(-x))
     return tanh(x)
 
 
 @njit(**_INLINE)
 def activate_prime(x, act):
     if act == SIGMOID:
-        s = sigmoid(x)
+        s = 1.0 / (1.0 + np.exp(-x))
         return s * (1.0 - s)
     c = tanh(x)
     return 1.0 - c * c

@@ -17,7 +17,7 @@ to BLAS through ``np.dot``.
 import numpy as np
 from numba import njit
 
-from .._config import JIT
+from .._config import JIT_SIMD as JIT
 from ._discrete_kernels import SIGMOID, TANH, act, act_prime
 
 _INLINE = dict(JIT, inline="always")
