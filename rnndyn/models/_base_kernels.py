@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, types
+from numba import config, njit, types
 from numba.extending import intrinsic
 
 from .._config import JIT
@@ -47,12 +47,16 @@ _C = [1.0 / math.factorial(k) for k in range(2, 14)]  # Taylor: |r|^14/14! < 2e-
 _C2, _C3, _C4, _C5, _C6, _C7, _C8, _C9, _C10, _C11, _C12, _C13 = _C
 
 
-@intrinsic
-def _bits_as_float(typingctx, i):
-    """The float64 whose bit pattern is the int64 i (an LLVM bitcast)."""
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.DoubleType())
-    return types.float64(types.int64), codegen
+if config.DISABLE_JIT:  # an intrinsic cannot run as Python: the same bitcast through numpy
+    def _bits_as_float(i):
+        return np.int64(i).view(np.float64)
+else:
+    @intrinsic
+    def _bits_as_float(typingctx, i):
+        """The float64 whose bit pattern is the int64 i (an LLVM bitcast)."""
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], ir.DoubleType())
+        return types.float64(types.int64), codegen
 
 
 # Its own flags on purpose: 'contract' (fused multiply-add) halves the cost, and 'reassoc'
