@@ -17,7 +17,7 @@ Parameter tuples (a population adds a leading axis P to every array):
 import numpy as np
 from numba import njit
 
-from .._config import JIT
+from .._config import JIT, JIT_SIMD
 from ._base_kernels import sigmoid, tanh
 
 IDENTITY, TANH, SIGMOID, RELU, HARD_TANH, HARD_SIGMOID = 0, 1, 2, 3, 4, 5
@@ -78,13 +78,20 @@ def _elman_pre(h, x, p, work):
         work[i] = s
 
 
-@njit(**JIT)
+@njit(**JIT_SIMD)
 def elman_step(h, x, p, h_new, work):
     """h' = act(W_ih x + W_hh h + b)."""
     _elman_pre(h, x, p, work)
-    a = p[5]
-    for i in range(h.shape[0]):
-        h_new[i] = act(work[i], a)
+    if p[5] == TANH:  # a constant code lets LLVM vectorise the loop (see _gated_kernels)
+        _activate(work, h_new, TANH)
+    else:
+        _activate(work, h_new, p[5])
+
+
+@njit(**dict(JIT_SIMD, inline="always"))
+def _activate(s, out, a):
+    for i in range(out.shape[0]):
+        out[i] = act(s[i], a)
 
 
 @njit(**JIT)

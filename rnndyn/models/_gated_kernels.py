@@ -13,6 +13,11 @@ Parameter tuples (a population adds a leading axis P to every array):
 
 The transposed copies W_ihT, W_hhT feed the batched kernels, whose per-step matrix products go
 to BLAS through ``np.dot``.
+
+Loops over units are inline helpers taking the activation codes. The kernels call them with
+constant codes for PyTorch's (tanh, sigmoid): act()'s branches then fold away and LLVM turns
+the loop into SIMD code (with _base_kernels' sigmoid/tanh and JIT_SIMD). That took LSTM at
+H = 64, B = 1 from 6.6 to 3.2 us a step. Other activations take the same helper, scalar.
 """
 import numpy as np
 from numba import njit
@@ -47,8 +52,6 @@ def _lstm_forward(h, x, p, work):
         _lstm_cell(h, p[3], work, a, ga)
 
 
-# Called with constant activation codes for PyTorch's (tanh, sigmoid): the inlined act()
-# branches fold away and LLVM vectorises the loop over units (2.5x faster at H = 64).
 @njit(**_INLINE)
 def _lstm_cell(h, P, work, a, ga):
     H = P.shape[1]
