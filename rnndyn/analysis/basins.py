@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ValidationError
+from ..integrate.executors import check_executor, map_population
 from ..models.base import Model, as_array
 from . import _kernels
 from ._common import analysis_kernels, check_model, constant_input, positive, positive_int
@@ -46,7 +47,7 @@ class BasinMap:
 
 def basins(model: Model, xs, ys, t_total: float, dt: float | None = None, *, dims=(0, 1),
            base=None, u=None, method: str = "rk4", attractors=None,
-           tol: float = 1e-3) -> BasinMap:
+           tol: float = 1e-3, executor=None) -> BasinMap:
     """Label each initial state of a 2-D grid by the attractor its orbit reaches.
 
     Every grid state is advanced by ``t_total`` in one parallel kernel (prange over grid
@@ -77,6 +78,9 @@ def basins(model: Model, xs, ys, t_total: float, dt: float | None = None, *, dim
         Known attractors.
     tol : float
         Relative distance counted as "on the attractor".
+    executor : None, concurrent.futures.Executor or dask.distributed.Client
+        None: one in-process kernel; otherwise the grid is split in chunks over the
+        executor's workers (``rnndyn.integrate.executors``), with identical results.
 
     Returns
     -------
@@ -118,10 +122,9 @@ def basins(model: Model, xs, ys, t_total: float, dt: float | None = None, *, dim
     X[:, dims[1]] = YY.ravel()
     uu = constant_input(model, u, where)
     U = np.array(np.broadcast_to(uu, (len(X), model.n_in)))
-    K = analysis_kernels(model, population=False)
-    status = np.zeros(len(X), np.int64)
-    K.final_states(X, np.zeros(len(X), np.int64), U, model.kernel_params,
-                   model.kind == "map", n_steps, h, method == "rk4", status)
+    check_executor(executor, f"{where}.executor")
+    X, status = map_population(_final_states, executor, model, (X, U),
+                               (n_steps, h, method == "rk4"))
     bad = (status != 0) | ~np.all(np.isfinite(X), axis=1)
     labels = np.full(len(X), UNASSIGNED, np.int64)
     if attractors is None:
@@ -154,3 +157,12 @@ def basins(model: Model, xs, ys, t_total: float, dt: float | None = None, *, dim
     shape = (len(ys), len(xs))
     return BasinMap(xs, ys, labels.reshape(shape), att, X.reshape(shape + (model.n,)),
                     (int(dims[0]), int(dims[1])))
+
+
+def _final_states(model, X, U, n_steps, h, rk4):
+    """End states of the rows of X (m, n) after n_steps (in place) and their status (m,)."""
+    status = np.zeros(len(X), np.int64)
+    analysis_kernels(model, population=False).final_states(
+        X, np.zeros(len(X), np.int64), U, model.kernel_params, model.kind == "map", n_steps, h,
+        rk4, status)
+    return X, status

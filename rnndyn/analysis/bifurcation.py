@@ -50,7 +50,7 @@ class OrbitClass:
     final_state: np.ndarray
 
 
-def _record(model, y0, t_transient, t_record, dt, u, method, where):
+def _record(model, y0, t_transient, t_record, dt, u, method, where, executor=None):
     """Simulate the transient, then record every step: returns (times (T,), Y (P, T, n))."""
     if model.kind == "map":
         t_transient = int(positive_int(int(t_transient), f"{where}.t_transient", 0))
@@ -71,7 +71,7 @@ def _record(model, y0, t_transient, t_record, dt, u, method, where):
         uu = constant_input(model, u, where)
         inputs = np.broadcast_to(uu, (len(t), model.n_in)).copy()
     tr = simulate(model, y0, t, dt=dt if model.kind == "flow" else None, method=method,
-                  inputs=inputs, on_divergence="return")
+                  inputs=inputs, on_divergence="return", executor=executor)
     Y = tr.y if model.P is not None else tr.y[:, None]
     Y = Y[-n_rec:] if len(Y) >= n_rec else np.full((n_rec,) + Y.shape[1:], np.nan)
     return t[-n_rec:], np.ascontiguousarray(Y.transpose(1, 0, 2)), step
@@ -194,7 +194,8 @@ class OrbitDiagram:
 
 def orbit_diagram(model: Model, param, values, y0, t_transient: float, t_record: float,
                   dt: float | None = None, *, variable: int = 0, section=None, u=None,
-                  method: str = "rk4", max_points: int | None = None) -> OrbitDiagram:
+                  method: str = "rk4", max_points: int | None = None,
+                  executor=None) -> OrbitDiagram:
     """Orbit (bifurcation) diagram over one parameter from one population simulation.
 
     Parameters
@@ -221,6 +222,8 @@ def orbit_diagram(model: Model, param, values, y0, t_transient: float, t_record:
         Constant input.
     max_points : int, optional
         Keep at most this many (the last) points per parameter value.
+    executor : None, concurrent.futures.Executor or dask.distributed.Client
+        Where the population runs (see ``simulate``); None: one in-process kernel.
 
     Returns
     -------
@@ -237,7 +240,7 @@ def orbit_diagram(model: Model, param, values, y0, t_transient: float, t_record:
                               f"got {variable!r}", variable)
     pop = population_over(model, param, values, where)
     y0 = as_array(y0, f"{where}.y0")
-    times, Y, _ = _record(pop, y0, t_transient, t_record, dt, u, method, where)
+    times, Y, _ = _record(pop, y0, t_transient, t_record, dt, u, method, where, executor)
     V, T, _ = Y.shape
     diverged = ~np.all(np.isfinite(Y), axis=(1, 2))
     x = Y[:, :, variable]

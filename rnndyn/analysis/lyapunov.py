@@ -27,6 +27,7 @@ import numpy as np
 from .._jit import specialize
 from . import _lyapunov_kernels
 from ..errors import DivergenceError, ValidationError
+from ..integrate.executors import check_executor, map_population
 from ..integrate.simulate import initial_state, input_samples
 from ..models import _base_kernels
 from ..models.base import Model
@@ -300,7 +301,8 @@ def _raise_divergence(info, pop, kind):
 def lyapunov_spectrum(model: Model, y0, t_total: float, dt: float | None = None,
                       k: int | None = None, t_transient: float = 0.0,
                       t_ortho: float | None = None, inputs=None, method: str = "rk4",
-                      seed=None, tol: float = 1e-2, t0: float = 0.0) -> LyapunovResult:
+                      seed=None, tol: float = 1e-2, t0: float = 0.0,
+                      executor=None) -> LyapunovResult:
     """The k largest Lyapunov exponents by the QR (Benettin) method on the tangent dynamics.
 
     Parameters
@@ -342,6 +344,9 @@ def lyapunov_spectrum(model: Model, y0, t_total: float, dt: float | None = None,
         tol over the last half of the run.
     t0 : float
         Start time of a flow (matters for a time-dependent input).
+    executor : None, concurrent.futures.Executor or dask.distributed.Client
+        Where a population runs: None, one in-process kernel; otherwise in chunks on the
+        executor's workers, with identical results (``rnndyn.integrate.executors``).
 
     Returns
     -------
@@ -384,36 +389,19 @@ def lyapunov_spectrum(model: Model, y0, t_total: float, dt: float | None = None,
     pop = P is not None
     y0 = initial_state(model, y0, P)
     Y0 = y0 if pop else y0[None]
-    m = P or 1
+    check_executor(executor)
     rng = np.random.default_rng(seed)
-    # one frame shared by all members: member k of a population == a single run of it
-    Q0 = np.ascontiguousarray(np.broadcast_to(_random_frame(rng, n, k), (m, n, k)))
+    frame = _random_frame(rng, n, k)  # one frame for all members: member k == a single run
     n_steps = n_transient + n_total
     record_every = max(1, math.ceil(math.ceil(n_total / every) / MAX_HISTORY))
-    times, n_qr = _checkpoints(n_total, every, record_every, dt)
-    sums = np.zeros((m, k))
-    hist = np.full((m, times.size, k), np.nan)
-    info = np.zeros((m, 2))
-    K = _kernels(model)
-    p = model.kernel_params
+    times, _ = _checkpoints(n_total, every, record_every, dt)
     if model.kind == "flow":
         tu, U = _inputs(model, inputs, float(t0), dt, n_steps, method, P)
-        args = (float(t0), dt, _METHODS[method], n_transient, n_total, every, record_every, tu)
-        if pop:
-            K.spectrum_population(p, Y0, Q0, *args, U, False, sums, hist, info)
-        else:
-            info[0] = K.spectrum(p, Y0[0], Q0[0], *args, U[0], False, sums[0], hist[0])
     else:
-        X = _inputs(model, inputs, 0.0, dt, n_steps, method, P)
-        X = np.ascontiguousarray(np.broadcast_to(X, (m,) + X.shape[1:]))
-        if pop:
-            K.spectrum_population(p, Y0, Q0, X, n_transient, every, record_every, sums, hist,
-                                  info)
-        else:
-            info[0] = K.spectrum(p, Y0[0], Q0[0], X[0], n_transient, every, record_every,
-                                 sums[0], hist[0])
-        sums /= dt
-        hist /= dt
+        tu, U = None, _inputs(model, inputs, 0.0, dt, n_steps, method, P)
+    sums, hist, info = map_population(
+        _spectrum, executor if pop else None, model, (Y0, U),
+        (tu, frame, float(t0), dt, method, n_transient, n_total, every, record_every, times.size))
     _raise_divergence(info, pop, model.kind)
     order = np.argsort(-sums, axis=-1, kind="stable")
     sums = np.take_along_axis(sums, order, axis=-1)
@@ -427,6 +415,35 @@ def lyapunov_spectrum(model: Model, y0, t_total: float, dt: float | None = None,
         warnings.warn(message, ConvergenceWarning, stacklevel=2)
     return LyapunovResult(sums if pop else sums[0], hist if pop else hist[0], times,
                           converged, message, "qr", n)
+
+
+def _spectrum(model, Y0, U, tu, frame, t0, dt, method, n_transient, n_total, every,
+              record_every, n_records):
+    """The kernel call of ``lyapunov_spectrum`` for m = len(Y0) members: sums of log growth
+    (m, k) per unit time, the running estimates (m, n_records, k) and info (m, 2); U holds a
+    flow's input samples or a map's inputs X (rows: members, or one shared row)."""
+    pop = model.P is not None
+    m, k = Y0.shape[0], frame.shape[1]
+    Q0 = np.ascontiguousarray(np.broadcast_to(frame, (m,) + frame.shape))
+    sums = np.zeros((m, k))
+    hist = np.full((m, n_records, k), np.nan)
+    info = np.zeros((m, 2))
+    K = _kernels(model)
+    p = model.kernel_params
+    if model.kind == "flow":
+        args = (t0, dt, _METHODS[method], n_transient, n_total, every, record_every, tu)
+        if pop:
+            K.spectrum_population(p, Y0, Q0, *args, U, False, sums, hist, info)
+        else:
+            info[0] = K.spectrum(p, Y0[0], Q0[0], *args, U[0], False, sums[0], hist[0])
+        return sums, hist, info
+    X = np.ascontiguousarray(np.broadcast_to(U, (m,) + U.shape[1:]))
+    if pop:
+        K.spectrum_population(p, Y0, Q0, X, n_transient, every, record_every, sums, hist, info)
+    else:
+        info[0] = K.spectrum(p, Y0[0], Q0[0], X[0], n_transient, every, record_every, sums[0],
+                             hist[0])
+    return sums / dt, hist / dt, info
 
 
 def largest_lyapunov(model: Model, y0, t_total: float, dt: float | None = None,

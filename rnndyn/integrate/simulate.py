@@ -12,6 +12,7 @@ from .._jit import specialize
 from ..errors import DivergenceError, ValidationError
 from ..models import _base_kernels
 from ..models.base import Model, as_array
+from .executors import check_executor, map_population
 
 _TEMPLATES = Path(__file__).parent
 METHODS = {"euler": 0, "rk4": 1, "rk45": 2}
@@ -144,7 +145,7 @@ def _callable_grid(t, dt, method, kind):
 
 def simulate(model: Model, y0, t, dt: float | None = None, method: str = "rk4", inputs=None, *,
              rtol: float = 1e-6, atol: float = 1e-9, max_step: float = np.inf,
-             hold: str = "linear", on_divergence: str = "raise") -> Trajectory:
+             hold: str = "linear", on_divergence: str = "raise", executor=None) -> Trajectory:
     """Integrate a flow (or iterate a map) from ``y0``, reporting states at the times ``t``.
 
     Parameters
@@ -170,6 +171,10 @@ def simulate(model: Model, y0, t, dt: float | None = None, method: str = "rk4", 
         Error control of rk45.
     on_divergence : {"raise", "return"}
         A non-finite state raises DivergenceError, or returns a Trajectory that says so.
+    executor : None, concurrent.futures.Executor or dask.distributed.Client
+        Where a population runs: None, one in-process kernel on numba's threads; otherwise
+        split into chunks over the executor's workers (``rnndyn.integrate.executors``), with
+        results identical to the in-process run. A single model always runs in process.
 
     Returns
     -------
@@ -199,20 +204,38 @@ def simulate(model: Model, y0, t, dt: float | None = None, method: str = "rk4", 
         for name, v in (("rtol", rtol), ("atol", atol), ("max_step", max_step)):
             if not v > 0:
                 raise ValidationError(name, f"must be > 0, got {v!r}", v)
+    check_executor(executor)
     y0 = initial_state(model, y0, P)
     tu, U = input_samples(model, inputs, t, dt, method, P)
-    K = kernels(model, population=P is not None)
-    p = model.kernel_params
-    T = len(t)
     pop = P is not None
-    Y = np.empty((P or 1, T, model.n))  # every row is written (or NaN-ed after a failure)
-    Y0 = y0 if pop else y0[None]
-    info = np.zeros((P or 1, 4))
+    Y, OUT, info = map_population(_integrate, executor if pop else None, model,
+                                  (y0 if pop else y0[None], U),
+                                  (t, dt, method, tu, hold == "previous", max_step, rtol, atol))
+    if OUT is None:  # a flow's outputs: computed here, on first use
+        def OUT():
+            out = np.full(Y.shape[:2] + (model.n_out,), np.nan)
+            kernels(model, population=pop).outputs(model.kernel_params, Y, out)
+            return out
+    return _result(model, t, Y, OUT, info, pop, on_divergence)
+
+
+def _integrate(model, Y0, U, t, dt, method, tu, hold_previous, max_step, rtol, atol):
+    """The kernel call of ``simulate`` for m = len(Y0) members (m = 1: a single model).
+
+    Returns Y (m, T, n), OUT (m, T, n_out) for maps or None for flows, and info (m, 4) =
+    (status, time of failure, unit, index of the last good sample)."""
+    pop = model.P is not None
+    K = kernels(model, population=pop)
+    p = model.kernel_params
+    m, T = Y0.shape[0], len(t)
+    Y = np.empty((m, T, model.n))  # every row is written (or NaN-ed after a failure)
+    info = np.zeros((m, 4))
+    OUT = None
     if model.kind == "map":
-        X = np.ascontiguousarray(np.broadcast_to(U, (P or 1, T - 1, model.n_in))) \
-            if model.n_in else np.zeros((P or 1, T - 1, 0))
-        info3 = np.zeros((P or 1, 3))
-        OUT = np.full((P or 1, T, model.n_out), np.nan)
+        X = np.ascontiguousarray(np.broadcast_to(U, (m, T - 1, model.n_in))) \
+            if model.n_in else np.zeros((m, T - 1, 0))
+        info3 = np.zeros((m, 3))
+        OUT = np.full((m, T, model.n_out), np.nan)
         if pop:
             K.iterate_population(p, Y0, X, Y, OUT, info3)
         else:
@@ -223,21 +246,16 @@ def simulate(model: Model, y0, t, dt: float | None = None, method: str = "rk4", 
         h0 = 0.0 if dt is None else float(dt)
         args = (t, h0, float(max_step), float(rtol), float(atol), tu)
         if pop:
-            K.rk45_population(p, Y0, *args, U, hold == "previous", Y, info)
+            K.rk45_population(p, Y0, *args, U, hold_previous, Y, info)
         else:
-            info[0] = K.rk45(p, Y0[0], *args, U[0], hold == "previous", Y[0])
+            info[0] = K.rk45(p, Y0[0], *args, U[0], hold_previous, Y[0])
     else:
         args = (t, *step_grid(t, dt), METHODS[method], tu)
         if pop:
-            K.fixed_step_population(p, Y0, *args, U, hold == "previous", Y, info)
+            K.fixed_step_population(p, Y0, *args, U, hold_previous, Y, info)
         else:
-            info[0] = K.fixed_step(p, Y0[0], *args, U[0], hold == "previous", Y[0])
-    if model.kind == "flow":
-        def OUT():
-            out = np.full(Y.shape[:2] + (model.n_out,), np.nan)
-            K.outputs(p, Y, out)
-            return out
-    return _result(model, t, Y, OUT, info, pop, on_divergence)
+            info[0] = K.fixed_step(p, Y0[0], *args, U[0], hold_previous, Y[0])
+    return Y, OUT, info
 
 
 def _result(model, t, Y, OUT, info, pop, on_divergence):

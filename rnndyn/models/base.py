@@ -148,11 +148,11 @@ class Model(ABC):
             raise TypeError(f"a single {type(self).__name__} has no len(); it is not stacked")
         return self.P
 
-    def __getitem__(self, k: int):
-        """Individual ``k`` of a population as a single model."""
+    def __getitem__(self, k: int | slice):
+        """Individual ``k`` of a population as a single model; a slice gives a population."""
         if self.P is None:
             raise TypeError(f"a single {type(self).__name__} cannot be indexed")
-        k = range(self.P)[k]
+        k = k if isinstance(k, slice) else range(self.P)[k]
         return dataclasses.replace(self, **{f: getattr(self, f)[k] for f in self._batched})
 
     # -- pure evaluation (convenience; kernels do the work) -------------------------------
