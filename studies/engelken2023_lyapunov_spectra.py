@@ -84,7 +84,7 @@ def run(quick: bool = False, out: Path = Path("figures")) -> dict:
     axs[2].plot(gains_c, d_ky, "o-", label="$D_{KY}/N$")
     axs[2].plot(gains_c, h_ks, "s--", label="$H_{KS}/N$ (Pesin)")
     axs[2].set(xlabel="gain $g$", ylabel="per unit",
-               title=f"(c) attractor dimension and entropy rate, N = {n_a}")
+               title=f"(c) dimension and entropy rate, N = {n_a}")
     axs[2].legend(fontsize=8)
     name = Path(__file__).stem
     fig.savefig(out / f"{name}.png", dpi=120)
