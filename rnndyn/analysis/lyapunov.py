@@ -400,8 +400,9 @@ def lyapunov_spectrum(model: Model, y0, t_total: float, dt: float | None = None,
     else:
         tu, U = None, _inputs(model, inputs, 0.0, dt, n_steps, method, P)
     sums, hist, info = map_population(
-        _spectrum, executor if pop else None, model, (Y0, U),
-        (tu, frame, float(t0), dt, method, n_transient, n_total, every, record_every, times.size))
+        _measure, executor if pop else None, model, (Y0, U),
+        (tu, frame, None, float(t0), dt, method, n_transient, n_total, every, record_every,
+         times.size))
     _raise_divergence(info, pop, model.kind)
     order = np.argsort(-sums, axis=-1, kind="stable")
     sums = np.take_along_axis(sums, order, axis=-1)
@@ -417,39 +418,47 @@ def lyapunov_spectrum(model: Model, y0, t_total: float, dt: float | None = None,
                           converged, message, "qr", n)
 
 
-def _spectrum(model, Y0, U, tu, frame, t0, dt, method, n_transient, n_total, every,
-              record_every, n_records):
-    """The kernel call of ``lyapunov_spectrum`` for m = len(Y0) members: sums of log growth
-    (m, k) per unit time, the running estimates (m, n_records, k) and info (m, 2); U holds a
-    flow's input samples or a map's inputs X (rows: members, or one shared row)."""
+def _measure(model, Y0, U, tu, frame, d0, t0, dt, method, n_transient, n_total, every,
+             record_every, n_records):
+    """The kernel call of both front doors for m = len(Y0) members: the QR spectrum (d0 None,
+    frame (n, k) the initial tangent basis) or two trajectories (frame (n, 1) the initial
+    separation direction, d0 its length). U holds a flow's input samples or a map's inputs
+    (rows: members, or one shared row). Returns the exponents (m, k) (unsorted, per unit
+    time), the running estimates (m, n_records, k) and info (m, 2)."""
     pop = model.P is not None
     m, k = Y0.shape[0], frame.shape[1]
-    Q0 = np.ascontiguousarray(np.broadcast_to(frame, (m,) + frame.shape))
+    K = _kernels(model)
+    p = model.kernel_params
+    if d0 is None:
+        F0 = np.ascontiguousarray(np.broadcast_to(frame, (m,) + frame.shape))
+        many, one, lead, lead_one = K.spectrum_population, K.spectrum, (F0,), (F0[0],)
+    else:
+        F0 = np.ascontiguousarray(np.broadcast_to(frame[:, 0], (m, frame.shape[0])))
+        many, one = K.two_trajectory_population, K.two_trajectory
+        lead, lead_one = (F0, d0), (F0[0], d0)
     sums = np.zeros((m, k))
     hist = np.full((m, n_records, k), np.nan)
     info = np.zeros((m, 2))
-    K = _kernels(model)
-    p = model.kernel_params
     if model.kind == "flow":
         args = (t0, dt, _METHODS[method], n_transient, n_total, every, record_every, tu)
         if pop:
-            K.spectrum_population(p, Y0, Q0, *args, U, False, sums, hist, info)
+            many(p, Y0, *lead, *args, U, False, sums, hist, info)
         else:
-            info[0] = K.spectrum(p, Y0[0], Q0[0], *args, U[0], False, sums[0], hist[0])
+            info[0] = one(p, Y0[0], *lead_one, *args, U[0], False, sums[0], hist[0])
         return sums, hist, info
     X = np.ascontiguousarray(np.broadcast_to(U, (m,) + U.shape[1:]))
     if pop:
-        K.spectrum_population(p, Y0, Q0, X, n_transient, every, record_every, sums, hist, info)
+        many(p, Y0, *lead, X, n_transient, every, record_every, sums, hist, info)
     else:
-        info[0] = K.spectrum(p, Y0[0], Q0[0], X[0], n_transient, every, record_every, sums[0],
-                             hist[0])
+        info[0] = one(p, Y0[0], *lead_one, X[0], n_transient, every, record_every, sums[0],
+                      hist[0])
     return sums / dt, hist / dt, info
 
 
 def largest_lyapunov(model: Model, y0, t_total: float, dt: float | None = None,
                      t_transient: float = 0.0, t_renorm: float | None = None, inputs=None,
                      method: str = "rk4", d0: float = 1e-8, seed=None, tol: float = 1e-2,
-                     t0: float = 0.0) -> LyapunovResult:
+                     t0: float = 0.0, executor=None) -> LyapunovResult:
     """Largest Lyapunov exponent from two nearby trajectories (Benettin et al. 1976).
 
     A perturbed copy starts at distance d0 in a random direction (drawn with ``seed``) after
@@ -460,7 +469,7 @@ def largest_lyapunov(model: Model, y0, t_total: float, dt: float | None = None,
 
     Parameters
     ----------
-    model, y0, t_total, dt, t_transient, inputs, method, seed, tol, t0
+    model, y0, t_total, dt, t_transient, inputs, method, seed, tol, t0, executor
         As in ``lyapunov_spectrum`` (the transient evolves the reference trajectory only).
     t_renorm : float, optional
         Renormalisation interval (time units; steps for a map). Default 1.0 (1 step).
@@ -488,36 +497,20 @@ def largest_lyapunov(model: Model, y0, t_total: float, dt: float | None = None,
     pop = P is not None
     y0 = initial_state(model, y0, P)
     Y0 = y0 if pop else y0[None]
-    m = P or 1
+    check_executor(executor)
     rng = np.random.default_rng(seed)
-    V0 = np.ascontiguousarray(np.broadcast_to(_random_frame(rng, n, 1)[:, 0], (m, n)))
+    frame = _random_frame(rng, n, 1)  # the initial separation direction, shared by members
     n_steps = n_transient + n_total
     record_every = max(1, math.ceil(math.ceil(n_total / every) / MAX_HISTORY))
     times, _ = _checkpoints(n_total, every, record_every, dt)
-    out = np.zeros((m, 1))
-    hist = np.full((m, times.size, 1), np.nan)
-    info = np.zeros((m, 2))
-    K = _kernels(model)
-    p = model.kernel_params
     if model.kind == "flow":
         tu, U = _inputs(model, inputs, float(t0), dt, n_steps, method, P)
-        args = (d0, float(t0), dt, _METHODS[method], n_transient, n_total, every, record_every,
-                tu)
-        if pop:
-            K.two_trajectory_population(p, Y0, V0, *args, U, False, out, hist, info)
-        else:
-            info[0] = K.two_trajectory(p, Y0[0], V0[0], *args, U[0], False, out[0], hist[0])
     else:
-        X = _inputs(model, inputs, 0.0, dt, n_steps, method, P)
-        X = np.ascontiguousarray(np.broadcast_to(X, (m,) + X.shape[1:]))
-        if pop:
-            K.two_trajectory_population(p, Y0, V0, d0, X, n_transient, every, record_every,
-                                        out, hist, info)
-        else:
-            info[0] = K.two_trajectory(p, Y0[0], V0[0], d0, X[0], n_transient, every,
-                                       record_every, out[0], hist[0])
-        out /= dt
-        hist /= dt
+        tu, U = None, _inputs(model, inputs, 0.0, dt, n_steps, method, P)
+    out, hist, info = map_population(
+        _measure, executor if pop else None, model, (Y0, U),
+        (tu, frame, d0, float(t0), dt, method, n_transient, n_total, every, record_every,
+         times.size))
     _raise_divergence(info, pop, model.kind)
     converged, message, _ = _assess(hist if pop else hist[0], times, tol, pop, "t_renorm")
     if not np.all(converged):
