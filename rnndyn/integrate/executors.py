@@ -68,10 +68,11 @@ def map_population(fn, executor, model, members=(), shared=(), chunks: int | Non
     """
     if executor is None:
         return fn(model, *members, *shared)
+    n = n_workers(executor) if chunks is None else chunks
+    if not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValidationError("chunks", f"must be an int >= 1, got {chunks!r}", chunks)
     P = len(members[0]) if model.P is None else model.P
-    n = min(P, chunks or n_workers(executor))
-    if n < 1:
-        raise ValidationError("chunks", f"must be >= 1, got {chunks!r}", chunks)
+    n = min(P, int(n))
     bounds = np.linspace(0, P, n + 1).round().astype(int)
     futures = [executor.submit(fn, model if model.P is None else model[a:b],
                                *(m if len(m) == 1 else m[a:b] for m in members), *shared)
