@@ -118,6 +118,20 @@ def test_orbit_diagram_and_basins_split_identically(dask_client):
     assert len(b.attractors) == 4
 
 
+def test_fixed_points_split_identically():
+    from rnndyn.analysis import find_fixed_points
+    net = rd.CTRNN(W=[[8.0, 0.0], [0.0, 8.0]], bias=[-4.0, -4.0])  # 9 fixed points
+    pop = rd.CTRNN.stack([net, rd.CTRNN(W=[[8.0, 0.0], [0.0, 2.0]], bias=[-4.0, -1.0])])
+    for model in (net, pop):
+        ref = find_fixed_points(model, n_starts=40, bounds=(-2, 10), seed=0)
+        with ThreadPoolExecutor(3) as ex:
+            got = find_fixed_points(model, n_starts=40, bounds=(-2, 10), seed=0, executor=ex)
+        np.testing.assert_array_equal(got.points, ref.points)
+        np.testing.assert_array_equal(got.member, ref.member)
+        np.testing.assert_array_equal(got.hits, ref.hits)
+    assert len(ref.points[ref.member == 0]) == 9 and len(ref.points[ref.member == 1]) == 3
+
+
 def test_bad_executor_is_named():
     with pytest.raises(ValidationError, match="executor"):
         rd.simulate(population(), np.zeros(5), T, dt=0.01, inputs=inputs(), executor="dask")

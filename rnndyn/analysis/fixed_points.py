@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ValidationError
+from ..integrate.executors import check_executor, map_population
 from ..models.base import Model, as_array
 from . import _kernels
 from ._common import analysis_kernels, check_model, constant_input, positive, positive_int
@@ -169,7 +170,7 @@ def find_fixed_points(model: Model, n_starts: int = 64, *, starts=None, bounds=(
                       u=None, t: float = 0.0, method: str = "auto", tol: float = 1e-10,
                       slow_speed: float | None = None, dedup_tol: float = 1e-6,
                       max_iter: int = 200, gtol: float = 1e-12, eig_tol: float = 1e-8,
-                      seed=None) -> FixedPoints:
+                      seed=None, executor=None) -> FixedPoints:
     """Find fixed points (and slow points) of a flow or map under a constant input.
 
     Parameters
@@ -206,6 +207,10 @@ def find_fixed_points(model: Model, n_starts: int = 64, *, starts=None, bounds=(
         Neutrality band of the stability classification.
     seed : int, Generator or None
         Seed of the random starts.
+    executor : None, concurrent.futures.Executor or dask.distributed.Client
+        None: every start in one in-process kernel; otherwise the starts (or the members of
+        a population) are split in chunks over the executor's workers
+        (``rnndyn.integrate.executors``), with identical results.
 
     Returns
     -------
@@ -243,20 +248,15 @@ def find_fixed_points(model: Model, n_starts: int = 64, *, starts=None, bounds=(
                                   f"{X.shape}", starts)
     S = X.shape[-2]
     M = P or 1
-    X = np.array(X.reshape(M * S, n), dtype=float)  # writeable: refined in place
     member = np.repeat(np.arange(M, dtype=np.int64), S)
     u = constant_input(model, u, where)
-    U = np.array(np.broadcast_to(u, (M * S, model.n_in)))
-    use_newton = method == "newton" or (method == "auto" and n <= 512)
-    K = analysis_kernels(model, population=P is not None)
-    Q = np.empty(M * S)
-    status = np.empty(M * S, np.int64)
-    iters = np.empty(M * S, np.int64)
-    is_map = model.kind == "map"
     gtol = positive(gtol, f"{where}.gtol")
-    solver = K.newton_many if use_newton else K.lbfgs_many
-    solver(float(t), X, member, U, model.kernel_params, is_map, tol, gtol, max_iter, Q, status,
-           iters)
+    check_executor(executor, f"{where}.executor")
+    use_newton = method == "newton" or (method == "auto" and n <= 512)
+    X, Q, status = map_population(
+        _refine, executor, model, (X if P is None else X.reshape(M, S, n),),
+        (float(t), u, tol, gtol, max_iter, use_newton))
+    X, Q, status = X.reshape(M * S, n), Q.ravel(), status.ravel()
     speed = np.sqrt(2.0 * np.maximum(Q, 0.0))
     finite = np.isfinite(speed) & np.all(np.isfinite(X), axis=1)
     fixed = finite & (speed <= tol)
@@ -277,3 +277,21 @@ def find_fixed_points(model: Model, n_starts: int = 64, *, starts=None, bounds=(
                        eigenvalues=ev[order], stability=stab[order], n_unstable=n_up[order],
                        hits=hits[order], member=mem[order], kind=model.kind, u=u,
                        n_failed=int((~ok).sum()))
+
+
+def _refine(model, X, t, u, tol, gtol, max_iter, newton):
+    """Newton or L-BFGS on q = |G|^2 / 2 from the starts X: (S, n) of a single model, or
+    (m, S, n) of a population of m. Returns the refined X, q and the solver status, shaped
+    like the starts."""
+    lead = X.shape[:-1]
+    m, S = (1, X.shape[0]) if X.ndim == 2 else X.shape[:2]
+    Xf = np.array(X.reshape(m * S, model.n), dtype=float)  # writeable: refined in place
+    U = np.array(np.broadcast_to(u, (m * S, model.n_in)))
+    Q = np.empty(m * S)
+    status = np.empty(m * S, np.int64)
+    iters = np.empty(m * S, np.int64)
+    K = analysis_kernels(model, population=model.P is not None)
+    solver = K.newton_many if newton else K.lbfgs_many
+    solver(t, Xf, np.repeat(np.arange(m, dtype=np.int64), S), U, model.kernel_params,
+           model.kind == "map", tol, gtol, max_iter, Q, status, iters)
+    return Xf.reshape(X.shape), Q.reshape(lead), status.reshape(lead)
