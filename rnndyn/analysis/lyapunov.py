@@ -387,23 +387,8 @@ def lyapunov_spectrum(model: Model, y0, t_total: float, dt: float | None = None,
     k = int(k)
     tol = _positive("tol", tol)
     pop = P is not None
-    y0 = initial_state(model, y0, P)
-    Y0 = y0 if pop else y0[None]
-    check_executor(executor)
-    rng = np.random.default_rng(seed)
-    frame = _random_frame(rng, n, k)  # one frame for all members: member k == a single run
-    n_steps = n_transient + n_total
-    record_every = max(1, math.ceil(math.ceil(n_total / every) / MAX_HISTORY))
-    times, _ = _checkpoints(n_total, every, record_every, dt)
-    if model.kind == "flow":
-        tu, U = _inputs(model, inputs, float(t0), dt, n_steps, method, P)
-    else:
-        tu, U = None, _inputs(model, inputs, 0.0, dt, n_steps, method, P)
-    sums, hist, info = map_population(
-        _measure, executor if pop else None, model, (Y0, U),
-        (tu, frame, None, float(t0), dt, method, n_transient, n_total, every, record_every,
-         times.size))
-    _raise_divergence(info, pop, model.kind)
+    sums, hist, times = _run(model, y0, inputs, t0, dt, method, n_transient, n_total, every, k,
+                             None, seed, executor)
     order = np.argsort(-sums, axis=-1, kind="stable")
     sums = np.take_along_axis(sums, order, axis=-1)
     hist = np.take_along_axis(hist, order[:, None, :], axis=-1)
@@ -416,6 +401,32 @@ def lyapunov_spectrum(model: Model, y0, t_total: float, dt: float | None = None,
         warnings.warn(message, ConvergenceWarning, stacklevel=2)
     return LyapunovResult(sums if pop else sums[0], hist if pop else hist[0], times,
                           converged, message, "qr", n)
+
+
+def _run(model, y0, inputs, t0, dt, method, n_transient, n_total, every, k, d0, seed,
+         executor):
+    """Both front doors after validation: the QR spectrum of k exponents (d0 None) or the
+    two-trajectory estimate (k = 1), on the executor. Returns the exponents (m, k), the
+    running estimates (m, checkpoints, k) and the checkpoint times; m = P or 1."""
+    check_executor(executor)
+    P = model.P
+    y0 = initial_state(model, y0, P)
+    # one random frame for all members, so member j of a population == a single run of it
+    frame = _random_frame(np.random.default_rng(seed), model.n, k)
+    n_steps = n_transient + n_total
+    record_every = max(1, math.ceil(math.ceil(n_total / every) / MAX_HISTORY))
+    times, _ = _checkpoints(n_total, every, record_every, dt)
+    if model.kind == "flow":
+        tu, U = _inputs(model, inputs, float(t0), dt, n_steps, method, P)
+    else:
+        tu, U = None, _inputs(model, inputs, 0.0, dt, n_steps, method, P)
+    sums, hist, info = map_population(
+        _measure, None if P is None else executor, model,
+        (y0 if P is not None else y0[None], U),
+        (tu, frame, d0, float(t0), dt, method, n_transient, n_total, every, record_every,
+         times.size))
+    _raise_divergence(info, P is not None, model.kind)
+    return sums, hist, times
 
 
 def _measure(model, Y0, U, tu, frame, d0, t0, dt, method, n_transient, n_total, every,
@@ -495,23 +506,8 @@ def largest_lyapunov(model: Model, y0, t_total: float, dt: float | None = None,
     tol = _positive("tol", tol)
     n, P = model.n, model.P
     pop = P is not None
-    y0 = initial_state(model, y0, P)
-    Y0 = y0 if pop else y0[None]
-    check_executor(executor)
-    rng = np.random.default_rng(seed)
-    frame = _random_frame(rng, n, 1)  # the initial separation direction, shared by members
-    n_steps = n_transient + n_total
-    record_every = max(1, math.ceil(math.ceil(n_total / every) / MAX_HISTORY))
-    times, _ = _checkpoints(n_total, every, record_every, dt)
-    if model.kind == "flow":
-        tu, U = _inputs(model, inputs, float(t0), dt, n_steps, method, P)
-    else:
-        tu, U = None, _inputs(model, inputs, 0.0, dt, n_steps, method, P)
-    out, hist, info = map_population(
-        _measure, executor if pop else None, model, (Y0, U),
-        (tu, frame, d0, float(t0), dt, method, n_transient, n_total, every, record_every,
-         times.size))
-    _raise_divergence(info, pop, model.kind)
+    out, hist, times = _run(model, y0, inputs, t0, dt, method, n_transient, n_total, every, 1,
+                            d0, seed, executor)
     converged, message, _ = _assess(hist if pop else hist[0], times, tol, pop, "t_renorm")
     if not np.all(converged):
         warnings.warn(message, ConvergenceWarning, stacklevel=2)

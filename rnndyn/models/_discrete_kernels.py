@@ -14,7 +14,6 @@ Parameter tuples (a population adds a leading axis P to every array):
 * IndRNN: ``(W_ih (H,m), u (H,), b (H,), act)``.
 * Second order: ``(W (H,H,m), b (H,), act)``.
 """
-import numpy as np
 from numba import njit
 
 from .._config import JIT, JIT_SIMD

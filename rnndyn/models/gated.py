@@ -25,7 +25,7 @@ import numpy as np
 
 from ..errors import ValidationError
 from . import _gated_kernels as gk
-from .base import Kernels, as_array
+from .base import Kernels
 from .discrete import ACTIVATIONS, Cell, _torch_dict, _uniform
 
 GRU_VARIANTS = {0: "GRU", 1: "GRU1", 2: "GRU2", 3: "GRU3"}
