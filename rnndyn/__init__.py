@@ -9,12 +9,13 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 from . import errors, graphs, models, integrate, analysis  # noqa: E402
 from .errors import ConvergenceError, DivergenceError, RnndynError, ValidationError  # noqa: E402
 from .integrate import DiscreteStepper, Stepper, Trajectory, run, simulate  # noqa: E402
-from .models import (CTRNN, GRU, LSTM, Bidirectional, Elman, Flow, FullyRecurrent,  # noqa: E402
-                     IndRNN, Jordan, Map, SecondOrderRNN, Stacked, logistic_map, lorenz, rmlp)
+from .models import (CTRNN, GRU, LSTM, Bidirectional, BidirectionalStack, Elman,  # noqa: E402
+                     Flow, FullyRecurrent, IndRNN, Jordan, Map, SecondOrderRNN, Stacked,
+                     logistic_map, lorenz, rmlp)
 
 __all__ = ["graphs", "models", "integrate", "analysis", "errors", "CTRNN", "Flow", "Map",
            "lorenz", "logistic_map", "Elman", "FullyRecurrent", "Jordan", "IndRNN",
-           "SecondOrderRNN", "LSTM", "GRU", "Stacked", "Bidirectional", "rmlp", "simulate",
+           "SecondOrderRNN", "LSTM", "GRU", "Stacked", "Bidirectional", "BidirectionalStack", "rmlp", "simulate",
            "Trajectory", "Stepper", "run", "DiscreteStepper", "RnndynError", "ValidationError",
            "DivergenceError", "ConvergenceError", "__version__"]
 

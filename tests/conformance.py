@@ -1,9 +1,10 @@
-"""The one conformance suite every rnndyn model passes (DESIGN.md §3), flows and maps alike.
+"""The one conformance suite every rnndyn model passes, flows and maps alike.
 
 Use ``check_model(model, members=[...])`` from a test, or the individual ``check_*``
 functions. Every check compares against an independent truth: central finite differences
-for Jacobians, a Python loop over single models/sequences for batched kernels, the model
-rebuilt from its own graph for the graph round trip.
+for Jacobians and parameter derivatives (the parameters perturbed through the public
+``from_vector``), a Python loop over single models/sequences for batched kernels and for
+population derivatives, the model rebuilt from its own graph for the graph round trip.
 
 ``sample(rng) -> (state, input)`` draws a point to test at (default: state ~ N(0, 0.5^2),
 input ~ N(0, 1)); pass one when the model lives on a restricted domain (e.g. the logistic
@@ -13,7 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 
+import pytest
+
 import rnndyn
+from rnndyn.errors import ValidationError
 from rnndyn.integrate import DiscreteStepper, run
 from rnndyn.models.base import Model
 
@@ -167,14 +171,149 @@ def check_graph_roundtrip(model, sample=None, seed=0):
         np.testing.assert_array_equal(again.output(y), model.output(y))
 
 
+def _full_arrays(model):
+    return {k: np.array(a, dtype=float) for k, a in model._param_arrays().items()}
+
+
+def check_param_vector(model, members=None, seed=0):
+    """``to_vector``/``from_vector``: exact round trip (single, population, every field
+    alone); entries outside a topology mask stay zero (and unchanged) after
+    ``from_vector(theta + noise)``; bad vectors raise ValidationError."""
+    rng = np.random.default_rng(seed)
+    fields = model.param_fields
+    theta = model.to_vector()
+    assert theta.ndim == 1 and theta.dtype == np.float64
+    assert len(model.theta_index()) == theta.size if isinstance(model, Model) else True
+    again = model.from_vector(theta)
+    assert again is not model and type(again) is type(model)
+    np.testing.assert_array_equal(again.to_vector(), theta)
+    for f in fields:
+        np.testing.assert_array_equal(model.from_vector(model.to_vector(f), f).to_vector(),
+                                      theta)
+    noisy = model.from_vector(theta + 0.01 + 0.1 * np.abs(rng.standard_normal(theta.size)))
+    before, after = _full_arrays(model), _full_arrays(noisy)
+    for f, shape in fields.items():
+        free = model._free(f)
+        fixed = np.zeros(shape, bool) if free is None else ~np.broadcast_to(free, shape)
+        np.testing.assert_array_equal(after[f][fixed], before[f][fixed],
+                                      err_msg=f"{f}: entries outside the mask changed")
+        assert np.all(after[f][~fixed] != before[f][~fixed]), f"{f}: a free entry kept its value"
+    name = type(model).__name__
+    with pytest.raises(ValidationError, match="theta"):
+        model.from_vector(theta[:-1] if theta.size else np.zeros(1))
+    if theta.size:
+        bad = theta.copy()
+        bad[-1] = np.nan
+        with pytest.raises(ValidationError, match=f"entry {theta.size - 1}"):
+            model.from_vector(bad)
+    with pytest.raises(ValidationError, match="fields"):
+        model.to_vector("no_such_field")
+    if members is not None:
+        pop = type(members[0]).stack(members)
+        thetas = pop.to_vector()
+        assert thetas.shape == (len(members), theta.size), name
+        for k, m in enumerate(members):
+            np.testing.assert_array_equal(thetas[k], m.to_vector())
+        back = pop.from_vector(thetas + 1.0)
+        assert back.P == len(members)
+        np.testing.assert_array_equal(back.to_vector(), thetas + 1.0)
+        grown = members[0].from_vector(thetas)  # a single model + (P, d) -> a population
+        assert grown.P == len(members)
+        np.testing.assert_array_equal(grown.to_vector(), thetas)
+
+
+def _args(model, y, u):
+    u = None if model.n_in == 0 else u
+    return (0.3, y, u) if model.kind == "flow" else (y, u)
+
+
+def check_param_derivatives(model, sample=None, seed=0, draws=2, eps=1e-6, rtol=1e-6):
+    """VJP (state, input, parameters), parameter Jacobian and output VJP against central
+    differences of the public step/rhs/output (parameters moved through ``from_vector``),
+    relative error < rtol against max(1, |fd|.max())."""
+    rng = np.random.default_rng(seed)
+    theta = model.to_vector()
+    n, m = model.n, model.n_in
+
+    def f(mod, y, u):
+        return _f(mod, y, u) if mod.kind == "map" else mod.rhs(0.3, y, None if m == 0 else u)
+
+    def close(got, fd, what):
+        scale = max(1.0, np.abs(fd).max()) if fd.size else 1.0
+        np.testing.assert_allclose(got, fd, rtol=0, atol=rtol * scale,
+                                   err_msg=f"{type(model).__name__}: {what} vs central "
+                                   "differences")
+    for _ in range(draws):
+        y, u = (sample or default_sample)(model, rng)
+        v = rng.standard_normal(n)
+        res = model.vjp(v, *_args(model, y, u))
+        Jp = model.param_jacobian(*_args(model, y, u))
+        assert res.state.shape == (n,) and res.input.shape == (m,)
+        assert res.params.shape == theta.shape and Jp.shape == (n, theta.size)
+        fd_p = np.empty((n, theta.size))
+        for k in range(theta.size):
+            h = eps * max(1.0, abs(theta[k]))
+            tp, tm = theta.copy(), theta.copy()
+            tp[k] += h
+            tm[k] -= h
+            fd_p[:, k] = (f(model.from_vector(tp), y, u) - f(model.from_vector(tm), y, u)) / (2 * h)
+        close(Jp, fd_p, "param_jacobian")
+        close(res.params, v @ fd_p, "vjp (parameters)")
+        fd_y = np.stack([(f(model, y + eps * e, u) - f(model, y - eps * e, u)) / (2 * eps)
+                         for e in np.eye(n)], axis=1)
+        close(res.state, v @ fd_y, "vjp (state)")
+        if m:
+            fd_u = np.stack([(f(model, y, u + eps * e) - f(model, y, u - eps * e)) / (2 * eps)
+                             for e in np.eye(m)], axis=1)
+            close(res.input, v @ fd_u, "vjp (input)")
+        w = rng.standard_normal(model.n_out)
+        gy, gp = model.output_vjp(w, y)
+        fd_oy = np.array([w @ (model.output(y + eps * e) - model.output(y - eps * e)) / (2 * eps)
+                          for e in np.eye(n)])
+        close(gy, fd_oy, "output_vjp (state)")
+        fd_op = np.empty(theta.size)
+        for k in range(theta.size):
+            h = eps * max(1.0, abs(theta[k]))
+            tp, tm = theta.copy(), theta.copy()
+            tp[k] += h
+            tm[k] -= h
+            fd_op[k] = w @ (model.from_vector(tp).output(y) - model.from_vector(tm).output(y)) / (2 * h)
+        close(gp, fd_op, "output_vjp (parameters)")
+
+
+def check_population_derivatives(members, sample=None, seed=0):
+    """A population's VJP and parameter Jacobian equal the loop over its members."""
+    pop = type(members[0]).stack(members)
+    rng = np.random.default_rng(seed)
+    P, m0 = len(members), members[0]
+    pts = [(sample or default_sample)(m0, rng) for _ in range(P)]
+    Y = np.stack([p[0] for p in pts])
+    U = np.stack([p[1] for p in pts])
+    V = rng.standard_normal(Y.shape)
+    res = pop.vjp(V, *_args(pop, Y, U))
+    Jp = pop.param_jacobian(*_args(pop, Y, U))
+    assert Jp.shape == (P, m0.n, m0.to_vector().size)
+    for k, mk in enumerate(members):
+        one = mk.vjp(V[k], *_args(mk, Y[k], U[k]))
+        np.testing.assert_allclose(res.state[k], one.state, rtol=1e-13, atol=1e-14)
+        np.testing.assert_allclose(res.input[k], one.input, rtol=1e-13, atol=1e-14)
+        np.testing.assert_allclose(res.params[k], one.params, rtol=1e-13, atol=1e-14)
+        np.testing.assert_allclose(Jp[k], mk.param_jacobian(*_args(mk, Y[k], U[k])),
+                                   rtol=1e-13, atol=1e-14)
+
+
 def check_model(model, sample=None, members=None, seed=0):
-    """Run every check: shapes, finiteness, Jacobian vs finite differences, batch == loop
-    (maps), population == loop (if ``members``: single models of the same family with equal
-    shapes, e.g. ``[model, other]``), graph round trip (if the model supports graphs)."""
+    """Run every check: shapes, finiteness, Jacobian vs finite differences, parameter
+    vectors and parameter derivatives, batch == loop (maps), population == loop (if
+    ``members``: single models of the same family with equal shapes, e.g. ``[model,
+    other]``), graph round trip (if the model supports graphs)."""
     check_shapes(model, sample, seed)
     check_finite(model, sample, seed)
     check_jacobian(model, sample, seed)
+    check_param_vector(model, members, seed)
+    check_param_derivatives(model, sample, seed)
     check_batch(model, sample, seed)
     if members is not None:
         check_population(members, sample, seed)
+        check_population_derivatives(members, sample, seed)
     check_graph_roundtrip(model, sample, seed)

@@ -24,20 +24,15 @@ def analysis_kernels(model: Model, population: bool):
         _TEMPLATE,
         _rhs=k.rhs if flow else _kernels.no_rhs,
         _step=_kernels.no_step if flow else k.step,
-        _fjac=(k.jacobian or _kernels.no_flow_jac) if flow else _kernels.no_flow_jac,
-        _mjac=_kernels.no_map_jac if flow else (k.jacobian or _kernels.no_map_jac),
+        _fjac=k.jacobian if flow else _kernels.no_flow_jac,
+        _mjac=_kernels.no_map_jac if flow else k.jacobian,
         _index=index, _work_size=k.work_size)
 
 
-def check_model(model, where: str, jacobian: bool = False, single: bool = False,
-                kind: str | None = None) -> Model:
+def check_model(model, where: str, single: bool = False, kind: str | None = None) -> Model:
     if not isinstance(model, Model):
         raise ValidationError(f"{where}.model", f"expected an rnndyn model (CTRNN, Flow, Map, "
                               f"...), got {type(model).__name__}", model)
-    if jacobian and not model.has_jacobian:
-        raise ValidationError(f"{where}.model", f"{type(model).__name__} "
-                              f"{getattr(model, 'name', '')!s} has no Jacobian, which {where} "
-                              "needs; build the model with jac_fn=...", model)
     if single and model.P is not None:
         raise ValidationError(f"{where}.model", f"got a population of {model.P}; {where} "
                               "analyses one network: pass model[k]", model)

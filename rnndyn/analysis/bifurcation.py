@@ -327,11 +327,29 @@ class Branch:
         return [b for b in self.bifurcations if b.kind == kind]
 
 
+def _param_column(model, param):
+    """(field, position in ``to_vector(field)``) of a (field, index) / field-name parameter
+    whose derivative the model's kernels give, else None (callables, non-parameter fields,
+    entries outside a topology mask)."""
+    if callable(param):
+        return None
+    name, index = (param, None) if isinstance(param, str) else (tuple(param) + (None,))[:2]
+    shape = model.param_fields.get(name)
+    if shape is None:
+        return None
+    flat = np.ravel_multi_index(index if isinstance(index, tuple) else
+                                (() if index is None else (index,)), shape)
+    free = model._free_flat(name, shape)
+    pos = np.searchsorted(free, flat)
+    return (name, int(pos)) if pos < len(free) and free[pos] == flat else None
+
+
 class _Problem:
     """G(x; lam) and its derivatives for the continuation (single model, constant input)."""
 
-    def __init__(self, build, kind, u, t, h):
+    def __init__(self, build, kind, u, t, h, column):
         self.build, self.kind, self.u, self.t, self.h = build, kind, u, t, h
+        self.column = column
 
     def G(self, x, lam):
         m = self.build(lam)
@@ -348,8 +366,12 @@ class _Problem:
         return m.step(x, u) - x, m.jacobian(x, u) - np.eye(len(x))
 
     def G_lam(self, x, lam):
-        # the protocol has no parameter derivative: central difference in lam
-        h = self.h * (1.0 + abs(lam))
+        if self.column is not None:  # the model's parameter derivative dF/dtheta
+            m = self.build(lam)
+            field, pos = self.column
+            args = (self.t, x) if self.kind == "flow" else (x,)
+            return m.param_jacobian(*args, self.u if m.n_in else None, fields=field)[:, pos]
+        h = self.h * (1.0 + abs(lam))  # a callable parameter: central difference in lam
         return (self.G(x, lam + h) - self.G(x, lam - h)) / (2.0 * h)
 
     def extended(self, z):
@@ -414,9 +436,9 @@ def continuation(model: Model, param, start: float, stop: float, x0=None, *, u=N
 
     Pseudo-arclength continuation: tangent predictor of length ds, Newton corrector on the
     extended system ``[G(x; lam) = 0, v . (z - z_pred) = 0]`` (so folds, where the branch
-    turns back in lam, are passed), step size adapted to the corrector's effort. The
-    derivative dG/dlam is a central difference (the model protocol has no parameter
-    derivatives); dG/dx is the analytic Jacobian. Bifurcations are detected from sign
+    turns back in lam, are passed), step size adapted to the corrector's effort. dG/dx is
+    the model's Jacobian; dG/dlam is the model's parameter derivative (``param_jacobian``)
+    for a (field, index) parameter, and a central difference for a callable one. Bifurcations are detected from sign
     changes of test functions between consecutive points and located by bisection in
     arclength: fold = the lam-component of the tangent; Hopf = the real part of the leading
     complex pair (flows); flip = prod(mu + 1) over real eigenvalues, Neimark-Sacker =
@@ -425,7 +447,7 @@ def continuation(model: Model, param, start: float, stop: float, x0=None, *, u=N
     Parameters
     ----------
     model : Model
-        A single model with a Jacobian.
+        A single model.
     param : (field, index), field name or callable value -> Model
         The continuation parameter (see ``orbit_diagram``).
     start, stop : float
@@ -442,7 +464,7 @@ def continuation(model: Model, param, start: float, stop: float, x0=None, *, u=N
     tol : float
         Newton tolerance on |G|.
     fd_step : float
-        Relative step of the dG/dlam difference quotient.
+        Relative step of the dG/dlam difference quotient (callable ``param`` only).
 
     Returns
     -------
@@ -451,11 +473,11 @@ def continuation(model: Model, param, start: float, stop: float, x0=None, *, u=N
     Raises
     ------
     ValidationError
-        On a population, a model without Jacobian, start == stop, bad step sizes, or if no
+        On a population, start == stop, bad step sizes, or if no
         equilibrium is found at ``start``.
     """
     where = "continuation"
-    check_model(model, where, jacobian=True, single=True)
+    check_model(model, where, single=True)
     build = family(model, param, where)
     start, stop = float(start), float(stop)
     if not (np.isfinite(start) and np.isfinite(stop)) or start == stop:
@@ -465,7 +487,8 @@ def continuation(model: Model, param, start: float, stop: float, x0=None, *, u=N
                           (("ds", ds), ("ds_min", ds_min), ("ds_max", ds_max)))
     max_steps = positive_int(max_steps, f"{where}.max_steps")
     uu = constant_input(model, u, where)
-    prob = _Problem(build, model.kind, uu, float(t), positive(fd_step, f"{where}.fd_step"))
+    prob = _Problem(build, model.kind, uu, float(t), positive(fd_step, f"{where}.fd_step"),
+                    _param_column(model, param))
     m0 = build(start)
     if x0 is None:
         fp = find_fixed_points(m0, 32, u=uu if model.n_in else None, t=t, seed=seed)

@@ -219,11 +219,11 @@ def find_fixed_points(model: Model, n_starts: int = 64, *, starts=None, bounds=(
     Raises
     ------
     ValidationError
-        If the model has no Jacobian, n_starts < 1, starts have the wrong shape, or another
+        If n_starts < 1, starts have the wrong shape, or another
         argument is out of range.
     """
     where = "find_fixed_points"
-    check_model(model, where, jacobian=True)
+    check_model(model, where)
     if method not in METHODS:
         raise ValidationError(f"{where}.method", f"unknown method {method!r}; choose one of "
                               f"{METHODS}", method)

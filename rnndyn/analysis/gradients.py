@@ -4,7 +4,7 @@ Bengio 2013). Data only; plotting lives elsewhere.
 
 For a map ``h_{t+1} = F(h_t, x_t)`` the backpropagated error of a loss at time T reaches
 time T - k multiplied by ``dh_T/dh_{T-k} = J_{T-1} J_{T-2} ... J_{T-k}``, where
-``J_t = dF/dh (h_t, x_t)`` is the model's analytic step Jacobian. Its norm decaying
+``J_t = dF/dh (h_t, x_t)`` is the model's step Jacobian. Its norm decaying
 (growing) geometrically in k is the vanishing (exploding) gradient problem.
 """
 from __future__ import annotations
@@ -32,7 +32,7 @@ def jacobian_product_norms(model, x, h0=None, ord=2) -> GradientNorms:
 
     Parameters
     ----------
-    model : discrete model (``kind == "map"``) with a Jacobian
+    model : discrete model (``kind == "map"``)
         A single cell (e.g. LSTM, GRU, Elman, or a user ``Map``).
     x : array (T, n_in)
         One input sequence (for a model without inputs, ``np.zeros((T, 0))``).
@@ -50,14 +50,12 @@ def jacobian_product_norms(model, x, h0=None, ord=2) -> GradientNorms:
     Raises
     ------
     ValidationError
-        For a flow, a population, a model without Jacobian, or a bad ``x``/``h0``/``ord``.
+        For a flow, a population, or a bad ``x``/``h0``/``ord``.
     """
     check_model(model, "model")
     if model.P is not None:
         raise ValidationError("model", "pass a single model (index the population: model[k])",
                               model)
-    if not model.has_jacobian:
-        raise ValidationError("model", "has no Jacobian; give one when building it", model)
     if ord not in (2, "fro"):
         raise ValidationError("ord", f"must be 2 or 'fro', got {ord!r}", ord)
     X, single = sequence_inputs(model, x, np.float64)

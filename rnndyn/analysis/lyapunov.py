@@ -3,7 +3,7 @@
 ``lyapunov_spectrum`` computes the k largest exponents (or the full spectrum) with the
 QR method of Benettin, Galgani, Giorgilli & Strelcyn (1980, Meccanica 15:9) and Shimada &
 Nagashima (1979, Prog. Theor. Phys. 61:1605): a basis of k tangent vectors is propagated by
-the analytic Jacobian alongside the trajectory and re-orthonormalised (QR) at fixed
+the Jacobian (analytic, else central differences) alongside the trajectory and re-orthonormalised (QR) at fixed
 intervals; the exponents are the time averages of ln|diag R|. For a flow the tangent system
 ``dY/dt = J(t, y) Y`` is integrated with the model's fixed-step integrator (the same
 euler/rk4 stages as the state, so Y is the exact derivative of the discrete flow map); for a
@@ -308,7 +308,8 @@ def lyapunov_spectrum(model: Model, y0, t_total: float, dt: float | None = None,
     Parameters
     ----------
     model : Model
-        Any flow or map with an analytic Jacobian, single or a population
+        Any flow or map, single or a population; without an analytic Jacobian the tangent
+        dynamics use central differences inside the kernel (``rnndyn.Flow``)
         (``Model.stack``; e.g. networks of different gain g, all run in one kernel).
     y0 : array (n,) or (P, n)
         Initial state (a (n,) state is shared by a population).
@@ -356,8 +357,8 @@ def lyapunov_spectrum(model: Model, y0, t_total: float, dt: float | None = None,
     Raises
     ------
     ValidationError
-        Bad arguments: k outside [1, n], non-positive durations or intervals, a model without
-        a Jacobian (use ``largest_lyapunov``), an unknown method, misshapen y0 or inputs.
+        Bad arguments: k outside [1, n], non-positive durations or intervals, an unknown
+        method, misshapen y0 or inputs.
     DivergenceError
         If the state or tangent basis becomes non-finite.
 
@@ -374,11 +375,6 @@ def lyapunov_spectrum(model: Model, y0, t_total: float, dt: float | None = None,
     """
     dt, n_total, n_transient, every = _plan(model, t_total, dt, t_transient, t_ortho,
                                             "t_ortho", method)
-    if not model.has_jacobian:
-        name = " ".join([type(model).__name__, str(getattr(model, "name", ""))]).strip()
-        raise ValidationError("model", f"{name} has no Jacobian (jacobian=None); build it with "
-                              "jac_fn= (the analytic d(rhs)/dy) or use largest_lyapunov, which "
-                              "needs none", model)
     n, P = model.n, model.P
     if k is None:
         k = n

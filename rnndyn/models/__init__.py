@@ -1,7 +1,7 @@
-"""Parameter containers and pure dynamics, one file per family (DESIGN.md §3)."""
+"""Parameter containers and pure dynamics, one file per family (protocol: ``models.base``)."""
 from .base import Kernels, Model
 from .ctrnn import CTRNN
-from .deep import Bidirectional, Stacked, rmlp
+from .deep import Bidirectional, BidirectionalStack, Stacked, rmlp
 from .discrete import ACTIVATIONS as DISCRETE_ACTIVATIONS
 from .discrete import Elman, FullyRecurrent, IndRNN, Jordan, SecondOrderRNN
 from .gated import GRU, LSTM
@@ -9,4 +9,4 @@ from .user import Flow, Map, logistic_map, lorenz
 
 __all__ = ["Kernels", "Model", "CTRNN", "Flow", "Map", "lorenz", "logistic_map", "Elman",
            "FullyRecurrent", "Jordan", "IndRNN", "SecondOrderRNN", "LSTM", "GRU", "Stacked",
-           "Bidirectional", "rmlp", "DISCRETE_ACTIVATIONS"]
+           "Bidirectional", "BidirectionalStack", "rmlp", "DISCRETE_ACTIVATIONS"]

@@ -87,3 +87,18 @@ def tanh(x):
     s, q = _exp_parts(-2.0 * abs(x))
     e = s * q + (s - 1.0)  # in (-1, 0]
     return np.copysign(abs(e) / (2.0 + e), x)  # abs(e), not -e: tanh(+0.0) is +0.0
+
+
+@njit(**JIT)
+def vector_param_size(p):
+    """theta_raw is the parameter vector itself (user models)."""
+    return p.shape[0]
+
+
+@njit(**JIT)
+def state_output_vjp(y, p, v, gy, gp):
+    """Output VJP of ``output_state`` (the output is the whole state): gy = v, gp = 0."""
+    for i in range(y.shape[0]):
+        gy[i] = v[i]
+    for k in range(gp.shape[0]):
+        gp[k] = 0.0

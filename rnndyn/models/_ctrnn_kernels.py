@@ -39,7 +39,14 @@ def activate_prime(x, act):
 
 @njit(**JIT)
 def work_size(p):
-    return p[0].shape[0]
+    return 2 * p[0].shape[0]  # rhs uses n; vjp 2n
+
+
+@njit(**JIT)
+def param_size(p):
+    """Length of theta_raw = [W (n, n), W_in (n, n_in), tau (n,), bias (n,), gain (n,)]."""
+    A = p[0]
+    return A.shape[0] * (A.shape[1] - 3) + 3 * A.shape[0]
 
 
 def pack(W, W_in, tau, bias, gain):
@@ -101,6 +108,88 @@ def _output(y, p, out, act):
     for m in range(idx.shape[0]):
         i = idx[m]
         out[m] = activate(A[i, c + 2] * (y[i] + A[i, c + 1]), act)
+
+
+@njit(**_INLINE)
+def _vjp(t, y, u, p, v, gy, gu, gp, work, act):
+    """v^T dF for F_i = (-y_i + sum_j W[i,j] s_j + sum_k W_in[i,k] u_k) / tau_i with
+    s_j = act(g_j (y_j + b_j)); theta_raw = [W, W_in, tau, bias, gain] (C order). O(n^2 + n m).
+
+    With w_i = v_i / tau_i and c_j = sum_i w_i W[i,j]: dW[i,j] = w_i s_j, dW_in[i,k] = w_i u_k,
+    dtau_i = -v_i F_i / tau_i, dy_j = -w_j + c_j g_j s'_j, dbias_j = c_j g_j s'_j,
+    dgain_j = c_j s'_j (y_j + b_j), du_k = sum_i w_i W_in[i,k]."""
+    A = p[0]
+    n = y.shape[0]
+    c = A.shape[1] - 3
+    m = c - n
+    s, cc = work[:n], work[n:2 * n]
+    for j in range(n):
+        s[j] = activate(A[j, c + 2] * (y[j] + A[j, c + 1]), act)
+        cc[j] = 0.0
+    for k in range(m):
+        gu[k] = 0.0
+    o_in, o_tau = n * n, n * c
+    for i in range(n):
+        f = -y[i]
+        for j in range(n):
+            f += A[i, j] * s[j]
+        for k in range(m):
+            f += A[i, n + k] * u[k]
+        w = v[i] * A[i, c]
+        gp[o_tau + i] = -w * f * A[i, c]  # d(f / tau)/dtau = -f / tau^2
+        for j in range(n):
+            gp[i * n + j] = w * s[j]
+            cc[j] += w * A[i, j]
+        for k in range(m):
+            gp[o_in + i * m + k] = w * u[k]
+            gu[k] += w * A[i, n + k]
+        gy[i] = -w
+    for j in range(n):
+        z = y[j] + A[j, c + 1]
+        d = cc[j] * activate_prime(A[j, c + 2] * z, act)
+        gy[j] += d * A[j, c + 2]
+        gp[o_tau + n + j] = d * A[j, c + 2]
+        gp[o_tau + 2 * n + j] = d * z
+
+
+@njit(**_INLINE)
+def _output_vjp(y, p, v, gy, gp, act):
+    """v^T d out for out_m = act(g_i (y_i + b_i)), i = out_idx[m]."""
+    A, idx = p[0], p[2]
+    n = y.shape[0]
+    c = A.shape[1] - 3
+    for j in range(n):
+        gy[j] = 0.0
+    for k in range(gp.shape[0]):
+        gp[k] = 0.0
+    o_bias = n * c + n
+    for m in range(idx.shape[0]):
+        i = idx[m]
+        z = y[i] + A[i, c + 1]
+        d = v[m] * activate_prime(A[i, c + 2] * z, act)
+        gy[i] += d * A[i, c + 2]
+        gp[o_bias + i] += d * A[i, c + 2]
+        gp[o_bias + n + i] += d * z
+
+
+@njit(**JIT)
+def vjp_sigmoid(t, y, u, p, v, gy, gu, gp, work):
+    _vjp(t, y, u, p, v, gy, gu, gp, work, SIGMOID)
+
+
+@njit(**JIT)
+def vjp_tanh(t, y, u, p, v, gy, gu, gp, work):
+    _vjp(t, y, u, p, v, gy, gu, gp, work, TANH)
+
+
+@njit(**JIT)
+def output_vjp_sigmoid(y, p, v, gy, gp):
+    _output_vjp(y, p, v, gy, gp, SIGMOID)
+
+
+@njit(**JIT)
+def output_vjp_tanh(y, p, v, gy, gp):
+    _output_vjp(y, p, v, gy, gp, TANH)
 
 
 @njit(**JIT)

@@ -13,6 +13,25 @@ Parameter tuples (a population adds a leading axis P to every array):
 * Jordan: ``(W_ih (H,m), U (H,O), b (H,), W_y (O,H), b_y (O,), act, act_y)``; state [h; y].
 * IndRNN: ``(W_ih (H,m), u (H,), b (H,), act)``.
 * Second order: ``(W (H,H,m), b (H,), act)``.
+
+Derivatives (backpropagation through time, adjoints), cost O(d), nothing allocated:
+
+* ``X_vjp(h, x, p, v, gh, gx, gp, work)``: for the step F = ``X_step`` and a cotangent v (n,),
+  overwrites gh = v^T dF/dh (n,), gx = v^T dF/dx (m,), gp = v^T dF/dtheta (d,);
+* ``X_output_vjp(h, p, v, gh, gp)``: the same for the outputs (v of shape (n_out,));
+  ``_base_kernels.state_output_vjp`` for families whose output is the whole state;
+* ``X_param_size(p)``: d.
+
+theta is the *raw* parameter vector of the tuple: its arrays flattened in C order and
+concatenated, activation codes excluded (a model's free parameters, e.g. a topology mask,
+are a selection of it):
+
+* Elman / fully recurrent: ``[W_ih, W_hh, b, W_y, b_y]`` (the readout does not enter the step:
+  zeros in the step's gp; for a fully recurrent net W_hh is the masked W and W_y the 0/1
+  selection readout);
+* Jordan: ``[W_ih, U, b, W_y, b_y]`` (all of them enter the step);
+* IndRNN: ``[W_ih, u, b]``;
+* Second order: ``[W, b]``.
 """
 from numba import njit
 
@@ -153,6 +172,70 @@ def elman_index(p, k):
     return (p[0][k], p[1][k], p[2][k], p[3][k], p[4][k], p[5], p[6], p[7])
 
 
+@njit(**JIT)
+def elman_param_size(p):
+    """Length d of the raw parameter vector ``[W_ih, W_hh, b, W_y, b_y]``."""
+    H, m, O = p[1].shape[0], p[0].shape[1], p[3].shape[0]
+    return H * m + H * H + H + O * H + O
+
+
+@njit(**JIT)
+def elman_vjp(h, x, p, v, gh, gx, gp, work):
+    """v^T d h'/d(h, x, theta): with delta = v * act'(s), gh = W_hh^T delta,
+    gx = W_ih^T delta, gp = [delta x^T, delta h^T, delta, 0 (readout)]. work: >= H."""
+    _elman_pre(h, x, p, work)
+    W_ih, W_hh, a = p[0], p[1], p[5]
+    H, m = W_hh.shape[0], W_ih.shape[1]
+    o_hh = H * m
+    o_b = o_hh + H * H
+    for j in range(H):
+        gh[j] = 0.0
+    for k in range(m):
+        gx[k] = 0.0
+    for i in range(H):
+        d = v[i] * act_prime(work[i], a)
+        r = i * m
+        for k in range(m):
+            gp[r + k] = d * x[k]
+            gx[k] += d * W_ih[i, k]
+        r = o_hh + i * H
+        for j in range(H):
+            gp[r + j] = d * h[j]
+            gh[j] += d * W_hh[i, j]
+        gp[o_b + i] = d
+    for q in range(o_b + H, elman_param_size(p)):
+        gp[q] = 0.0
+
+
+@njit(**JIT)
+def elman_output_vjp(h, p, v, gh, gp):
+    """v^T d y/d(h, theta) for ``elman_output``: with r = v * act_y'(W_y h + b_y),
+    gh = W_y^T r and gp = [0, 0, 0, r h^T, r]; without a readout gh = v, gp = 0."""
+    W_y, b_y, a_y, readout = p[3], p[4], p[6], p[7]
+    n, m, O = h.shape[0], p[0].shape[1], W_y.shape[0]
+    o_y = n * m + n * n + n
+    if readout == 0:
+        for i in range(n):
+            gh[i] = v[i]
+        for q in range(elman_param_size(p)):
+            gp[q] = 0.0
+        return
+    for q in range(o_y):
+        gp[q] = 0.0
+    for j in range(n):
+        gh[j] = 0.0
+    o_by = o_y + O * n
+    for o in range(O):
+        s = b_y[o]
+        for j in range(n):
+            s += W_y[o, j] * h[j]
+        r = v[o] * act_prime(s, a_y)
+        for j in range(n):
+            gp[o_y + o * n + j] = r * h[j]
+            gh[j] += r * W_y[o, j]
+        gp[o_by + o] = r
+
+
 # -- Jordan ---------------------------------------------------------------------------------
 @njit(**JIT)
 def jordan_work_size(p):
@@ -244,6 +327,61 @@ def jordan_index(p, k):
     return (p[0][k], p[1][k], p[2][k], p[3][k], p[4][k], p[5], p[6])
 
 
+@njit(**JIT)
+def jordan_param_size(p):
+    """Length d of the raw parameter vector ``[W_ih, U, b, W_y, b_y]``."""
+    H, m, O = p[0].shape[0], p[0].shape[1], p[3].shape[0]
+    return H * m + H * O + H + O * H + O
+
+
+@njit(**JIT)
+def jordan_vjp(h, x, p, v, gh, gx, gp, work):
+    """v^T d[h'; y']/d([h; y], x, theta) for v = [v_h; v_y]: with r = v_y * act_y'(z) and
+    delta = (v_h + W_y^T r) * act'(s), gh = [0; U^T delta], gx = W_ih^T delta,
+    gp = [delta x^T, delta y^T, delta, r h'^T, r]. work: >= 2H + O."""
+    _jordan_forward(h, x, p, work)
+    W_ih, U, W_y, a, a_y = p[0], p[1], p[3], p[5], p[6]
+    H, m, O = W_ih.shape[0], W_ih.shape[1], W_y.shape[0]
+    o_U = H * m
+    o_b = o_U + H * O
+    o_Wy = o_b + H
+    o_by = o_Wy + O * H
+    for o in range(O):  # r overwrites the output pre-activation in work[2H:]
+        r = v[H + o] * act_prime(work[2 * H + o], a_y)
+        work[2 * H + o] = r
+        for i in range(H):
+            gp[o_Wy + o * H + i] = r * work[H + i]
+        gp[o_by + o] = r
+    for j in range(H + O):
+        gh[j] = 0.0
+    for k in range(m):
+        gx[k] = 0.0
+    for i in range(H):
+        g = v[i]
+        for o in range(O):
+            g += work[2 * H + o] * W_y[o, i]
+        d = g * act_prime(work[i], a)
+        for k in range(m):
+            gp[i * m + k] = d * x[k]
+            gx[k] += d * W_ih[i, k]
+        for j in range(O):
+            gp[o_U + i * O + j] = d * h[H + j]
+            gh[H + j] += d * U[i, j]
+        gp[o_b + i] = d
+
+
+@njit(**JIT)
+def jordan_output_vjp(h, p, v, gh, gp):
+    """v^T d y/d([h; y], theta) for ``jordan_output``: gh = [0; v], gp = 0."""
+    H = p[0].shape[0]
+    for j in range(H):
+        gh[j] = 0.0
+    for o in range(v.shape[0]):
+        gh[H + o] = v[o]
+    for q in range(jordan_param_size(p)):
+        gp[q] = 0.0
+
+
 # -- IndRNN ---------------------------------------------------------------------------------
 @njit(**JIT)
 def indrnn_work_size(p):
@@ -291,6 +429,34 @@ def indrnn_jac_input(h, x, p, Jx, work):
 @njit(**JIT)
 def indrnn_index(p, k):
     return (p[0][k], p[1][k], p[2][k], p[3])
+
+
+@njit(**JIT)
+def indrnn_param_size(p):
+    """Length d of the raw parameter vector ``[W_ih, u, b]``."""
+    H, m = p[0].shape[0], p[0].shape[1]
+    return H * m + 2 * H
+
+
+@njit(**JIT)
+def indrnn_vjp(h, x, p, v, gh, gx, gp, work):
+    """v^T d h'/d(h, x, theta): with delta = v * act'(s), gh = u * delta,
+    gx = W_ih^T delta, gp = [delta x^T, delta * h, delta]. work: >= H."""
+    _indrnn_pre(h, x, p, work)
+    W_ih, u, a = p[0], p[1], p[3]
+    H, m = W_ih.shape[0], W_ih.shape[1]
+    o_u = H * m
+    o_b = o_u + H
+    for k in range(m):
+        gx[k] = 0.0
+    for i in range(H):
+        d = v[i] * act_prime(work[i], a)
+        gh[i] = d * u[i]
+        for k in range(m):
+            gp[i * m + k] = d * x[k]
+            gx[k] += d * W_ih[i, k]
+        gp[o_u + i] = d * h[i]
+        gp[o_b + i] = d
 
 
 # -- second-order RNN -----------------------------------------------------------------------
@@ -352,6 +518,40 @@ def second_order_jac_input(h, x, p, Jx, work):
 @njit(**JIT)
 def second_order_index(p, k):
     return (p[0][k], p[1][k], p[2])
+
+
+@njit(**JIT)
+def second_order_param_size(p):
+    """Length d of the raw parameter vector ``[W, b]``."""
+    W = p[0]
+    return W.shape[0] * W.shape[1] * W.shape[2] + W.shape[0]
+
+
+@njit(**JIT)
+def second_order_vjp(h, x, p, v, gh, gx, gp, work):
+    """v^T d h'/d(h, x, theta): with delta = v * act'(s), gh_j = sum_ik delta_i W[i,j,k] x_k,
+    gx_k = sum_ij delta_i W[i,j,k] h_j, gp = [delta_i h_j x_k, delta]. work: >= H."""
+    _second_order_pre(h, x, p, work)
+    W, a = p[0], p[2]
+    H, m = W.shape[0], W.shape[2]
+    o_b = H * H * m
+    for j in range(H):
+        gh[j] = 0.0
+    for k in range(m):
+        gx[k] = 0.0
+    for i in range(H):
+        d = v[i] * act_prime(work[i], a)
+        for j in range(H):
+            dh = d * h[j]
+            r = (i * H + j) * m
+            t = 0.0
+            for k in range(m):
+                w = W[i, j, k]
+                gp[r + k] = dh * x[k]
+                gx[k] += dh * w
+                t += w * x[k]
+            gh[j] += d * t
+        gp[o_b + i] = d
 
 
 # -- shared ---------------------------------------------------------------------------------

@@ -14,6 +14,14 @@ Parameter tuples (a population adds a leading axis P to every array):
 The transposed copies W_ihT, W_hhT feed the batched kernels, whose per-step matrix products go
 to BLAS through ``np.dot``.
 
+Parameter derivatives (``lstm_vjp``, ``gru_vjp``) are taken with respect to a flat *raw*
+vector theta_raw, the blocks below each flattened in C order and concatenated:
+
+* LSTM: ``[W_ih (4H,m), W_hh (4H,H), b (4H,), peep (3,H)]``, d = 4Hm + 4H^2 + 7H (the summed
+  bias b counts once; the peephole block is always present, zero or not).
+* GRU: ``[W_ih (3H,m), W_hh (3H,H), b_ih (3H,), b_hh (3H,)]``, d = 3Hm + 3H^2 + 6H (weights a
+  variant holds at zero included).
+
 Loops over units are inline helpers taking the activation codes. The kernels call them with
 constant codes for PyTorch's (tanh, sigmoid): act()'s branches then fold away and LLVM turns
 the loop into SIMD code (with _base_kernels' sigmoid/tanh and JIT_SIMD). That took LSTM at
@@ -130,6 +138,68 @@ def lstm_jac_input(h, x, p, Jx, work):
 
 
 @njit(**JIT)
+def lstm_param_size(p):
+    """Length d = 4Hm + 4H^2 + 7H of the LSTM's raw parameter vector (module docstring)."""
+    H, m = p[1].shape[1], p[0].shape[1]
+    return 4 * H * m + 4 * H * H + 7 * H
+
+
+@njit(**_INLINE)
+def _lstm_deltas(h, P, v, gh, gp, o_peep, work, a, ga):
+    """Backward pass of the elementwise part, unit by unit: replaces the gate pre-activations
+    work[:4H] with v^T dF/d(pre-activation), writes gh[H:] (the old cell's cotangent) and the
+    peephole block of gp. Uses only unit j's forward values, so it can work in place."""
+    H = P.shape[1]
+    for j in range(H):
+        ai, af, ag, ao = work[j], work[H + j], work[2 * H + j], work[3 * H + j]
+        c, c_new = h[H + j], work[4 * H + j]
+        g_ao = v[j] * act_prime(ao, ga) * act(c_new, a)
+        g_c = v[H + j] + v[j] * act(ao, ga) * act_prime(c_new, a) + g_ao * P[2, j]
+        g_ai = g_c * act_prime(ai, ga) * act(ag, a)
+        g_af = g_c * act_prime(af, ga) * c
+        g_ag = g_c * act(ai, ga) * act_prime(ag, a)
+        gh[H + j] = g_c * act(af, ga) + g_ai * P[0, j] + g_af * P[1, j]
+        gp[o_peep + j] = g_ai * c
+        gp[o_peep + H + j] = g_af * c
+        gp[o_peep + 2 * H + j] = g_ao * c_new
+        work[j], work[H + j], work[2 * H + j], work[3 * H + j] = g_ai, g_af, g_ag, g_ao
+
+
+@njit(**JIT)
+def lstm_vjp(h, x, p, v, gh, gx, gp, work):
+    """Vector-Jacobian products of the LSTM step F(h, x; theta) for a cotangent v (2H,) of the
+    new state [h'; c']: overwrites gh (2H,) with v^T dF/d[h; c], gx (m,) with v^T dF/dx and
+    gp (d,) with v^T dF/dtheta_raw (raw layout in the module docstring; the bias entry is the
+    derivative with respect to b = b_ih + b_hh, which is also that with respect to either
+    bias). One forward and one backward pass, O(d); work as ``lstm_work_size``."""
+    _lstm_forward(h, x, p, work)
+    W_ih, W_hh, P, a, ga = p[0], p[1], p[3], p[4], p[5]
+    H, m = W_hh.shape[1], W_ih.shape[1]
+    o_hh = 4 * H * m
+    o_b = o_hh + 4 * H * H
+    o_peep = o_b + 4 * H
+    if a == TANH and ga == SIGMOID:
+        _lstm_deltas(h, P, v, gh, gp, o_peep, work, TANH, SIGMOID)
+    else:
+        _lstm_deltas(h, P, v, gh, gp, o_peep, work, a, ga)
+    for k in range(m):
+        gx[k] = 0.0
+    for j in range(H):
+        gh[j] = 0.0
+    for r in range(4 * H):
+        d = work[r]
+        gp[o_b + r] = d
+        row = r * m
+        for k in range(m):
+            gp[row + k] = d * x[k]
+            gx[k] += W_ih[r, k] * d
+        row = o_hh + r * H
+        for j in range(H):
+            gp[row + j] = d * h[j]
+            gh[j] += W_hh[r, j] * d
+
+
+@njit(**JIT)
 def lstm_output(h, p, out):
     for j in range(out.shape[0]):
         out[j] = h[j]
@@ -141,6 +211,19 @@ def hidden_output_jac(h, p, Jo):
     for o in range(Jo.shape[0]):
         for j in range(h.shape[0]):
             Jo[o, j] = 1.0 if j == o else 0.0
+
+
+@njit(**JIT)
+def hidden_output_vjp(h, p, v, gh, gp):
+    """Vector-Jacobian products of ``lstm_output`` (the outputs are the first H = len(v)
+    entries of the state, for LSTM and GRU alike): overwrites gh (n,) with v on its first H
+    entries and 0 elsewhere, and gp (d,) with 0, since the outputs do not depend on the
+    parameters."""
+    H = v.shape[0]
+    for j in range(gh.shape[0]):
+        gh[j] = v[j] if j < H else 0.0
+    for i in range(gp.shape[0]):
+        gp[i] = 0.0
 
 
 @njit(**JIT)
@@ -316,6 +399,95 @@ def gru_jacobian(h, x, p, J, work):
 def gru_jac_input(h, x, p, Jx, work):
     _gru_forward(h, x, p, work)
     _gru_columns(h, p, Jx, work, p[0], False)
+
+
+@njit(**JIT)
+def gru_param_size(p):
+    """Length d = 3Hm + 3H^2 + 6H of the GRU's raw parameter vector (module docstring)."""
+    H, m = p[1].shape[1], p[0].shape[1]
+    return 3 * H * m + 3 * H * H + 6 * H
+
+
+@njit(**_INLINE)
+def _gru_deltas(h, v, gh, work, reset_after, a, ga):
+    """Backward pass of the elementwise part, unit by unit: gh[:H] = v * z; work[H:2H] and
+    work[2H:3H] become the cotangents of the z and n pre-activations; work[:H] becomes that of
+    the r pre-activation (reset_after) or holds the r pre-activation itself (Cho's form,
+    whose r cotangent needs every unit's n cotangent first)."""
+    H = h.shape[0]
+    for j in range(H):
+        a_r, a_z, a_n = work[j] + work[3 * H + j], work[H + j] + work[4 * H + j], work[6 * H + j]
+        z = act(a_z, ga)
+        g_n = v[j] * (1.0 - z) * act_prime(a_n, a)
+        g_z = v[j] * (h[j] - act(a_n, a)) * act_prime(a_z, ga)
+        gh[j] = v[j] * z
+        if reset_after:
+            work[j] = g_n * work[5 * H + j] * act_prime(a_r, ga)
+        else:
+            work[j] = a_r
+        work[H + j] = g_z
+        work[2 * H + j] = g_n
+
+
+@njit(**JIT)
+def gru_vjp(h, x, p, v, gh, gx, gp, work):
+    """Vector-Jacobian products of the GRU step F(h, x; theta) for a cotangent v (H,) of h':
+    overwrites gh (H,) with v^T dF/dh, gx (m,) with v^T dF/dx and gp (d,) with
+    v^T dF/dtheta_raw (raw layout in the module docstring), for both ``reset_after`` forms.
+    One forward and one backward pass, O(d); work as ``gru_work_size``."""
+    _gru_forward(h, x, p, work)
+    W_ih, W_hh, reset_after, a, ga = p[0], p[1], p[4], p[5], p[6]
+    H, m = W_hh.shape[1], W_ih.shape[1]
+    o_hh = 3 * H * m
+    o_bih = o_hh + 3 * H * H
+    o_bhh = o_bih + 3 * H
+    if a == TANH and ga == SIGMOID:
+        _gru_deltas(h, v, gh, work, reset_after, TANH, SIGMOID)
+    else:
+        _gru_deltas(h, v, gh, work, reset_after, a, ga)
+    if not reset_after:
+        # a_n = ... + W_hn (r * h): u = W_hn^T g_n (into work[6H:7H], a_n is spent) is the
+        # cotangent of r * h, giving gh += u * r and the r pre-activation's g_r = u h r'.
+        for k in range(H):
+            work[6 * H + k] = 0.0
+        for j in range(H):
+            g = work[2 * H + j]
+            for k in range(H):
+                work[6 * H + k] += W_hh[2 * H + j, k] * g
+        for k in range(H):
+            u = work[6 * H + k]
+            gh[k] += u * work[7 * H + k]
+            work[k] = u * h[k] * act_prime(work[k], ga)
+    for k in range(m):
+        gx[k] = 0.0
+    for r in range(3 * H):  # input side: every row's cotangent is work[r]
+        d = work[r]
+        gp[o_bih + r] = d
+        row = r * m
+        for k in range(m):
+            gp[row + k] = d * x[k]
+            gx[k] += W_ih[r, k] * d
+    for r in range(2 * H):  # recurrent side of the r and z gates
+        d = work[r]
+        gp[o_bhh + r] = d
+        row = o_hh + r * H
+        for k in range(H):
+            gp[row + k] = d * h[k]
+            gh[k] += W_hh[r, k] * d
+    for j in range(H):  # recurrent side of the candidate
+        r = 2 * H + j
+        row = o_hh + r * H
+        if reset_after:  # r_j * (W_hn h + b_hn)
+            d = work[r] * work[7 * H + j]
+            gp[o_bhh + r] = d
+            for k in range(H):
+                gp[row + k] = d * h[k]
+                gh[k] += W_hh[r, k] * d
+        else:  # W_hn (r * h) + b_hn; gh got its share above
+            d = work[r]
+            gp[o_bhh + r] = d
+            for k in range(H):
+                gp[row + k] = d * work[7 * H + k] * h[k]
 
 
 @njit(**JIT)

@@ -1,34 +1,55 @@
-"""The model protocol (DESIGN.md §3) shared by every model family.
+"""The model protocol shared by every model family.
 
 A model is an immutable container of parameter arrays plus the family's pure jitted
-functions, which generic kernels (integrators, runners, tangent dynamics) call:
+functions, which generic kernels (integrators, runners, tangent dynamics, training) call:
 
-=========  ===================================  ========================================
-kind       function                             meaning
-=========  ===================================  ========================================
-"flow"     ``rhs(t, y, u, p, dy, work)``        writes dy/dt into ``dy`` (n,)
-"flow"     ``jacobian(t, y, u, p, J, work)``    writes d(dy/dt)/dy into ``J`` (n, n)
-"map"      ``step(h, x, p, h_new, work)``       writes the next state into ``h_new`` (n,)
-"map"      ``jacobian(h, x, p, J, work)``       writes d h_new / d h into ``J`` (n, n)
-both       ``output(y, p, out)``                writes the model's outputs (n_out,)
-both       ``index(p, k)``                      parameters of individual k of a population
-both       ``work_size(p)``                     length of the scratch vector ``work``
-=========  ===================================  ========================================
+=========  ==============================================  ==================================
+kind       function                                        meaning
+=========  ==============================================  ==================================
+"flow"     ``rhs(t, y, u, p, dy, work)``                   writes dy/dt into ``dy`` (n,)
+"flow"     ``jacobian(t, y, u, p, J, work)``               d(dy/dt)/dy into ``J`` (n, n)
+"flow"     ``vjp(t, y, u, p, v, gy, gu, gp, work)``        v^T d(dy/dt)/d(y, u, theta_raw)
+"flow"     ``param_jacobian(t, y, u, p, Jp, work)``        d(dy/dt)/dtheta_raw into (n, d_raw)
+"map"      ``step(h, x, p, h_new, work)``                  the next state into ``h_new`` (n,)
+"map"      ``jacobian(h, x, p, J, work)``                  d h_new / d h into ``J`` (n, n)
+"map"      ``vjp(h, x, p, v, gh, gx, gp, work)``           v^T d h_new / d(h, x, theta_raw)
+"map"      ``param_jacobian(h, x, p, Jp, work)``           d h_new / d theta_raw (n, d_raw)
+both       ``output(y, p, out)``                           the model's outputs (n_out,)
+both       ``output_vjp(y, p, v, gy, gp)``                 v^T d out / d(y, theta_raw)
+both       ``param_size(p)``                               d_raw, the length of theta_raw
+both       ``index(p, k)``                                 parameters of individual k
+both       ``work_size(p)``                                length of the scratch ``work``
+=========  ==============================================  ==================================
 
-Kernel-level functions write into caller-owned buffers instead of returning arrays so a
-step allocates nothing (DESIGN.md asks for ``rhs(t, y, u, p)``; the pure, allocating form is
-the method ``Model.rhs``). ``p`` is ``model.kernel_params``; in a population (stacked model)
-its arrays carry a leading axis P that ``index`` strips.
+Kernel-level functions write into (overwrite) caller-owned buffers instead of returning
+arrays, so a step allocates nothing; the pure, allocating forms are the methods
+``Model.rhs``, ``Model.step``, ``Model.jacobian``, ``Model.vjp``, ``Model.param_jacobian``.
+``p`` is ``model.kernel_params``; in a population (stacked model) its arrays carry a leading
+axis P that ``index`` strips.
+
+Parameters as vectors. ``model.param_fields`` names the parameter arrays that can vary;
+``to_vector(fields)`` flattens the free entries of the named fields (entries outside a
+topology mask are not free) into theta, and ``from_vector(theta, fields)`` returns a new
+model. Kernels differentiate with respect to ``theta_raw``, the family's own flat layout of
+the arrays its kernels read (``_raw_layout``); theta is a selection of theta_raw, so a
+gradient with respect to theta is ``g_raw[model.theta_index(fields)]``.
+
+A family writes ``jacobian`` and ``vjp`` by hand; ``complete`` derives what is missing:
+central differences inside a generated kernel for user models without analytic derivatives
+(``_fd_template.py``) and ``param_jacobian`` from n VJPs (``_derived_template.py``).
 """
 from __future__ import annotations
 
 import dataclasses
 from abc import ABC, abstractmethod
+from pathlib import Path
 from typing import Any, Callable, ClassVar, NamedTuple
 
 import numpy as np
 
+from .._jit import specialize
 from ..errors import ValidationError
+from . import _base_kernels
 
 
 class Kernels(NamedTuple):
@@ -40,6 +61,55 @@ class Kernels(NamedTuple):
     output: Callable
     index: Callable
     work_size: Callable
+    vjp: Callable | None = None
+    param_jacobian: Callable | None = None
+    output_vjp: Callable | None = None
+    param_size: Callable | None = None
+
+
+class VJP(NamedTuple):
+    """Result of ``Model.vjp``: v^T dF with respect to the state, the input and theta."""
+
+    state: np.ndarray
+    input: np.ndarray
+    params: np.ndarray
+
+
+_HERE = Path(__file__).parent
+_complete: dict[tuple, Kernels] = {}
+
+
+def complete(k: Kernels, kind: str) -> Kernels:
+    """``k`` with every slot filled: what the family does not write is derived.
+
+    A missing Jacobian, parameter Jacobian or output VJP becomes central differences inside
+    a generated kernel (``_fd_template.py``: only for models whose parameters are one flat
+    array, the user models); a missing VJP is built from the two Jacobians, a missing
+    parameter Jacobian from n VJPs (``_derived_template.py``). Memoised per family.
+    """
+    key = (kind,) + tuple(id(f) for f in k)
+    if key in _complete:
+        return _complete[key]
+    f = k.rhs if kind == "flow" else k.step
+    fd = None
+    if k.jacobian is None or k.output_vjp is None or (k.vjp is None and k.param_jacobian is None):
+        fd = specialize(_HERE / "_fd_template.py", _f=f, _output=k.output)
+    jac = k.jacobian or getattr(fd, f"{kind}_jacobian")
+    vjp, pjac = k.vjp, k.param_jacobian
+    psize = k.param_size or _base_kernels.vector_param_size
+    if vjp is None:
+        pjac = pjac or getattr(fd, f"{kind}_param_jacobian")
+        mod = specialize(_HERE / "_derived_template.py", _f=f, _jac=jac, _pjac=pjac, _vjp=f,
+                         _psize=psize)
+        vjp = getattr(mod, f"{kind}_vjp")
+    elif pjac is None:
+        mod = specialize(_HERE / "_derived_template.py", _f=f, _jac=f, _pjac=f, _vjp=vjp,
+                         _psize=psize)
+        pjac = getattr(mod, f"{kind}_param_jacobian")
+    full = k._replace(jacobian=jac, vjp=vjp, param_jacobian=pjac, param_size=psize,
+                      output_vjp=k.output_vjp or fd.output_vjp)
+    _complete[key] = full
+    return full
 
 
 def as_array(value, name: str, shape: tuple | None = None, dtype=np.float64) -> np.ndarray:
@@ -63,15 +133,235 @@ def as_array(value, name: str, shape: tuple | None = None, dtype=np.float64) -> 
     return arr
 
 
-class Model(ABC):
+def check_mask(mask, weights: np.ndarray, name: str, rows: int = 1):
+    """A topology mask as a read-only bool array of one network's weight shape, or None.
+
+    ``weights`` (with any leading population axis) must be zero outside the mask; ``rows``
+    > 1 tiles the mask over stacked gate blocks (an (H, H) mask of a (4H, H) LSTM weight).
+    """
+    if mask is None:
+        return None
+    shape = weights.shape[-2:]
+    m = np.asarray(mask)
+    if m.dtype != bool or m.shape != (shape[0] // rows, shape[1]):
+        raise ValidationError(name, f"expected a bool array of shape ({shape[0] // rows}, "
+                              f"{shape[1]}), got {m.dtype} {m.shape}", mask)
+    full = np.tile(m, (rows, 1))
+    outside = np.argwhere((weights != 0) & ~full)
+    if outside.size:
+        where = tuple(int(i) for i in outside[0])
+        raise ValidationError(name, f"the weight at {where} is {weights[where]} but the mask "
+                              "excludes that connection; zero it or include it in the mask",
+                              mask)
+    m = m.copy()
+    m.flags.writeable = False
+    return m
+
+
+def edge_masks(G, nodes, inputs) -> tuple:
+    """(mask (n, n), input_mask (n, n_in)) of the connections present in graph G: entry
+    [i, j] is True iff G has the edge nodes[j] -> nodes[i] (inputs[j] -> nodes[i])."""
+    inputs = tuple(inputs or ())
+    idx = {v: i for i, v in enumerate(nodes)}
+    src = {v: j for j, v in enumerate(inputs)}
+    mask = np.zeros((len(nodes), len(nodes)), dtype=bool)
+    input_mask = np.zeros((len(nodes), len(inputs)), dtype=bool)
+    for a, b in G.edges():
+        if b in idx:
+            if a in idx:
+                mask[idx[b], idx[a]] = True
+            elif a in src:
+                input_mask[idx[b], src[a]] = True
+    return mask, input_mask
+
+
+class ParamVector:
+    """Parameters as one flat vector (shared by models and composites such as Bidirectional).
+
+    A class lists its varying parameter arrays in ``_params``; ``_param_arrays`` gives them
+    (with a leading population axis where the model has one), ``_free(name)`` the mask of the
+    entries that may vary (None: all), ``_with_params`` rebuilds the object from new arrays,
+    and ``_bounds`` names fields with an exclusive lower bound (e.g. ``{"tau": 0.0}``).
+    """
+
+    _params: ClassVar[tuple[str, ...]] = ()
+    _bounds: ClassVar[dict] = {}
+
+    def _param_arrays(self) -> dict:
+        return {f: getattr(self, f) for f in self._params}
+
+    def _free(self, name: str) -> np.ndarray | None:
+        return None
+
+    def _with_params(self, arrays: dict):
+        return dataclasses.replace(self, **arrays)
+
+    def _lead_shape(self) -> tuple:
+        P = getattr(self, "P", None)
+        return () if P is None else (P,)
+
+    @property
+    def param_fields(self) -> dict:
+        """``{name: shape}`` of the parameter arrays that can vary (one network's shapes)."""
+        cut = len(self._lead_shape())
+        return {k: tuple(np.shape(a)[cut:]) for k, a in self._param_arrays().items()}
+
+    def _fields(self, fields, where: str) -> tuple:
+        names = tuple(self.param_fields)
+        if fields is None:
+            return names
+        fields = (fields,) if isinstance(fields, str) else tuple(fields)
+        for f in fields:
+            if f not in names:
+                raise ValidationError(f"{type(self).__name__}.{where}.fields", f"no parameter "
+                                      f"field {f!r}; choose from {list(names)}", fields)
+        if len(set(fields)) != len(fields):
+            raise ValidationError(f"{type(self).__name__}.{where}.fields", f"names a field "
+                                  f"twice: {list(fields)}", fields)
+        return fields
+
+    def _free_flat(self, name: str, shape: tuple) -> np.ndarray:
+        """Flat (C-order) indices of the free entries of field ``name``."""
+        free = self._free(name)
+        if free is None:
+            return np.arange(int(np.prod(shape)))
+        return np.flatnonzero(np.broadcast_to(free, shape))
+
+    def to_vector(self, fields=None) -> np.ndarray:
+        """The free entries of ``fields`` (default: all of ``param_fields``) as one vector.
+
+        Returns
+        -------
+        theta : array (d,), or (P, d) for a population
+            Fields in the order given, each flattened in C order, masked entries left out.
+        """
+        fields = self._fields(fields, "to_vector")
+        arrays, shapes, lead = self._param_arrays(), self.param_fields, self._lead_shape()
+        parts = [np.asarray(arrays[f], dtype=float).reshape(lead + (-1,))[
+                 ..., self._free_flat(f, shapes[f])] for f in fields]
+        return np.concatenate(parts, axis=-1) if parts else np.zeros(lead + (0,))
+
+    def from_vector(self, theta, fields=None):
+        """A new model whose ``fields`` take their free entries from ``theta``.
+
+        Fields not named keep their values, and entries outside a topology mask stay zero.
+        A single model given theta of shape (P, d) returns a population of P members.
+
+        Raises
+        ------
+        ValidationError
+            If theta has the wrong length, non-finite entries, or breaks a bound (tau > 0),
+            naming the entry.
+        """
+        name = type(self).__name__
+        fields = self._fields(fields, "from_vector")
+        arrays, shapes, lead = self._param_arrays(), self.param_fields, self._lead_shape()
+        idx = {f: self._free_flat(f, shapes[f]) for f in fields}
+        d = sum(len(i) for i in idx.values())
+        try:
+            theta = np.asarray(theta, dtype=float)
+        except (TypeError, ValueError):
+            raise ValidationError(f"{name}.from_vector.theta", f"must be a numeric array, got "
+                                  f"{type(theta).__name__}", theta) from None
+        if theta.shape[-1:] != (d,) or theta.ndim not in (1, 2) or \
+                (lead and theta.shape[:-1] != lead) or (theta.ndim == 2 and not lead
+                                                        and not self._stackable()):
+            want = f"{lead + (d,)}" if lead or not self._stackable() else f"({d},) or (P, {d})"
+            raise ValidationError(f"{name}.from_vector.theta", f"expected shape {want} for "
+                                  f"fields {list(fields)}, got {theta.shape}", theta)
+        owner = np.concatenate([np.full(len(idx[f]), k) for k, f in enumerate(fields)] or
+                               [np.zeros(0, int)]).astype(int)
+        entry = np.concatenate([idx[f] for f in fields] or [np.zeros(0, int)]).astype(int)
+
+        def bad(mask, why):
+            pos = np.argwhere(mask)[0]
+            col = int(pos[-1])
+            f = fields[owner[col]]
+            at = tuple(int(i) for i in np.unravel_index(entry[col], shapes[f]))
+            member = f" of member {int(pos[0])}" if theta.ndim == 2 else ""
+            raise ValidationError(f"{name}.from_vector.theta", f"entry {col} ({f}{list(at)}"
+                                  f"{member}) {why}, got {theta[tuple(pos)]}", theta)
+        if not np.all(np.isfinite(theta)):
+            bad(~np.isfinite(theta), "must be finite")
+        new_lead = theta.shape[:-1]
+        changes, off = {}, 0
+        for f in fields:
+            if f in self._bounds and np.any(theta[..., off:off + len(idx[f])] <= self._bounds[f]):
+                mask = np.zeros(theta.shape, dtype=bool)
+                mask[..., off:off + len(idx[f])] = theta[..., off:off + len(idx[f])] <= \
+                    self._bounds[f]
+                bad(mask, f"must be > {self._bounds[f]} ({f} is bounded)")
+            arr = np.array(np.broadcast_to(arrays[f], new_lead + shapes[f]), dtype=float)
+            arr.reshape(new_lead + (-1,))[..., idx[f]] = theta[..., off:off + len(idx[f])]
+            changes[f] = arr
+            off += len(idx[f])
+        if new_lead and not lead:  # a single model becomes a population
+            for f, a in self._param_arrays().items():
+                if f not in changes:
+                    changes[f] = np.array(np.broadcast_to(a, new_lead + np.shape(a)))
+            for f in getattr(self, "_batched", ()):
+                if f not in changes:
+                    a = getattr(self, f)
+                    changes[f] = np.array(np.broadcast_to(a, new_lead + np.shape(a)))
+        return self._with_params(changes)
+
+    def _stackable(self) -> bool:
+        return bool(getattr(self, "_batched", ()))
+
+
+class Composite(ParamVector):
+    """Parameters of an object made of parts: part ``k``'s field ``f`` is named ``"k.f"``,
+    followed by the object's own fields (``_params``). Subclasses give ``_parts()`` (an
+    ordered ``{name: part}``) and ``_with_parts(parts, own)``."""
+
+    def _parts(self) -> dict:
+        raise NotImplementedError  # abstract: each composite names its parts
+
+    def _with_parts(self, parts: dict, own: dict):
+        raise NotImplementedError  # abstract: each composite rebuilds itself
+
+    def _param_arrays(self) -> dict:
+        out = {f"{k}.{f}": a for k, c in self._parts().items()
+               for f, a in c._param_arrays().items()}
+        return out | {f: getattr(self, f) for f in self._params}
+
+    def _route(self, name: str) -> tuple:
+        """(part name, field name within the part), or ("", name) for an own field."""
+        for k in self._parts():
+            if name.startswith(k + "."):
+                return k, name[len(k) + 1:]
+        return "", name
+
+    def _free(self, name):
+        part, f = self._route(name)
+        return self._parts()[part]._free(f) if part else None
+
+    def _raw_layout(self) -> list:
+        return [(tuple(f"{k}.{f}" for f in names), shape) for k, c in self._parts().items()
+                for names, shape in c._raw_layout()]
+
+    def _with_params(self, arrays: dict):
+        parts = self._parts()
+        changes = {k: {} for k in parts}
+        own = {}
+        for name, a in arrays.items():
+            part, f = self._route(name)
+            (changes[part] if part else own)[f] = a
+        return self._with_parts({k: c._with_params(changes[k]) if changes[k] else c
+                                 for k, c in parts.items()}, own)
+
+
+class Model(ParamVector, ABC):
     """Base of every model: a frozen dataclass of parameter arrays plus family kernels.
 
     Subclasses are ``@dataclass(frozen=True, eq=False)`` and set ``kind`` (``"flow"`` or
-    ``"map"``), ``kernels`` and ``_batched`` (the fields that carry the population axis).
+    ``"map"``), ``_kernels`` (the family's own functions; ``kernels`` completes them),
+    ``_batched`` (the fields that carry the population axis) and ``_params`` (the fields
+    that form the parameter vector).
     """
 
     kind: ClassVar[str] = "flow"
-    kernels: ClassVar[Kernels]
+    _kernels: ClassVar[Kernels]
     _batched: ClassVar[tuple[str, ...]] = ()
 
     # -- sizes ----------------------------------------------------------------------------
@@ -101,8 +391,138 @@ class Model(ABC):
         """The parameter object ``p`` passed to the kernels."""
 
     @property
+    def kernels(self) -> Kernels:
+        """Every kernel of the family; those it does not write are derived (``complete``)."""
+        return complete(self._kernels, self.kind)
+
+    @property
     def has_jacobian(self) -> bool:
-        return self.kernels.jacobian is not None
+        """True if the state Jacobian is analytic (else: central differences in a kernel)."""
+        return self._kernels.jacobian is not None
+
+    # -- parameter derivatives --------------------------------------------------------------
+    def _raw_layout(self) -> list:
+        """``[(field names, shape), ...]``: the blocks of theta_raw in kernel order. A block
+        read by several fields (e.g. a summed bias b_ih + b_hh) lists them all; a block of
+        no field (a fixed array the kernels read) lists none. Default: ``_params`` in order."""
+        return [((f,), shape) for f, shape in self.param_fields.items()]
+
+    def theta_index(self, fields=None) -> np.ndarray:
+        """Positions in theta_raw of the entries of ``to_vector(fields)``: a kernel's
+        parameter gradient ``g_raw`` gives the gradient with respect to theta as
+        ``g_raw[theta_index(fields)]``."""
+        fields = self._fields(fields, "theta_index")
+        offsets, off = {}, 0
+        for names, shape in self._raw_layout():
+            for f in names:
+                offsets[f] = off
+            off += int(np.prod(shape))
+        shapes = self.param_fields
+        parts = [offsets[f] + self._free_flat(f, shapes[f]) for f in fields]
+        return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
+
+    def _point(self, what, args, v=None):
+        """Checked (parameters, t, state, input, v) of every member for a derivative call."""
+        name = f"{type(self).__name__}.{what}"
+        flow = self.kind == "flow"
+        n_args = 3 if flow else 2
+        if not 1 + flow <= len(args) <= n_args:
+            sig = "t, y, u=None" if flow else "h, x=None"
+            raise ValidationError(name, f"takes ({sig}), got {len(args)} arguments")
+        args = list(args) + [None] * (n_args - len(args))
+        t = float(args[0]) if flow else 0.0
+        y, u = args[-2], args[-1]
+        lead = self._lead_shape()
+        P = lead[0] if lead else 1
+        Y = np.broadcast_to(as_array(y, f"{name}.{'y' if flow else 'h'}", lead + (self.n,)),
+                            (P, self.n))
+        if u is None:
+            if self.n_in:
+                raise ValidationError(f"{name}.u", f"this model has {self.n_in} inputs; pass "
+                                      f"u of shape ({self.n_in},)")
+            U = np.zeros((P, 0))
+        else:
+            u = as_array(u, f"{name}.u")
+            U = np.broadcast_to(u, (P, self.n_in)) if u.shape in ((self.n_in,), (P, self.n_in)) \
+                else None
+            if U is None:
+                raise ValidationError(f"{name}.u", f"expected shape ({self.n_in},) or "
+                                      f"({P}, {self.n_in}), got {u.shape}", u)
+        V = None
+        if v is not None:
+            V = np.broadcast_to(as_array(v, f"{name}.v", lead + (self.n,)), (P, self.n))
+        k = self.kernels
+        members = [k.index(self.kernel_params, i) for i in range(P)] if lead else \
+            [self.kernel_params]
+        return k, members, t, Y, U, V, bool(lead)
+
+    def vjp(self, v, *args, fields=None) -> VJP:
+        """Vector-Jacobian product of one rhs evaluation (flows: ``vjp(v, t, y, u=None)``) or
+        one step (maps: ``vjp(v, h, x=None)``).
+
+        Parameters
+        ----------
+        v : array (n,) or (P, n)
+            Cotangent of dy/dt (flows) or of the next state (maps).
+        fields : str or sequence of str, optional
+            Parameter fields of the theta part (default: all, as ``to_vector``).
+
+        Returns
+        -------
+        VJP
+            ``state`` = v^T dF/dy (n,), ``input`` = v^T dF/du (n_in,), ``params`` =
+            v^T dF/dtheta (d,), with a leading axis P for a population.
+        """
+        k, members, t, Y, U, V, pop = self._point("vjp", args, v)
+        sel = self.theta_index(fields)
+        out = []
+        for pk, y, u, w in zip(members, Y, U, V):
+            gy, gu = np.empty(self.n), np.empty(self.n_in)
+            gp = np.empty(k.param_size(pk))
+            work = np.empty(k.work_size(pk))
+            y, u, w = y.copy(), u.copy(), w.copy()
+            if self.kind == "flow":
+                k.vjp(t, y, u, pk, w, gy, gu, gp, work)
+            else:
+                k.vjp(y, u, pk, w, gy, gu, gp, work)
+            out.append((gy, gu, gp[sel]))
+        parts = [np.stack(a) if pop else a[0] for a in zip(*out)]
+        return VJP(*parts)
+
+    def param_jacobian(self, *args, fields=None) -> np.ndarray:
+        """dF/dtheta of one rhs evaluation (flows: ``param_jacobian(t, y, u=None)``) or one
+        step (maps: ``param_jacobian(h, x=None)``).
+
+        Returns
+        -------
+        array (n, d), or (P, n, d) for a population
+            Columns in the order of ``to_vector(fields)``.
+        """
+        k, members, t, Y, U, _, pop = self._point("param_jacobian", args)
+        sel = self.theta_index(fields)
+        out = []
+        for pk, y, u in zip(members, Y, U):
+            Jp = np.empty((self.n, k.param_size(pk)))
+            work = np.empty(k.work_size(pk))
+            y, u = y.copy(), u.copy()
+            if self.kind == "flow":
+                k.param_jacobian(t, y, u, pk, Jp, work)
+            else:
+                k.param_jacobian(y, u, pk, Jp, work)
+            out.append(Jp[:, sel])
+        return np.stack(out) if pop else out[0]
+
+    def output_vjp(self, v, y, fields=None) -> tuple:
+        """(v^T d out/dy (n,), v^T d out/dtheta (d,)) for output cotangent v (n_out,)
+        (single models)."""
+        self._single("output_vjp")
+        k = self.kernels
+        y = as_array(y, "y", (self.n,)).copy()
+        v = as_array(v, "v", (self.n_out,)).copy()
+        p = self.kernel_params
+        gy, gp = np.empty(self.n), np.empty(k.param_size(p))
+        k.output_vjp(y, p, v, gy, gp)
+        return gy, gp[self.theta_index(fields)]
 
     # -- populations ----------------------------------------------------------------------
     @classmethod
@@ -190,9 +610,6 @@ class Model(ABC):
     def jacobian(self, *args) -> np.ndarray:
         """Analytic Jacobian: ``jacobian(t, y, u=None)`` for flows, ``jacobian(h, x=None)`` for maps."""
         self._single("jacobian")
-        if not self.has_jacobian:
-            raise ValidationError(f"{type(self).__name__}.jacobian",
-                                  "this model has no Jacobian; give one when building it")
         work = np.empty(self.kernels.work_size(self.kernel_params))
         J = np.empty((self.n, self.n))
         if self.kind == "flow":

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import ValidationError
 from . import _ctrnn_kernels
-from .base import Kernels, Model, as_array
+from .base import Kernels, Model, as_array, check_mask, edge_masks
 
 _K = _ctrnn_kernels
 ACTIVATIONS = ("sigmoid", "tanh")
@@ -28,7 +28,8 @@ KERNELS = {
     (name, driven, blas): Kernels(
         rhs=getattr(_K, f"rhs_{name}" + "_driven" * driven + "_blas" * blas), step=None,
         jacobian=getattr(_K, f"jacobian_{name}"), output=getattr(_K, f"output_{name}"),
-        index=_K.index, work_size=_K.work_size)
+        index=_K.index, work_size=_K.work_size, vjp=getattr(_K, f"vjp_{name}"),
+        output_vjp=getattr(_K, f"output_vjp_{name}"), param_size=_K.param_size)
     for name in ACTIVATIONS for driven in (False, True) for blas in (False, True)}
 
 
@@ -52,6 +53,10 @@ class CTRNN(Model):
         Output function of a unit. Default "sigmoid" (Beer).
     outputs : sequence of int, optional
         Indices of the output units (their firing rates are the model outputs). Default all.
+    mask, input_mask : bool array (n, n) / (n, n_in), optional
+        Topology: connection j -> i exists iff ``mask[i, j]`` (inputs: ``input_mask[i, k]``).
+        Weights outside it are zero and are not parameters (not in ``to_vector``).
+        Default: every connection exists. ``from_graph`` sets both from the edges.
     nodes, inputs : tuple, optional
         Graph node ids of the units and of the inputs (kept for ``to_graph``).
     graph_attrs : dict, optional
@@ -65,12 +70,16 @@ class CTRNN(Model):
     W_in: np.ndarray | None = None
     activation: str = "sigmoid"
     outputs: tuple | None = None
+    mask: np.ndarray | None = None
+    input_mask: np.ndarray | None = None
     nodes: tuple | None = None
     inputs: tuple | None = None
     graph_attrs: dict = field(default_factory=dict)
 
     kind = "flow"
     _batched = ("W", "tau", "bias", "gain", "W_in")
+    _params = ("W", "W_in", "tau", "bias", "gain")
+    _bounds = {"tau": 0.0}
 
     def __post_init__(self):
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731 (frozen dataclass)
@@ -103,6 +112,8 @@ class CTRNN(Model):
                 raise ValidationError("CTRNN.outputs", f"must be distinct unit indices in "
                                       f"[0, {n}), got {self.outputs!r}", self.outputs)
             set_("outputs", outs)
+        for name, weights in (("mask", self.W), ("input_mask", self.W_in)):
+            set_(name, check_mask(getattr(self, name), weights, f"CTRNN.{name}"))
         for name, size in (("nodes", n), ("inputs", self.W_in.shape[-1])):
             ids = getattr(self, name)
             if ids is not None:
@@ -130,8 +141,11 @@ class CTRNN(Model):
         return self.W.shape[0] if self.W.ndim == 3 else None
 
     @property
-    def kernels(self) -> Kernels:
+    def _kernels(self) -> Kernels:
         return KERNELS[self.activation, self.n_in > 0, self.n >= BLAS_FROM]
+
+    def _free(self, name):
+        return {"W": self.mask, "W_in": self.input_mask}.get(name)
 
     @cached_property
     def kernel_params(self):
@@ -148,9 +162,11 @@ class CTRNN(Model):
 
         a = graphs.to_arrays(G, nodelist=nodelist, inputs=inputs)
         outs = tuple(i for i, r in enumerate(a.roles) if r == "output")
+        mask, input_mask = edge_masks(G, a.nodes, a.inputs)
         return cls(W=a.W, tau=a.tau, bias=a.bias, gain=a.gain, W_in=a.W_in,
-                   activation=a.activation, outputs=outs or None, nodes=a.nodes,
-                   inputs=a.inputs, graph_attrs=a.graph_attrs)
+                   activation=a.activation, outputs=outs or None, mask=mask,
+                   input_mask=input_mask, nodes=a.nodes, inputs=a.inputs,
+                   graph_attrs=a.graph_attrs)
 
     def to_graph(self):
         """The network as a networkx DiGraph (single models only)."""

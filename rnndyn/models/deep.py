@@ -14,6 +14,7 @@
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -22,14 +23,14 @@ import numpy as np
 
 from .._jit import specialize
 from ..errors import ValidationError
-from .base import Kernels, as_array
+from .base import Composite, Kernels, as_array
 from .discrete import ACTIVATIONS, Cell, Elman, check_activation
 
 _TEMPLATE = Path(__file__).parent / "_stacked_template.py"
 
 
 @dataclass(frozen=True, eq=False)
-class Stacked(Cell):
+class Stacked(Composite, Cell):
     """A deep stack of cells of one family with an optional readout.
 
     Parameters
@@ -108,20 +109,55 @@ class Stacked(Cell):
         return sum(c.n_params for c in self.layers) + self.W_out.size + self.b_out.size
 
     @cached_property
-    def kernels(self) -> Kernels:
-        c = type(self.layers[0])
+    def _kernels(self) -> Kernels:
+        c = self.layers[0]
         k = c.kernels
         mod = specialize(_TEMPLATE, _cstep=k.step, _cjac=k.jacobian, _cjac_x=c.jac_input,
                          _cout=k.output, _cout_jac=c.output_jac, _cwork=k.work_size,
-                         _cindex=k.index)
+                         _cindex=k.index, _cvjp=k.vjp, _cout_vjp=k.output_vjp,
+                         _cpsize=k.param_size)
         return Kernels(rhs=None, step=mod.step, jacobian=mod.jacobian, output=mod.output,
-                       index=mod.index, work_size=mod.work_size)
+                       index=mod.index, work_size=mod.work_size, vjp=mod.vjp,
+                       output_vjp=mod.output_vjp, param_size=mod.param_size)
+
+    # -- parameters: "layers.<l>.<field>" of each layer, then the readout ------------------
+    @property
+    def _params(self):
+        return ("W_out", "b_out") if self.W_out.shape[0] else ()
+
+    def _parts(self) -> dict:
+        return {f"layers.{l}": c for l, c in enumerate(self.layers)}
+
+    def _with_parts(self, parts, own):
+        return dataclasses.replace(self, layers=tuple(parts.values()), **own)
+
+    def _raw_layout(self):  # the readout's block is in theta_raw even without a readout
+        return Composite._raw_layout(self) + [(("W_out",), self.W_out.shape),
+                                              (("b_out",), self.b_out.shape)]
 
     @cached_property
     def kernel_params(self):
         sizes = np.array([[c.n, c.n_in, c.n_out] for c in self.layers], dtype=np.int64)
         return (tuple(c.kernel_params for c in self.layers), sizes, self.W_out, self.b_out,
                 ACTIVATIONS[self.output_activation], int(self.W_out.shape[0] > 0))
+
+    # -- PyTorch weight exchange ----------------------------------------------------------
+    @classmethod
+    def from_torch(cls, state, **kwargs) -> "Stacked":
+        """From a unidirectional ``nn.LSTM``/``nn.GRU``/``nn.RNN`` or its ``state_dict()`` (any
+        ``num_layers``; family from the module or the gate rows): a ``Stacked`` of its layers,
+        which composes them as torch does. ``kwargs`` go to every cell. See
+        ``rnndyn.models._torch``."""
+        from ._torch import read
+
+        return read(state, cls.__name__).to_model(cls, **kwargs)
+
+    def to_torch(self) -> dict:
+        """numpy state dict (keys ``weight_ih_l{k}`` ...) for a torch module with
+        ``num_layers=len(layers)``; needs no readout and equal layer widths."""
+        from ._torch import export
+
+        return export(self)
 
 
 def _signature(p):
@@ -168,7 +204,7 @@ def rmlp(n_in: int, subnets, *, seed=None, activation: str = "tanh", n_out: int 
 
 
 @dataclass(frozen=True, eq=False)
-class Bidirectional:
+class Bidirectional(Composite):
     """Two cells over the same sequences, one forward and one backward in time; the output
     at step t is [forward output after x_1..x_t ; backward output after x_T..x_t].
 
@@ -199,6 +235,12 @@ class Bidirectional:
     def n_out(self) -> int:
         return self.forward.n_out + self.backward.n_out
 
+    def _parts(self) -> dict:  # parameters "forward.<field>", "backward.<field>"
+        return {"forward": self.forward, "backward": self.backward}
+
+    def _with_parts(self, parts, own):
+        return dataclasses.replace(self, **parts)
+
     def run(self, x, h0=None, **kwargs):
         """Run both directions; ``h0`` = (h0_forward, h0_backward) or None.
 
@@ -214,3 +256,104 @@ class Bidirectional:
         f = run(self.forward, x, h_f, **kwargs)
         b = run(self.backward, x[::-1], h_b, **kwargs)
         return np.concatenate([f.outputs, b.outputs[::-1]], axis=-1), (f.final, b.final)
+
+    # -- PyTorch weight exchange ----------------------------------------------------------
+    @classmethod
+    def from_torch(cls, state, **kwargs):
+        """From a bidirectional ``nn.LSTM``/``nn.GRU``/``nn.RNN`` or its ``state_dict()``
+        (family from the module or the gate rows): a ``Bidirectional`` for one layer, else a
+        ``BidirectionalStack``, whose layer l reads both directions of
+        layer l-1, as torch's does. ``kwargs`` go to every cell."""
+        from ._torch import read
+
+        return read(state, cls.__name__).to_model(cls, **kwargs)
+
+    def to_torch(self) -> dict:
+        """numpy state dict (``_l0`` and ``_l0_reverse`` keys) for a one-layer bidirectional
+        torch module; both cells of one family and width."""
+        from ._torch import export
+
+        return export(self)
+
+
+@dataclass(frozen=True, eq=False)
+class BidirectionalStack(Composite):
+    """Deep bidirectional network as PyTorch builds it (``num_layers > 1``,
+    ``bidirectional=True``; Graves, Jaitly & Mohamed 2013, "Hybrid speech recognition with
+    deep bidirectional LSTM", ASRU): layer l is a ``Bidirectional`` whose forward and backward
+    cells both read the concatenated [forward; backward] outputs of layer l-1 over the whole
+    sequence (layer 1 reads x). Not a map (every layer needs the whole sequence): run it with
+    ``run``.
+
+    Parameters
+    ----------
+    layers : sequence of ``Bidirectional``
+        ``layers[l].n_in`` must equal ``layers[l-1].n_out``.
+    """
+
+    layers: tuple
+
+    def __post_init__(self):
+        layers = tuple(self.layers)
+        if not layers:
+            raise ValidationError("BidirectionalStack.layers", "got no layers; pass at least "
+                                  "one Bidirectional")
+        for l, layer in enumerate(layers):
+            if not isinstance(layer, Bidirectional):
+                raise ValidationError(f"BidirectionalStack.layers[{l}]", f"expected a "
+                                      f"Bidirectional, got {type(layer).__name__}", layer)
+            if l and layer.n_in != layers[l - 1].n_out:
+                raise ValidationError(f"BidirectionalStack.layers[{l}]", f"takes {layer.n_in} "
+                                      f"inputs but layer {l - 1} has {layers[l - 1].n_out} "
+                                      f"outputs (forward + backward); give its cells "
+                                      f"W_ih of shape (..., {layers[l - 1].n_out})", layer)
+        object.__setattr__(self, "layers", layers)
+
+    @property
+    def n_in(self) -> int:
+        return self.layers[0].n_in
+
+    @property
+    def n_out(self) -> int:
+        return self.layers[-1].n_out
+
+    def _parts(self) -> dict:  # parameters "layers.<l>.forward.<field>", ...
+        return {f"layers.{l}": layer for l, layer in enumerate(self.layers)}
+
+    def _with_parts(self, parts, own):
+        return dataclasses.replace(self, layers=tuple(parts.values()))
+
+    def run(self, x, h0=None, **kwargs):
+        """Run the layers in turn; ``h0`` = None or one ``(h0_forward, h0_backward)`` pair (or
+        None) per layer; ``kwargs`` go to ``rnndyn.integrate.run``.
+
+        Returns
+        -------
+        (outputs, finals)
+            outputs of the top layer, (T, B, n_out) or (T, n_out); finals = one
+            (forward final, backward final) pair per layer.
+        """
+        L = len(self.layers)
+        h0 = (None,) * L if h0 is None else tuple(h0)
+        if len(h0) != L:
+            raise ValidationError("h0", f"expected one (forward, backward) pair per layer "
+                                  f"({L}), got {len(h0)}", h0)
+        y, finals = np.asarray(x), []
+        for layer, h in zip(self.layers, h0):
+            y, final = layer.run(y, h, **kwargs)
+            finals.append(final)
+        return y, tuple(finals)
+
+    @classmethod
+    def from_torch(cls, state, **kwargs) -> "BidirectionalStack":
+        """From a bidirectional ``nn.LSTM``/``nn.GRU``/``nn.RNN`` or its state dict (any
+        ``num_layers``); see ``rnndyn.models._torch``."""
+        from ._torch import read
+
+        return read(state, cls.__name__).to_model(cls, **kwargs)
+
+    def to_torch(self) -> dict:
+        """numpy state dict for a bidirectional torch module (``_l{k}``, ``_reverse`` keys)."""
+        from ._torch import export
+
+        return export(self)

@@ -1,4 +1,4 @@
-"""Simple discrete-time recurrent networks (MODELS.md, "Discrete time").
+"""Simple discrete-time recurrent networks.
 
 * ``FullyRecurrent``: ``h' = act((W * mask) h + W_in x + bias)``; the mask expresses any
   topology, and the network converts to and from a networkx graph.
@@ -27,7 +27,7 @@ import numpy as np
 from ..errors import ValidationError
 from . import _base_kernels
 from . import _discrete_kernels as dk
-from .base import Kernels, Model, as_array
+from .base import Kernels, Model, as_array, check_mask, edge_masks
 
 ACTIVATIONS = {"identity": dk.IDENTITY, "tanh": dk.TANH, "sigmoid": dk.SIGMOID, "relu": dk.RELU,
                "hard_tanh": dk.HARD_TANH, "hard_sigmoid": dk.HARD_SIGMOID}
@@ -136,12 +136,14 @@ class Elman(Cell):
     activation: str = "tanh"
     output_activation: str = "identity"
 
-    kernels = Kernels(rhs=None, step=dk.elman_step, jacobian=dk.elman_jacobian,
-                      output=dk.elman_output, index=dk.elman_index,
-                      work_size=dk.elman_work_size)
+    _kernels = Kernels(rhs=None, step=dk.elman_step, jacobian=dk.elman_jacobian,
+                       output=dk.elman_output, index=dk.elman_index,
+                       work_size=dk.elman_work_size, vjp=dk.elman_vjp,
+                       output_vjp=dk.elman_output_vjp, param_size=dk.elman_param_size)
     jac_input = staticmethod(dk.elman_jac_input)
     output_jac = staticmethod(dk.elman_output_jac)
     _batched = ("W_ih", "W_hh", "b_ih", "b_hh", "W_y", "b_y")
+    _params = _batched
     _hidden_field = "W_hh"
 
     def __post_init__(self):
@@ -161,6 +163,11 @@ class Elman(Cell):
     @property
     def _readout(self) -> bool:
         return self.W_y.shape[-2] > 0
+
+    def _raw_layout(self):  # the kernels read the summed bias b_ih + b_hh
+        f = self.param_fields
+        return [(("W_ih",), f["W_ih"]), (("W_hh",), f["W_hh"]), (("b_ih", "b_hh"), f["b_ih"]),
+                (("W_y",), f["W_y"]), (("b_y",), f["b_y"])]
 
     @property
     def has_graph(self) -> bool:
@@ -204,18 +211,25 @@ class Elman(Cell):
 
     # -- PyTorch weight exchange ----------------------------------------------------------
     @classmethod
-    def from_torch(cls, state: dict, activation: str = "tanh") -> "Elman":
-        """From ``nn.RNN(...).state_dict()`` (layer 0) or a dict of numpy arrays with keys
-        ``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh`` (``_l0`` suffixes accepted)."""
-        d = _torch_dict(state, cls.__name__)
-        return cls(W_ih=d["weight_ih"], W_hh=d["weight_hh"], b_ih=d.get("bias_ih", 0.0),
-                   b_hh=d.get("bias_hh", 0.0), activation=activation)
+    def from_torch(cls, state, activation: str | None = None, **kwargs):
+        """From an ``nn.RNN`` / ``nn.RNNCell`` module or its ``state_dict()`` (tensors or
+        numpy arrays), the whole module: an ``Elman`` for one layer, a ``Stacked`` for
+        ``num_layers > 1``, a ``Bidirectional`` (``BidirectionalStack`` for several layers)
+        when bidirectional; see ``rnndyn.models._torch``.
+
+        ``activation`` defaults to the module's ``nonlinearity`` ("tanh" for a state dict,
+        which does not record it). Missing biases (``bias=False``) are zero; an LSTM or GRU
+        state raises ValidationError.
+        """
+        return _torch_dict(state, cls.__name__).to_model(cls, activation=activation, **kwargs)
 
     def to_torch(self) -> dict:
-        """Plain numpy arrays in PyTorch's ``nn.RNN`` layout (keys ``weight_ih_l0`` ...)."""
-        self._single("to_torch")
-        return {"weight_ih_l0": np.array(self.W_ih), "weight_hh_l0": np.array(self.W_hh),
-                "bias_ih_l0": np.array(self.b_ih), "bias_hh_l0": np.array(self.b_hh)}
+        """Plain numpy arrays in PyTorch's ``nn.RNN`` layout (keys ``weight_ih_l0`` ...); the
+        module needs ``nonlinearity=self.activation`` ("tanh" or "relu"). A readout ``W_y``
+        has no nn.RNN counterpart and raises ValidationError."""
+        from ._torch import export
+
+        return export(self)
 
     # -- graphs ---------------------------------------------------------------------------
     @classmethod
@@ -251,9 +265,12 @@ class FullyRecurrent(Cell):
         Recurrent weights, row = target.
     mask : bool array (n, n), optional
         Topology: connection j -> i exists iff ``mask[i, j]``. Weights outside the mask must be
-        zero. Default: the nonzero pattern of W (every unit may feed every unit).
+        zero and are not parameters (not in ``to_vector``). Default: the nonzero pattern of W.
     W_in : array (n, n_in) / (P, n, n_in), optional
         Input weights. Default: no inputs.
+    input_mask : bool array (n, n_in), optional
+        Topology of the input connections (as ``mask``). Default: every input feeds every
+        unit.
     bias : float or array (n,) / (P, n)
     activation : str
         Name from ``ACTIVATIONS``; default "tanh".
@@ -272,11 +289,13 @@ class FullyRecurrent(Cell):
     nodes: tuple | None = None
     inputs: tuple | None = None
     graph_attrs: dict = field(default_factory=dict)
+    input_mask: np.ndarray | None = None
 
-    kernels = Elman.kernels
+    _kernels = Elman._kernels
     jac_input = staticmethod(dk.elman_jac_input)
     output_jac = staticmethod(dk.elman_output_jac)
     _batched = ("W", "W_in", "bias")
+    _params = _batched
     _hidden_field = "W"
 
     def __post_init__(self):
@@ -301,6 +320,7 @@ class FullyRecurrent(Cell):
         if self.W_in is None:
             self._set("W_in", np.zeros(lead + (n, 0)))
         self._array("W_in", lead + (n, None))
+        self._set("input_mask", check_mask(self.input_mask, self.W_in, "FullyRecurrent.input_mask"))
         self._array("bias", lead + (n,))
         self._act("activation")
         if self.outputs is not None:
@@ -335,6 +355,14 @@ class FullyRecurrent(Cell):
         return int(self.mask.sum()) + int(np.count_nonzero(
             self.W_in if self.P is None else self.W_in[0])) + self.H
 
+    def _free(self, name):
+        return {"W": self.mask, "W_in": self.input_mask}.get(name)
+
+    def _raw_layout(self):  # the Elman kernels' [W_ih, W_hh, b, W_y, b_y]; W_y selects outputs
+        H, m, O = self.H, self.n_in, 0 if self.outputs is None else len(self.outputs)
+        return [(("W_in",), (H, m)), (("W",), (H, H)), (("bias",), (H,)), ((), (O, H)),
+                ((), (O,))]
+
     @property
     def kernel_params(self):
         lead = self.W.shape[:-2]
@@ -357,16 +385,13 @@ class FullyRecurrent(Cell):
         ``G.graph["activation"]``.
         """
         a = _graph_arrays(G, nodelist, inputs, cls.__name__)
-        idx = {v: i for i, v in enumerate(a.nodes)}
-        mask = np.zeros(a.W.shape, dtype=bool)
-        for u, v in G.edges():
-            if u in idx and v in idx:
-                mask[idx[v], idx[u]] = True
+        mask, input_mask = edge_masks(G, a.nodes, a.inputs)
         outs = tuple(i for i, r in enumerate(a.roles) if r == "output")
         act = activation or a.graph_attrs.get("cell_activation", a.activation)
         attrs = {k: v for k, v in a.graph_attrs.items() if k != "cell_activation"}
         return cls(W=a.W, mask=mask, W_in=a.W_in, bias=a.bias, activation=act,
-                   outputs=outs or None, nodes=a.nodes, inputs=a.inputs, graph_attrs=attrs)
+                   outputs=outs or None, nodes=a.nodes, inputs=a.inputs, graph_attrs=attrs,
+                   input_mask=input_mask)
 
     def to_graph(self):
         """networkx DiGraph; masked-in connections of weight 0 are not representable (a zero
@@ -406,12 +431,14 @@ class Jordan(Cell):
     activation: str = "tanh"
     output_activation: str = "tanh"
 
-    kernels = Kernels(rhs=None, step=dk.jordan_step, jacobian=dk.jordan_jacobian,
-                      output=dk.jordan_output, index=dk.jordan_index,
-                      work_size=dk.jordan_work_size)
+    _kernels = Kernels(rhs=None, step=dk.jordan_step, jacobian=dk.jordan_jacobian,
+                       output=dk.jordan_output, index=dk.jordan_index,
+                       work_size=dk.jordan_work_size, vjp=dk.jordan_vjp,
+                       output_vjp=dk.jordan_output_vjp, param_size=dk.jordan_param_size)
     jac_input = staticmethod(dk.jordan_jac_input)
     output_jac = staticmethod(dk.jordan_output_jac)
     _batched = ("W_ih", "U", "W_y", "b", "b_y")
+    _params = ("W_ih", "U", "b", "W_y", "b_y")  # the kernels' order
     _hidden_field = "W_y"
 
     def __post_init__(self):
@@ -484,12 +511,15 @@ class IndRNN(Cell):
     b: np.ndarray = 0.0
     activation: str = "relu"
 
-    kernels = Kernels(rhs=None, step=dk.indrnn_step, jacobian=dk.indrnn_jacobian,
-                      output=_base_kernels.output_state, index=dk.indrnn_index,
-                      work_size=dk.indrnn_work_size)
+    _kernels = Kernels(rhs=None, step=dk.indrnn_step, jacobian=dk.indrnn_jacobian,
+                       output=_base_kernels.output_state, index=dk.indrnn_index,
+                       work_size=dk.indrnn_work_size, vjp=dk.indrnn_vjp,
+                       output_vjp=_base_kernels.state_output_vjp,
+                       param_size=dk.indrnn_param_size)
     jac_input = staticmethod(dk.indrnn_jac_input)
     output_jac = staticmethod(dk.identity_output_jac)
     _batched = ("W_ih", "u", "b")
+    _params = _batched
     _hidden_field = "u"
     _hidden_ndim = 1
 
@@ -546,12 +576,15 @@ class SecondOrderRNN(Cell):
     b: np.ndarray = 0.0
     activation: str = "sigmoid"
 
-    kernels = Kernels(rhs=None, step=dk.second_order_step, jacobian=dk.second_order_jacobian,
-                      output=_base_kernels.output_state, index=dk.second_order_index,
-                      work_size=dk.second_order_work_size)
+    _kernels = Kernels(rhs=None, step=dk.second_order_step, jacobian=dk.second_order_jacobian,
+                       output=_base_kernels.output_state, index=dk.second_order_index,
+                       work_size=dk.second_order_work_size, vjp=dk.second_order_vjp,
+                       output_vjp=_base_kernels.state_output_vjp,
+                       param_size=dk.second_order_param_size)
     jac_input = staticmethod(dk.second_order_jac_input)
     output_jac = staticmethod(dk.identity_output_jac)
     _batched = ("W", "b")
+    _params = _batched
     _hidden_field = "W"
     _hidden_ndim = 3
 
@@ -588,19 +621,11 @@ class SecondOrderRNN(Cell):
 
 # ---------------------------------------------------------------------------- helpers
 def _torch_dict(state, who):
-    """Map a PyTorch state dict (tensors or arrays; ``_l0`` suffixes) to numpy arrays."""
-    out = {}
-    for key, value in dict(state).items():
-        base = key[:-3] if key.endswith("_l0") else key
-        if hasattr(value, "detach"):  # a torch tensor; no torch import needed
-            value = value.detach().cpu().double().numpy()
-        out[base] = value
-    for key in ("weight_ih", "weight_hh"):
-        if key not in out:
-            raise ValidationError(f"{who}.from_torch", f"state has no {key!r} (keys "
-                                  f"{sorted(state)}); pass module.state_dict() of a one-layer "
-                                  "unidirectional module, or a dict of numpy arrays", state)
-    return out
+    """Parse a torch recurrent module or state dict (every layer and direction) into a
+    ``rnndyn.models._torch.TorchRNN``; ``.to_model(cls)`` builds the rnndyn model."""
+    from ._torch import read
+
+    return read(state, who)
 
 
 def _graph_arrays(G, nodelist, inputs, who):

@@ -1,4 +1,4 @@
-"""Gated recurrent cells in PyTorch's documented layout (DESIGN.md §2), so weights trained in
+"""Gated recurrent cells in PyTorch's documented layout, so weights trained in
 PyTorch load here (``from_torch``) and go back (``to_torch``) as plain numpy arrays.
 
 * ``LSTM`` (Hochreiter & Schmidhuber 1997; forget gate: Gers, Schmidhuber & Cummins 2000):
@@ -25,7 +25,7 @@ import numpy as np
 
 from ..errors import ValidationError
 from . import _gated_kernels as gk
-from .base import Kernels
+from .base import Kernels, check_mask, edge_masks
 from .discrete import ACTIVATIONS, Cell, _torch_dict, _uniform
 
 GRU_VARIANTS = {0: "GRU", 1: "GRU1", 2: "GRU2", 3: "GRU3"}
@@ -55,21 +55,15 @@ class _Gated(Cell):
         self._array("b_hh", lead + (self.G * H,))
         self._act("activation")
         self._act("gate_activation")
-        if self.mask is not None:
-            mask = np.asarray(self.mask)
-            if mask.shape != (H, H) or mask.dtype != bool:
-                raise ValidationError(f"{name}.mask", f"expected a bool array of shape ({H}, "
-                                      f"{H}), got {mask.dtype} {mask.shape}", self.mask)
-            full = np.tile(mask, (self.G, 1))
-            bad = np.argwhere((self.W_hh != 0) & ~full)
-            if bad.size:
-                where = tuple(int(i) for i in bad[0])
-                raise ValidationError(f"{name}.W_hh", f"nonzero weight {self.W_hh[where]} at "
-                                      f"{where} outside the topology mask; zero it", self.W_hh)
-            mask = mask.copy()
-            mask.flags.writeable = False
-            self._set("mask", mask)
+        self._set("mask", check_mask(self.mask, self.W_hh, f"{name}.mask", self.G))
+        self._set("input_mask", check_mask(self.input_mask, self.W_ih, f"{name}.input_mask",
+                                           self.G))
         return lead, H
+
+    def _free(self, name):
+        """Topology masks tiled over the gate blocks (None: every entry free)."""
+        mask = {"W_hh": self.mask, "W_ih": self.input_mask}.get(name)
+        return None if mask is None else np.tile(mask, (self.G, 1))
 
     @property
     def H(self) -> int:
@@ -99,22 +93,19 @@ class _Gated(Cell):
 
     def to_torch(self) -> dict:
         """Plain numpy arrays keyed like ``nn.LSTM``/``nn.GRU``'s ``state_dict()`` (layer 0);
-        load them with ``module.load_state_dict({k: torch.from_numpy(v) ...})``."""
-        self._single("to_torch")
-        return {"weight_ih_l0": np.array(self.W_ih), "weight_hh_l0": np.array(self.W_hh),
-                "bias_ih_l0": np.array(self.b_ih), "bias_hh_l0": np.array(self.b_hh)}
+        load them with ``module.load_state_dict({k: torch.from_numpy(v) ...})``. What torch
+        cannot run (peepholes, ``reset_after=False``, other activations) raises
+        ValidationError."""
+        from ._torch import export
+
+        return export(self)
 
     @classmethod
     def _from_graph_masks(cls, G, nodelist, inputs):
         from .discrete import _graph_arrays
 
         a = _graph_arrays(G, nodelist, inputs, cls.__name__)
-        idx = {v: i for i, v in enumerate(a.nodes)}
-        mask = np.zeros(a.W.shape, dtype=bool)
-        for u, v in G.edges():
-            if u in idx and v in idx:
-                mask[idx[v], idx[u]] = True
-        return mask, a.W_in != 0
+        return edge_masks(G, a.nodes, a.inputs)
 
 
 @dataclass(frozen=True, eq=False)
@@ -133,8 +124,9 @@ class LSTM(_Gated):
         Peephole weights onto the input, forget and output gates (rows i, f, o). Default none.
     activation, gate_activation : str
         Cell and gate nonlinearities; defaults "tanh" and "sigmoid".
-    mask : bool array (H, H), optional
-        Topology of the recurrent connections (shared by the four gates).
+    mask, input_mask : bool array (H, H) / (H, n_in), optional
+        Topology of the recurrent / input connections (shared by the four gates); weights
+        outside it are zero and not parameters.
     """
 
     W_ih: np.ndarray
@@ -145,10 +137,13 @@ class LSTM(_Gated):
     activation: str = "tanh"
     gate_activation: str = "sigmoid"
     mask: np.ndarray | None = None
+    input_mask: np.ndarray | None = None
 
     G = 4
-    kernels = Kernels(rhs=None, step=gk.lstm_step, jacobian=gk.lstm_jacobian,
-                      output=gk.lstm_output, index=gk.lstm_index, work_size=gk.lstm_work_size)
+    _kernels = Kernels(rhs=None, step=gk.lstm_step, jacobian=gk.lstm_jacobian,
+                       output=gk.lstm_output, index=gk.lstm_index, work_size=gk.lstm_work_size,
+                       vjp=gk.lstm_vjp, output_vjp=gk.hidden_output_vjp,
+                       param_size=gk.lstm_param_size)
     jac_input = staticmethod(gk.lstm_jac_input)
     output_jac = staticmethod(gk.hidden_output_jac)
     batch_kernel = staticmethod(gk.lstm_run_batch)
@@ -163,6 +158,15 @@ class LSTM(_Gated):
     @property
     def n(self) -> int:
         return 2 * self.H
+
+    @property
+    def _params(self):  # peepholes are parameters only when the cell has them
+        return ("W_ih", "W_hh", "b_ih", "b_hh") + ("peephole",) * self._has_peephole
+
+    def _raw_layout(self):  # the kernels read b_ih + b_hh and always a peephole block
+        H, m = self.H, self.n_in
+        return [(("W_ih",), (4 * H, m)), (("W_hh",), (4 * H, H)), (("b_ih", "b_hh"), (4 * H,)),
+                (("peephole",), (3, H))]
 
     @property
     def n_params(self) -> int:
@@ -190,15 +194,20 @@ class LSTM(_Gated):
             W_hh = W_hh * np.tile(np.asarray(mask, dtype=bool), (4, 1))
         if input_mask is not None:
             W_ih = W_ih * np.tile(np.asarray(input_mask, dtype=bool), (4, 1))
-        return cls(W_ih=W_ih, W_hh=W_hh, b_ih=b_ih, b_hh=b_hh, peephole=P, mask=mask, **kwargs)
+        return cls(W_ih=W_ih, W_hh=W_hh, b_ih=b_ih, b_hh=b_hh, peephole=P, mask=mask,
+                   input_mask=input_mask, **kwargs)
 
     @classmethod
-    def from_torch(cls, state: dict, **kwargs) -> "LSTM":
-        """From ``nn.LSTM(...).state_dict()`` / ``nn.LSTMCell`` (tensors or numpy arrays; keys
-        ``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``, ``_l0`` suffixes accepted)."""
-        d = _torch_dict(state, cls.__name__)
-        return cls(W_ih=d["weight_ih"], W_hh=d["weight_hh"], b_ih=d.get("bias_ih", 0.0),
-                   b_hh=d.get("bias_hh", 0.0), **kwargs)
+    def from_torch(cls, state, **kwargs):
+        """From an ``nn.LSTM`` / ``nn.LSTMCell`` module or its ``state_dict()`` (tensors or
+        numpy arrays), the whole module: an ``LSTM`` for one layer, a ``Stacked`` for
+        ``num_layers > 1``, a ``Bidirectional`` (``BidirectionalStack`` for several layers)
+        when bidirectional; see ``rnndyn.models._torch``. ``kwargs`` go to every cell.
+
+        Missing biases (``bias=False``) are zero. A GRU or RNN state (gate rows 3H or H, not
+        4H) and ``proj_size > 0`` (``weight_hr_l*``) raise ValidationError.
+        """
+        return _torch_dict(state, cls.__name__).to_model(cls, **kwargs)
 
     @classmethod
     def from_graph(cls, G, *, seed=None, nodelist=None, inputs=None, **kwargs) -> "LSTM":
@@ -225,8 +234,8 @@ class GRU(_Gated):
         True (default): PyTorch's ``r * (W_hn h + b_hn)``; False: Cho et al.'s ``W_hn (r * h)``.
     activation, gate_activation : str
         Defaults "tanh" and "sigmoid".
-    mask : bool array (H, H), optional
-        Topology of the recurrent connections (shared by the gates).
+    mask, input_mask : bool array (H, H) / (H, n_in), optional
+        Topology of the recurrent / input connections (shared by the gates).
     """
 
     W_ih: np.ndarray
@@ -238,10 +247,14 @@ class GRU(_Gated):
     activation: str = "tanh"
     gate_activation: str = "sigmoid"
     mask: np.ndarray | None = None
+    input_mask: np.ndarray | None = None
 
     G = 3
-    kernels = Kernels(rhs=None, step=gk.gru_step, jacobian=gk.gru_jacobian,
-                      output=gk.lstm_output, index=gk.gru_index, work_size=gk.gru_work_size)
+    _kernels = Kernels(rhs=None, step=gk.gru_step, jacobian=gk.gru_jacobian,
+                       output=gk.lstm_output, index=gk.gru_index, work_size=gk.gru_work_size,
+                       vjp=gk.gru_vjp, output_vjp=gk.hidden_output_vjp,
+                       param_size=gk.gru_param_size)
+    _params = ("W_ih", "W_hh", "b_ih", "b_hh")
     jac_input = staticmethod(gk.gru_jac_input)
     output_jac = staticmethod(gk.hidden_output_jac)
     _batched = ("W_ih", "W_hh", "b_ih", "b_hh")
@@ -268,6 +281,16 @@ class GRU(_Gated):
     @property
     def batch_kernel(self):
         return gk.gru_run_batch if self.reset_after else None
+
+    def _free(self, name):
+        """Topology masks, and the weights a GRU1/2/3 variant drops (gate rows [0:2H])."""
+        free = super()._free(name)
+        H, v = self.H, self.variant
+        if (name == "W_ih" and v >= 1) or (name == "W_hh" and v == 3) or \
+                (name in ("b_ih", "b_hh") and v == 2):
+            free = np.ones(self.param_fields[name], bool) if free is None else free.copy()
+            free[: 2 * H] = False
+        return free
 
     @property
     def n_params(self) -> int:
@@ -305,14 +328,14 @@ class GRU(_Gated):
         if input_mask is not None:
             W_ih = W_ih * np.tile(np.asarray(input_mask, dtype=bool), (3, 1))
         return cls(W_ih=W_ih, W_hh=W_hh, b_ih=b_ih, b_hh=b_hh, variant=variant,
-                   reset_after=reset_after, mask=mask, **kwargs)
+                   reset_after=reset_after, mask=mask, input_mask=input_mask, **kwargs)
 
     @classmethod
-    def from_torch(cls, state: dict, **kwargs) -> "GRU":
-        """From ``nn.GRU(...).state_dict()`` / ``nn.GRUCell`` (see ``LSTM.from_torch``)."""
-        d = _torch_dict(state, cls.__name__)
-        return cls(W_ih=d["weight_ih"], W_hh=d["weight_hh"], b_ih=d.get("bias_ih", 0.0),
-                   b_hh=d.get("bias_hh", 0.0), **kwargs)
+    def from_torch(cls, state, **kwargs):
+        """From an ``nn.GRU`` / ``nn.GRUCell`` module or its ``state_dict()``: a ``GRU``,
+        ``Stacked``, ``Bidirectional`` or ``BidirectionalStack`` as in ``LSTM.from_torch``.
+        An LSTM or RNN state (gate rows 4H or H, not 3H) raises ValidationError."""
+        return _torch_dict(state, cls.__name__).to_model(cls, **kwargs)
 
     @classmethod
     def from_graph(cls, G, *, seed=None, nodelist=None, inputs=None, **kwargs) -> "GRU":
