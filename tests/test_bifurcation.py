@@ -139,9 +139,6 @@ def test_bad_input_raises():
         basins(net, [0, 1], [0, 1], 1.0, 0.1, dims=(0, 0))
     with pytest.raises(ValidationError, match="dt"):
         basins(net, [0, 1], [0, 1], 1.0)
-    with pytest.raises(ValidationError, match="Jacobian"):
-        continuation(rd.Flow(rd.models.user._lorenz_rhs, None, p=[10, 28, 8 / 3], dim=3),
-                     ("p", 1), 0.5, 2.0, x0=[0, 0, 0])
     with pytest.raises(ValidationError, match="param"):
         continuation(net, ("weights", 0), 0.0, 1.0)
     with pytest.raises(ValidationError, match="param"):

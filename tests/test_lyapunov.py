@@ -135,8 +135,6 @@ def test_lorenz_two_trajectory_cross_check():
 
 def test_two_trajectory_needs_no_jacobian():
     no_jac = rd.Flow(rd.models.user._lorenz_rhs, None, p=[10.0, 28.0, 8 / 3], dim=3)
-    with pytest.raises(ValidationError, match="no Jacobian"):
-        lyapunov_spectrum(no_jac, [1.0, 1.0, 20.0], t_total=10, dt=0.01)
     two = largest_lyapunov(no_jac, [1.0, 1.0, 20.0], t_total=500, dt=0.01, t_transient=10,
                            seed=1)
     assert two.largest == pytest.approx(LORENZ[0], abs=0.05)
