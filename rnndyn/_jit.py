@@ -9,16 +9,26 @@ functions under those names followed by the template's source into a cache folde
 imports it, so numba caches it like any other file.
 
 Numba does not notice when a *called* function's file changes, so the generated file's name
-hashes the template and every file the functions come from: an edit yields a new module.
+hashes the template, every file the functions come from, ``_config.py`` and the rnndyn module
+files these import (an explicit, import-derived list): an edit yields a new module.
+
+The cache is verified rather than trusted: the generated file must hold exactly the text it
+was generated from (else it is rewritten atomically and its compiled files deleted), an
+unreadable numba cache file is deleted and the kernel recompiled, and an unusable cache folder
+(``RNNDYN_CACHE_DIR`` read-only, a file, ...) falls back to in-memory compilation with one
+warning per process.
 """
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib.util
 import inspect
 import os
 import sys
 import tempfile
+import time
+import warnings
 from pathlib import Path
 from types import ModuleType
 
@@ -42,6 +52,201 @@ def _source_file(fn) -> str | None:
     return inspect.getsourcefile(mod)
 
 
+_PKG = Path(__file__).resolve().parent
+_imports_of: dict[str, frozenset] = {}
+_fallback_warned = False
+
+
+def _module_file(folder: Path, parts: list) -> Path | None:
+    """``folder/a/b.py`` for ``parts == ["a", "b"]`` if that file exists (never a package)."""
+    if not parts or not all(parts):
+        return None
+    f = folder.joinpath(*parts[:-1], parts[-1] + ".py")
+    return f.resolve() if f.is_file() else None
+
+
+def _imports(file: Path) -> frozenset:
+    """Module files a source file imports: ``rnndyn.*`` modules (absolute imports) and, in
+    any package, relative imports. Package ``__init__`` files are not followed (they only
+    re-export), nor are imports of other packages (numpy, numba, a user's own package)."""
+    key = str(file)
+    if key not in _imports_of:
+        found = set()
+        try:
+            tree = ast.parse(file.read_bytes(), key)
+        except (OSError, SyntaxError, ValueError):
+            tree = None
+        for node in ast.walk(tree) if tree is not None else ():
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    parts = alias.name.split(".")
+                    if parts[0] == "rnndyn":
+                        found.add(_module_file(_PKG, parts[1:]))
+            elif isinstance(node, ast.ImportFrom):
+                parts = node.module.split(".") if node.module else []
+                if node.level:
+                    base = file.parent
+                    for _ in range(node.level - 1):
+                        base = base.parent
+                elif parts and parts[0] == "rnndyn":
+                    base, parts = _PKG, parts[1:]
+                else:
+                    continue
+                found.add(_module_file(base, parts))
+                for alias in node.names:  # from package import submodule
+                    found.add(_module_file(base, parts + [alias.name]))
+        found.discard(None)
+        _imports_of[key] = frozenset(found)
+    return _imports_of[key]
+
+
+def _dependencies(template, files) -> list:
+    """Every source file a specialised kernel is compiled from, as sorted absolute paths:
+    the template, the files of the bound functions, ``_config.py`` (the numba flags) and,
+    transitively, the module files these import (see ``_imports``). numba itself notices
+    none of them changing, so the generated module's name hashes all of them."""
+    todo = [Path(template).resolve(), _PKG / "_config.py"] + [Path(f).resolve() for f in files]
+    seen: set = set()
+    while todo:
+        f = todo.pop()
+        if f not in seen:
+            seen.add(f)
+            todo.extend(_imports(f))
+    return sorted(str(f) for f in seen)
+
+
+def _warn_fallback(folder: Path, reason: str) -> None:
+    global _fallback_warned
+    if not _fallback_warned:  # once per process, however many kernels are compiled
+        _fallback_warned = True
+        warnings.warn(
+            f"rnndyn kernel cache {str(folder)!r} is unusable ({reason}); compiling kernels in "
+            "memory instead (slower start-up, nothing is saved). Set RNNDYN_CACHE_DIR to a "
+            "writable directory to cache them.", RuntimeWarning, stacklevel=4)
+
+
+def _unusable(folder: Path) -> str | None:
+    """Why generated modules cannot be written into ``folder`` (created if missing), or None."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        return "it exists and is not a directory"
+    except OSError as e:
+        return f"cannot create it: {e.strerror or e}"
+    if not folder.is_dir():
+        return "it is not a directory"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return "it is not writable"
+    return None
+
+
+def _clear_compiled(name: str, folders) -> None:
+    """Delete the bytecode and numba cache files (index .nbi, data .nbc) of module ``name``."""
+    for folder in folders:
+        for f in Path(folder).glob(f"{name}.*"):
+            if f.suffix in (".nbi", ".nbc", ".pyc"):
+                try:
+                    f.unlink()
+                except OSError:
+                    pass
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    now = time.time()
+    for old in path.parent.glob(f".{path.stem}.*.tmp"):  # left by a killed process
+        try:
+            if now - old.lstat().st_mtime > 60.0:
+                old.unlink()
+        except OSError:
+            pass
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _exec_file(name: str, path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    return module
+
+
+def _guard_numba_cache(module: ModuleType, clear) -> None:
+    """Make the module's cached kernels treat an unreadable numba cache entry (a truncated
+    or corrupted index/data file fails with UnpicklingError, EOFError, ...) as a miss: the
+    module's cache files are deleted, the load retried once, and else the kernel compiled
+    afresh (and saved again)."""
+    for obj in list(vars(module).values()):
+        cache = getattr(obj, "_cache", None)
+        load = getattr(cache, "load_overload", None)
+        if load is None or getattr(getattr(obj, "py_func", None), "__module__", None) != module.__name__:
+            continue
+
+        def load_overload(sig, target_context, _load=load):
+            try:
+                return _load(sig, target_context)
+            except Exception:
+                clear()
+                try:
+                    return _load(sig, target_context)
+                except Exception:
+                    return None
+
+        cache.load_overload = load_overload
+
+
+def _cached_module(name: str, text: str, folder: Path) -> ModuleType | None:
+    """Import the generated module ``folder/name.py`` holding ``text``, (re)writing it when
+    missing or when its content differs (truncated, corrupted or edited: the name hashes the
+    intended text, so any other content is damage). None if the folder is unusable."""
+    path = folder / f"{name}.py"
+    data = text.encode("utf-8")
+    pycache = folder / "__pycache__"
+    try:
+        intact = path.read_bytes() == data
+    except OSError:
+        intact = False
+    if not intact:  # rewrite only then: a new mtime voids numba's cache of the module
+        reason = _unusable(folder)
+        if reason is None:
+            try:
+                _write_atomically(path, data)
+            except OSError as e:
+                reason = f"cannot write {path.name}: {e.strerror or e}"
+        if reason is not None:
+            _warn_fallback(folder, reason)
+            return None
+        _clear_compiled(name, [pycache])  # compiled from the damaged file, or stale
+
+    def clear():
+        dirs = {pycache} | {getattr(getattr(obj, "_cache", None), "cache_path", None)
+                            for obj in vars(module).values()}
+        _clear_compiled(name, [d for d in dirs if d])
+
+    try:
+        module = _exec_file(name, path)
+    except Exception:  # e.g. a corrupted bytecode file: drop the compiled files, retry once
+        _clear_compiled(name, [pycache])
+        module = _exec_file(name, path)
+    _guard_numba_cache(module, clear)
+    return module
+
+
 def specialize(template: str, **funcs) -> ModuleType:
     """Compile the template file ``template`` (a path) against ``funcs``.
 
@@ -57,38 +262,34 @@ def specialize(template: str, **funcs) -> ModuleType:
     module
         The specialised module. Functions defined at module level in an importable module
         give a module numba caches on disk; others (typed into ``__main__``, closures) give an
-        in-memory module compiled afresh in each process.
+        in-memory module compiled afresh in each process. So does an unusable cache folder
+        (read-only, not a directory, cannot be created), with one RuntimeWarning per process.
+
+    Notes
+    -----
+    The cache is checked, not trusted: a generated module whose content is not the text it
+    should hold is rewritten (and its compiled files deleted), and a numba cache file that
+    cannot be read is deleted and the kernel compiled again.
     """
     key = (str(template),) + tuple((k, id(f)) for k, f in sorted(funcs.items()))
     if key in _loaded:
         return _loaded[key]
-    source = Path(template).read_text()
+    source = Path(template).read_text(encoding="utf-8")
     files = [_source_file(f) for f in funcs.values()]
+    module = None
     if all(files):
         header = "from rnndyn._config import JIT as _JIT, JIT_PARALLEL as _JIT_PARALLEL\n"
         header += "".join(f"from {getattr(f, 'py_func', f).__module__} import "
                           f"{getattr(f, 'py_func', f).__name__} as {k}\n"
                           for k, f in sorted(funcs.items()))
         text = header + source
-        stamp = hashlib.sha1(text.encode())
-        # also every shared kernel file a template may import: numba would not notice an edit
-        shared = {str(f) for f in Path(__file__).parent.rglob("_*kernels.py")}
-        for file in sorted(set(files) | shared | {str(Path(__file__).with_name("_config.py"))}):
+        stamp = hashlib.sha1(text.encode("utf-8"))
+        # numba would not notice an edit of any file the kernel is compiled from
+        for file in _dependencies(template, files):
             stamp.update(Path(file).read_bytes())
         name = f"_rnndyn_{Path(template).stem.strip('_')}_{stamp.hexdigest()[:16]}"
-        folder = cache_dir()
-        path = folder / f"{name}.py"
-        if not path.exists():  # never rewrite: a new mtime would void numba's cache
-            folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-            with os.fdopen(fd, "w") as fh:
-                fh.write(text)
-            os.replace(tmp, path)
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    else:
+        module = _cached_module(name, text, cache_dir())
+    if module is None:
         module = ModuleType(f"rnndyn_dynamic_{Path(template).stem}_{len(_loaded)}")
         module.__dict__.update(funcs, _JIT=dict(JIT, cache=False),
                                _JIT_PARALLEL=dict(JIT_PARALLEL, cache=False))

@@ -3,9 +3,18 @@
 Conventions: ``W[i, j]`` is the weight of the connection j -> i (row = target), so the
 graph edge ``(j, i)`` carries ``weight=W[i, j]``. Input-role nodes are not state
 variables: their outgoing edges form ``W_in[i, k]`` (state node i, input node k).
+
+Unit order: unless given (``nodelist=``, ``inputs=``), the units of ``to_arrays`` are in
+sorted node-id order when the ids can be compared (all ints, or all strings; strings
+compare digit runs as numbers, so "h2" < "h10" and "in2" < "in10"), else in insertion
+order. Unit ``i`` of a graph with int ids 0..n-1 is therefore node ``i``, however the
+graph was built.
 """
 from __future__ import annotations
 
+import re
+import sys
+import warnings
 from collections.abc import Mapping
 from typing import NamedTuple
 
@@ -67,10 +76,59 @@ def _safe_in(n, container) -> bool:
         return False
 
 
+_DIGIT_RUNS = re.compile(r"([0-9]+)")
+
+
+def _natural_key(s: str):
+    """Sort key comparing digit runs as numbers ("h2" < "h10"); ties broken by the text."""
+    parts = _DIGIT_RUNS.split(s)
+    # digit runs (odd positions) compare by (length without leading zeros, digits): numeric
+    # order without int(), which fails beyond sys.get_int_max_str_digits()
+    return tuple((len(p.lstrip("0")), p.lstrip("0")) if i % 2 else p
+                 for i, p in enumerate(parts)), s
+
+
+def _default_order(ids: list) -> list:
+    """Sorted ids when they are mutually orderable (all int or all str), else insertion order."""
+    if all(isinstance(v, int) for v in ids):
+        return sorted(ids)
+    if all(isinstance(v, str) for v in ids):
+        return sorted(ids, key=_natural_key)
+    return ids
+
+
+def _warn(msg: str) -> None:
+    """UserWarning attributed to the first caller outside rnndyn (e.g. the user's
+    ``CTRNN.from_graph(G)`` line rather than rnndyn's own call of to_arrays)."""
+    level, frame = 2, sys._getframe(1)
+    while frame is not None and str(frame.f_globals.get("__name__", "")).split(".")[0] == "rnndyn":
+        frame = frame.f_back
+        level += 1
+    warnings.warn(msg, UserWarning, stacklevel=level)
+
+
+def _check_ambiguities(G) -> None:
+    """Warn about what a graph leaves to defaults that often surprise (see to_arrays)."""
+    sources = [v for v, d in G.nodes(data=True)
+               if "role" not in d and G.succ[v] and not G.pred[v]]
+    if sources:
+        shown = ", ".join(repr(v) for v in sources[:5])
+        more = f" and {len(sources) - 5} more" if len(sources) > 5 else ""
+        _warn(f"graph: node(s) {shown}{more} have outgoing edges, no incoming edge and no "
+              "'role' attribute, so they become hidden state units (role 'hidden'); if they "
+              f"are external inputs set role='input' (G.nodes[{sources[0]!r}]['role'] = "
+              "'input'), else set role='hidden' to silence this warning")
+    if "activation" not in G.graph:
+        _warn(f"graph: has no 'activation' graph attribute; using the default "
+              f"{DEFAULT_ACTIVATION!r}. Set G.graph['activation'] = 'sigmoid' or 'tanh' to "
+              "choose it and silence this warning")
+
+
 def _order(name: str, requested, available: list, kind: str, all_nodes) -> tuple:
-    """Return ``requested`` as a tuple after checking it is a permutation of ``available``."""
+    """Return ``requested`` as a tuple after checking it is a permutation of ``available``
+    (default: ``available`` in sorted order when orderable, see the module docstring)."""
     if requested is None:
-        return tuple(available)
+        return tuple(_default_order(available))
     req = list(requested)
     avail = set(available)
     for n in req:
@@ -106,10 +164,14 @@ def to_arrays(G, nodelist=None, inputs=None) -> NetworkArrays:
     G : networkx.DiGraph
         A valid network graph (see :func:`validate_graph`).
     nodelist : sequence, optional
-        Order of the state (non-input) nodes; must list each exactly once. Default: the
-        graph's node insertion order.
+        Order of the state (non-input) nodes, i.e. unit ``i`` of the arrays is
+        ``nodelist[i]``; must list each exactly once. Default: sorted by node id when the
+        ids are mutually orderable (all ints; or all strings, with digit runs compared as
+        numbers: "h2" before "h10"), otherwise the graph's node insertion order. The
+        order used is returned as ``nodes``.
     inputs : sequence, optional
-        Order of the input nodes; must list each exactly once. Default: insertion order.
+        Order of the input nodes (columns of ``W_in``); must list each exactly once.
+        Default: the same rule as ``nodelist``.
 
     Returns
     -------
@@ -124,8 +186,17 @@ def to_arrays(G, nodelist=None, inputs=None) -> NetworkArrays:
     ValidationError
         If ``G`` is invalid, or ``nodelist``/``inputs`` is not a permutation of the
         state/input nodes.
+
+    Warns
+    -----
+    UserWarning
+        If a node without a ``role`` attribute has outgoing edges but no incoming one
+        (it becomes a hidden state unit driven by nothing: usually an input missing
+        ``role="input"``), or if ``G.graph`` has no ``activation`` (the default
+        "sigmoid" is used).
     """
     validate_graph(G)
+    _check_ambiguities(G)
     state_avail = [n for n, r in G.nodes(data="role", default="hidden") if r != "input"]
     input_avail = [n for n, r in G.nodes(data="role", default="hidden") if r == "input"]
     nodes = _order("nodelist", nodelist, state_avail, "state", G)
@@ -369,7 +440,8 @@ def to_weights(G, nodelist=None) -> np.ndarray:
     G : networkx.DiGraph
         A valid network graph.
     nodelist : sequence, optional
-        Order of the state nodes (default insertion order).
+        Order of the state nodes (default: sorted ids when orderable, see
+        :func:`to_arrays`).
 
     Returns
     -------

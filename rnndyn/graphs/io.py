@@ -1,14 +1,27 @@
-"""Versioned JSON files for network graphs.
+"""Versioned JSON files for network graphs, models and populations.
 
-File layout (schema version 1)::
+File layout (schema version 1), one graph::
 
     {"format": "rnndyn.graph", "schema_version": 1, "rnndyn_version": "0.1.0",
      "graph": <networkx.node_link_data(G, edges="edges")>}
 
+or several graphs (a population, or a list of graphs), same header::
+
+    {"format": "rnndyn.graph", "schema_version": 1, "rnndyn_version": "0.1.0",
+     "graphs": [<node-link data>, <node-link data>, ...]}
+
+:func:`load` returns a :class:`networkx.DiGraph` for the first kind and a list of them
+for the second. (rnndyn releases that predate the ``"graphs"`` variant reject such a file
+with "file['graph']: is missing".) A population saved with ``save(pop, path)`` is rebuilt
+with ``CTRNN.stack([CTRNN.from_graph(g) for g in load(path)])`` (any model family with
+``from_graph`` and ``stack`` likewise).
+
 Floats are written with ``repr`` and so read back bit-identical; NaN/inf are never
-written or accepted. Saving is atomic: the file is written to a temporary file in the
-same directory, flushed to disk, then renamed over the target, so a failed save leaves
-any existing file untouched.
+written or accepted. Saving is atomic: the file is written to a temporary file
+``.<name>.<random>.tmp`` in the target's directory, flushed to disk, then renamed over
+the target, so a failed save leaves any existing file untouched. A temporary file left
+by a killed process is removed by a later save to the same target once it is older than
+:data:`STALE_TEMP_SECONDS` and (where ``fcntl`` exists) no live saver holds its lock.
 """
 from __future__ import annotations
 
@@ -16,8 +29,16 @@ import importlib.metadata
 import json
 import math
 import os
+import re
+import stat
 import sys
 import tempfile
+import time
+
+try:
+    import fcntl
+except ImportError:  # Windows: stale temporary files are recognised by their age alone
+    fcntl = None
 
 import networkx as nx
 import numpy as np
@@ -25,10 +46,13 @@ import numpy as np
 from ..errors import ValidationError
 from .validate import validate_graph
 
-__all__ = ["save", "load", "FORMAT", "SCHEMA_VERSION"]
+__all__ = ["save", "load", "FORMAT", "SCHEMA_VERSION", "STALE_TEMP_SECONDS"]
 
 FORMAT = "rnndyn.graph"
 SCHEMA_VERSION = 1
+#: age (seconds since the last write) after which an unlocked ``.<name>.<random>.tmp``
+#: file next to a save target counts as left behind by a killed save, and is removed
+STALE_TEMP_SECONDS = 60.0
 
 
 def _rnndyn_version() -> str:
@@ -94,25 +118,79 @@ def _check_attrs(data: dict, where, stack: set) -> None:
         return
 
 
-def _check_saveable(G) -> None:
+def _check_saveable(G, where: str = "graph") -> None:
     stack: set = set()
-    _check_json(G.graph, "graph.graph", stack)
+    _check_json(G.graph, f"{where}.graph", stack)
     for n, data in G.nodes(data=True):
         if "id" in data:
             raise ValidationError(
-                f"graph.node({n!r})", "attribute 'id' is reserved for the node id in the file; rename it",
+                f"{where}.node({n!r})", "attribute 'id' is reserved for the node id in the file; rename it",
                 data["id"],
             )
-        _check_attrs(data, lambda: f"graph.node({n!r})", stack)
+        _check_attrs(data, lambda: f"{where}.node({n!r})", stack)
     for u, v, data in G.edges(data=True):
         if "source" in data or "target" in data:
             key = "source" if "source" in data else "target"
             raise ValidationError(
-                f"graph.edge({u!r}, {v!r})",
+                f"{where}.edge({u!r}, {v!r})",
                 f"attribute {key!r} is reserved for the edge endpoints in the file; rename it",
                 data[key],
             )
-        _check_attrs(data, lambda: f"graph.edge({u!r}, {v!r})", stack)
+        _check_attrs(data, lambda: f"{where}.edge({u!r}, {v!r})", stack)
+
+
+def _bad_text(value):
+    """The first str in ``value`` (dict keys included) that UTF-8 cannot encode, or None."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value
+        return None
+    if isinstance(value, dict):
+        for k, v in value.items():
+            bad = _bad_text(k)
+            if bad is None:
+                bad = _bad_text(v)
+            if bad is not None:
+                return bad
+    elif isinstance(value, list):
+        for v in value:
+            bad = _bad_text(v)
+            if bad is not None:
+                return bad
+    return None
+
+
+def _unencodable_error(graphs, labels, err: UnicodeEncodeError) -> ValidationError:
+    """Say where the string that UTF-8 cannot encode (a lone surrogate) is."""
+    def error(where, s, what):
+        i = next(i for i, ch in enumerate(s) if 0xD800 <= ord(ch) <= 0xDFFF)
+        return ValidationError(
+            where,
+            f"{what} {s!r} contains a lone surrogate ({s[i]!r} at index {i}), which UTF-8 "
+            "cannot encode; use valid Unicode text (such strings usually come from bytes "
+            "decoded with errors='surrogateescape': decode them with their real encoding) "
+            "or relabel the node (nx.relabel_nodes)",
+            s,
+        )
+
+    for G, where in zip(graphs, labels):
+        bad = _bad_text(G.graph)
+        if bad is not None:
+            return error(f"{where}.graph", bad, "graph attribute text")
+        for n, data in G.nodes(data=True):
+            if _bad_text(n) is not None:
+                return error(f"{where}.node({n!r})", n, "node id")
+            bad = _bad_text(data)
+            if bad is not None:
+                return error(f"{where}.node({n!r})", bad, "attribute text")
+        for u, v, data in G.edges(data=True):
+            bad = _bad_text(data)
+            if bad is not None:
+                return error(f"{where}.edge({u!r}, {v!r})", bad, "attribute text")
+    return ValidationError("graph", f"cannot be encoded as UTF-8 ({err}); use valid Unicode text",
+                           graphs)
 
 
 def _json_default(obj):
@@ -121,25 +199,43 @@ def _json_default(obj):
     raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
 
 
-def _dumps(doc: dict) -> str:
-    """JSON text with one node / edge per line (readable, diff-friendly, still plain JSON)."""
-    # one encoder for all records: json.dumps would build a new one per call
-    enc = json.JSONEncoder(allow_nan=False, default=_json_default, ensure_ascii=False).encode
-
-    g = doc["graph"]
+def _payload_lines(g: dict, enc, pad: str) -> list:
+    """Lines of one node-link payload, from its "{" to its closing "}" (indented by pad)."""
     lines = ["{"]
-    lines += [f" {enc(k)}: {enc(v)}," for k, v in doc.items() if k != "graph"]
-    lines.append(' "graph": {')
-    lines += [f"  {enc(k)}: {enc(v)}," for k, v in g.items() if k not in ("nodes", "edges")]
+    lines += [f"{pad} {enc(k)}: {enc(v)}," for k, v in g.items() if k not in ("nodes", "edges")]
     # the id / endpoints first in each record, then the attributes in their own order
     nodes = [enc({"id": d["id"], **{k: v for k, v in d.items() if k != "id"}}) for d in g["nodes"]]
     edges = [enc({"source": d["source"], "target": d["target"],
                   **{k: v for k, v in d.items() if k not in ("source", "target")}})
              for d in g["edges"]]
     for key, items, sep in (("nodes", nodes, ","), ("edges", edges, "")):
-        body = "\n   " + ",\n   ".join(items) + "\n  " if items else ""
-        lines.append(f'  "{key}": [{body}]{sep}')
-    lines += [" }", "}"]
+        body = f"\n{pad}  " + f",\n{pad}  ".join(items) + f"\n{pad} " if items else ""
+        lines.append(f'{pad} "{key}": [{body}]{sep}')
+    lines.append(f"{pad}}}")
+    return lines
+
+
+def _dumps(doc: dict) -> str:
+    """JSON text with one node / edge per line (readable, diff-friendly, still plain JSON)."""
+    # one encoder for all records: json.dumps would build a new one per call
+    enc = json.JSONEncoder(allow_nan=False, default=_json_default, ensure_ascii=False).encode
+
+    lines = ["{"]
+    lines += [f" {enc(k)}: {enc(v)}," for k, v in doc.items() if k not in ("graph", "graphs")]
+    if "graph" in doc:
+        first, *rest = _payload_lines(doc["graph"], enc, " ")
+        lines.append(f' "graph": {first}')
+        lines += rest
+    else:
+        lines.append(' "graphs": [')
+        for k, g in enumerate(doc["graphs"]):
+            payload = _payload_lines(g, enc, "  ")
+            payload[0] = "  " + payload[0]
+            if k < len(doc["graphs"]) - 1:
+                payload[-1] += ","
+            lines += payload
+        lines.append(" ]")
+    lines.append("}")
     return "\n".join(lines)
 
 
@@ -151,17 +247,154 @@ def _umask() -> int:
     return mask
 
 
+def _member_error(e: ValidationError, where: str) -> ValidationError:
+    """``e`` re-labelled for list member ``where`` ("graph[k]"): graph.node(0) -> graph[k].node(0)."""
+    attr = e.attr
+    if attr == "graph" or attr.startswith(("graph.", "graph(")):
+        attr = where + attr[len("graph"):]
+    return ValidationError(attr, str(e)[len(e.attr) + 2:], e.obj)
+
+
+def _one_graph(obj, where: str):
+    """A graph as is, or a single model's ``to_graph()`` (duck typing: graphs/ never imports
+    models/)."""
+    if isinstance(obj, nx.Graph):
+        return obj
+    to_graph = getattr(obj, "to_graph", None)
+    if callable(to_graph) and getattr(obj, "P", None) is None:
+        return to_graph()
+    raise ValidationError(
+        where,
+        f"must be a networkx.DiGraph, a model with to_graph(), a population (an object with "
+        f"P and model[k]) or a list of graphs/models, got {type(obj).__name__}",
+        obj,
+    )
+
+
+def _collect(obj) -> tuple[list, list, bool]:
+    """(graphs, their labels for messages, whether the file holds a list of graphs)."""
+    if isinstance(obj, nx.Graph):
+        return [obj], ["graph"], False
+    if isinstance(obj, (list, tuple)):
+        if not obj:
+            raise ValidationError("graph", "got an empty list; pass at least one graph or model",
+                                  obj)
+        labels = [f"graph[{k}]" for k in range(len(obj))]
+        return [_one_graph(m, w) for m, w in zip(obj, labels)], labels, True
+    P = getattr(obj, "P", None)
+    if P is not None and hasattr(obj, "__getitem__"):  # a population: obj[k] are single models
+        if isinstance(P, bool) or not isinstance(P, (int, np.integer)) or P < 1:
+            raise ValidationError("graph", f"is a population with P = {P!r}; P must be an "
+                                  "int >= 1", obj)
+        labels = [f"graph[{k}]" for k in range(int(P))]
+        return [_one_graph(obj[k], w) for k, w in enumerate(labels)], labels, True
+    return [_one_graph(obj, "graph")], ["graph"], False
+
+
+_FILE_KINDS = ((stat.S_ISFIFO, "FIFO (named pipe)"), (stat.S_ISCHR, "character device"),
+               (stat.S_ISBLK, "block device"), (stat.S_ISSOCK, "socket"))
+
+
+def _resolve_target(path) -> tuple[str, os.stat_result | None]:
+    """The real file behind ``path`` (symlinks resolved) and its stat, if it exists.
+
+    Refuses paths that do not name a regular file: empty, ending in a separator, a
+    directory, or a FIFO/device/socket (which a rename would silently replace).
+    """
+    try:
+        path = os.fspath(path)
+    except TypeError:
+        raise ValidationError("path", f"must be a str or os.PathLike, got {path!r}", path) from None
+    if isinstance(path, bytes):
+        path = os.fsdecode(path)
+    if not path:
+        raise ValidationError("path", "got '' (an empty path); give a file name such as 'net.json'",
+                              path)
+    if "\0" in path:
+        raise ValidationError("path", f"contains a NUL character: {path!r}; give a valid file name",
+                              path)
+    if path.endswith(tuple(s for s in (os.sep, os.altsep) if s)):
+        raise ValidationError(
+            "path", f"{path!r} ends with a path separator, so it names a directory; give a file "
+                    f"name, e.g. {os.path.join(path, 'net.json')!r}", path)
+    real = os.path.realpath(path)
+    via = f" (a symlink to {real!r})" if real != os.path.abspath(path) else ""
+    try:
+        st = os.stat(real)
+    except FileNotFoundError:
+        st = None
+    except (OSError, ValueError) as e:  # symlink loop, permission denied on a parent, ...
+        raise ValidationError(
+            "path", f"{path!r}{via} cannot be used: {getattr(e, 'strerror', None) or e}; give "
+                    "a path to a regular file", path) from None
+    if st is not None:
+        if stat.S_ISDIR(st.st_mode):
+            raise ValidationError("path", f"{path!r}{via} is a directory; give a file name", path)
+        if not stat.S_ISREG(st.st_mode):
+            kind = next((k for test, k in _FILE_KINDS if test(st.st_mode)), "special file")
+            raise ValidationError(
+                "path", f"{path!r}{via} is a {kind}, not a regular file; save to a regular "
+                        "file path (saving never replaces special files)", path)
+    target_dir = os.path.dirname(real)
+    if not os.path.isdir(target_dir):
+        raise ValidationError(
+            "path", f"directory {target_dir!r} does not exist; create it first", path
+        )
+    return real, st
+
+
+def _remove_stale_temps(folder: str, name: str) -> None:
+    """Delete ``.<name>.<8 random chars>.tmp`` files left in ``folder`` by a killed save.
+
+    A file is stale when it was last written more than STALE_TEMP_SECONDS ago and (with
+    fcntl) nobody holds its lock: a live saver keeps its temporary file locked until the
+    rename, so two concurrent saves never delete each other's file.
+    """
+    pattern = re.compile(re.escape(f".{name}.") + r"[a-z0-9_]{8}\.tmp")
+    now = time.time()
+    try:
+        entries = [e for e in os.scandir(folder) if pattern.fullmatch(e.name)]
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            st = entry.stat(follow_symlinks=False)
+            if not stat.S_ISREG(st.st_mode) or now - st.st_mtime < STALE_TEMP_SECONDS:
+                continue
+            if fcntl is None:
+                os.unlink(entry.path)
+                continue
+            fd = os.open(entry.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            try:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    continue  # locked: a save in progress
+                if os.fstat(fd).st_ino == os.lstat(entry.path).st_ino:
+                    os.unlink(entry.path)
+            finally:
+                os.close(fd)
+        except OSError:  # vanished meanwhile, not ours to delete, ...: leave it
+            continue
+
+
 def save(G, path) -> None:
-    """Write ``G`` to ``path`` as versioned JSON, atomically.
+    """Write a graph, a model or a population to ``path`` as versioned JSON, atomically.
 
     Parameters
     ----------
-    G : networkx.DiGraph
+    G : networkx.DiGraph, model, population, or list of these
         A valid network graph. Every attribute value must be a JSON value (None, bool,
-        int, finite float, str, list, dict with str keys; numpy scalars are written as
-        their Python equivalents) so that :func:`load` returns an equal graph.
+        int, finite float, str with valid Unicode, list, dict with str keys; numpy
+        scalars are written as their Python equivalents) so that :func:`load` returns an
+        equal graph. A single model (any object with a ``to_graph()`` method and ``P``
+        None or absent, e.g. a ``CTRNN``) is saved as ``G.to_graph()``. A population
+        (``P`` an int, ``G[k]`` a single model) or a list/tuple of graphs or models is
+        saved as ONE file holding a list of graphs, which :func:`load` returns as a list;
+        rebuild a population with ``CTRNN.stack([CTRNN.from_graph(g) for g in load(path)])``.
     path : str or os.PathLike
-        Target file; its directory must exist. An existing file is replaced only once
+        Target file; its directory must exist. A symlink is followed: the file it points
+        to is written and the link stays a link. An existing file is replaced only once
         the new content is completely on disk (and keeps its permission bits).
 
     Returns
@@ -171,58 +404,66 @@ def save(G, path) -> None:
     Raises
     ------
     ValidationError
-        If ``G`` is invalid (see :func:`validate_graph`), holds a value JSON cannot
-        represent exactly, uses a reserved attribute name (node ``id``, edge
-        ``source``/``target``), or ``path`` is a directory or in a missing directory.
-        Nothing is written then.
+        If ``G`` is invalid (see :func:`validate_graph`; members of a list are named
+        ``graph[k]``), holds a value JSON cannot represent exactly or a string with a lone
+        surrogate, uses a reserved attribute name (node ``id``, edge
+        ``source``/``target``), is neither a graph nor a model; or if ``path`` is empty,
+        ends with a separator, is a directory, a FIFO, a device or a socket, or is in a
+        missing directory. Nothing is written then.
     OSError
         If writing fails for another reason (permissions, disk full); the temporary
         file is removed and an existing file at ``path`` is left as it was.
     """
-    try:
-        path = os.fspath(path)
-    except TypeError:
-        raise ValidationError("path", f"must be a str or os.PathLike, got {path!r}", path) from None
-    validate_graph(G)
-    _check_saveable(G)
+    real, st = _resolve_target(path)
+    graphs, labels, many = _collect(G)
+    for H, where in zip(graphs, labels):
+        try:
+            validate_graph(H)
+            _check_saveable(H, "graph")
+        except ValidationError as e:
+            raise (_member_error(e, where) if many else e) from None
     doc = {
         "format": FORMAT,
         "schema_version": SCHEMA_VERSION,
         "rnndyn_version": _rnndyn_version(),
-        "graph": nx.node_link_data(G, edges="edges"),
     }
+    payloads = [nx.node_link_data(H, edges="edges") for H in graphs]
+    if many:
+        doc["graphs"] = payloads
+    else:
+        doc["graph"] = payloads[0]
     # Serialise fully before touching the file system: a failure here writes nothing.
     try:
         text = _dumps(doc)
     except (TypeError, ValueError) as e:  # backstop; _check_saveable should catch these first
         raise ValidationError("graph", f"cannot be written as JSON: {e}", G) from None
+    try:
+        data = (text + "\n").encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise _unencodable_error(graphs, labels, e) from None
 
-    target_dir = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
-        raise ValidationError("path", f"{path!r} is a directory; give a file name", path)
-    if not os.path.isdir(target_dir):
-        raise ValidationError(
-            "path", f"directory {target_dir!r} does not exist; create it first", path
-        )
+    target_dir, name = os.path.split(real)
+    mode = st.st_mode & 0o7777 if st is not None else 0o666 & ~_umask()
+    _remove_stale_temps(target_dir, name)
+    fd, tmp = tempfile.mkstemp(dir=target_dir, prefix=f".{name}.", suffix=".tmp")
     try:
-        mode = os.stat(path).st_mode & 0o7777
-    except FileNotFoundError:
-        mode = 0o666 & ~_umask()  # what a plain open() would have created
-    tmp = tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=target_dir, prefix=f".{os.path.basename(path)}.",
-        suffix=".tmp", delete=False,
-    )
-    try:
-        with tmp:
-            tmp.write(text)
-            tmp.write("\n")
-            tmp.flush()
-            os.fsync(tmp.fileno())
-        os.chmod(tmp.name, mode)
-        os.replace(tmp.name, path)
+        with os.fdopen(fd, "wb") as fh:
+            if fcntl is not None:
+                try:  # marks the file as in use for _remove_stale_temps of other savers
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+                except OSError:  # e.g. a file system without locks: the age rule remains
+                    pass
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+            os.chmod(tmp, mode)
+            if os.name == "posix":  # rename while still locked (POSIX renames open files)
+                os.replace(tmp, real)
+        if os.name != "posix":
+            os.replace(tmp, real)
     except BaseException:
         try:
-            os.unlink(tmp.name)
+            os.unlink(tmp)
         except FileNotFoundError:
             pass
         raise
@@ -298,8 +539,8 @@ def _graph_from_payload(payload, where: str, path: str) -> nx.DiGraph:
     return G
 
 
-def load(path) -> nx.DiGraph:
-    """Read a graph written by :func:`save`.
+def load(path) -> nx.DiGraph | list:
+    """Read a graph (or the list of graphs) written by :func:`save`.
 
     Parameters
     ----------
@@ -307,9 +548,11 @@ def load(path) -> nx.DiGraph:
 
     Returns
     -------
-    networkx.DiGraph
+    networkx.DiGraph, or list of networkx.DiGraph
         Equal to the saved graph: same nodes (in order), attributes, edges, and
-        bit-identical float values.
+        bit-identical float values. A file written from a population or a list (its
+        ``"graphs"`` variant) gives a list of graphs, in order, even for one member;
+        rebuild a population with ``CTRNN.stack([CTRNN.from_graph(g) for g in graphs])``.
 
     Raises
     ------
@@ -317,8 +560,9 @@ def load(path) -> nx.DiGraph:
         ``attr="path"`` if the file is missing, is a directory, or is not UTF-8 JSON
         (including truncated files and NaN/Infinity literals); ``attr="file[...]"`` if
         ``format`` is not "rnndyn.graph", ``schema_version`` is missing or newer than
-        this rnndyn supports (upgrade rnndyn), or the graph payload is malformed; or
-        the error of :func:`validate_graph` on the loaded graph.
+        this rnndyn supports (upgrade rnndyn), the file has both or neither of ``graph``
+        and ``graphs``, or a graph payload is malformed; or the error of
+        :func:`validate_graph` on a loaded graph (``graph[k]...`` for list member k).
     """
     try:
         path = os.fspath(path)
@@ -365,8 +609,29 @@ def load(path) -> nx.DiGraph:
             f"({doc.get('rnndyn_version', 'unknown')!r}); this rnndyn reads up to version "
             f"{SCHEMA_VERSION}: upgrade rnndyn",
             version)
+    if "graph" in doc and "graphs" in doc:
+        raise ValidationError("file", f"has both 'graph' and 'graphs' (in {path!r}); a file holds "
+                              "one graph or a list of graphs, keep one of them", None)
+    if "graphs" in doc:
+        payloads = doc["graphs"]
+        if not isinstance(payloads, list) or not payloads:
+            raise ValidationError(
+                "file['graphs']", f"must be a non-empty list of graphs, got "
+                                  f"{type(payloads).__name__} {str(payloads)[:40]} (in {path!r})",
+                payloads)
+        graphs = [_graph_from_payload(p, f"file['graphs'][{k}]", path)
+                  for k, p in enumerate(payloads)]
+        for k, G in enumerate(graphs):
+            try:
+                validate_graph(G)
+            except ValidationError as e:
+                e = _member_error(e, f"graph[{k}]")
+                raise ValidationError(e.attr, f"{str(e)[len(e.attr) + 2:]} (in {path!r})",
+                                      e.obj) from None
+        return graphs
     if "graph" not in doc:
-        raise ValidationError("file['graph']", f"is missing (in {path!r})", None)
+        raise ValidationError("file['graph']", f"is missing (in {path!r}); the file holds "
+                              "neither 'graph' nor 'graphs'", None)
     G = _graph_from_payload(doc["graph"], "file['graph']", path)
     try:
         validate_graph(G)
