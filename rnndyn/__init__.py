@@ -1,4 +1,11 @@
-"""rnndyn: recurrent neural networks as dynamical systems — simulate, train, analyse."""
+"""rnndyn: recurrent neural networks as dynamical systems.
+
+Build networks as networkx graphs (``rnndyn.graphs``) or arrays (``rnndyn.models``),
+simulate them (``rnndyn.simulate``, ``rnndyn.run``, ``rnndyn.Stepper``), analyse them
+(``rnndyn.analysis``: Lyapunov spectra, fixed points, bifurcations, basins, responses), and
+differentiate them with respect to their parameters (``model.to_vector``, ``model.vjp``,
+``model.param_jacobian``), the basis of gradient training and global search.
+"""
 from importlib.metadata import PackageNotFoundError, version
 
 try:

@@ -4,7 +4,7 @@ Beer (1995) maps how the number and stability of the equilibria of a two-neuron 
 change over the plane of the biases: saddle-node (fold) curves bound the regions with 1, 3,
 ... equilibria, and a Hopf curve bounds the region where the only attractor is a limit
 cycle. Here W = [[4.5, 1], [-1, 4.5]] (row = target), tau = 1, gain 1, sigmoid, the circuit
-of MODELS.md whose centre-crossing biases (-2.75, -1.75) give a limit cycle of period ~29.
+of Beer (1995) whose centre-crossing biases (-2.75, -1.75) give a limit cycle of period ~29.
 For every grid point we count the equilibria (``find_fixed_points`` on one stacked
 population), and classify the asymptotic orbit from one population simulation; a grid
 point "oscillates" when it has no stable equilibrium (so, the flow being bounded and planar,

@@ -2,7 +2,7 @@
 
 One neuron with self-weight w = 8 (tau = 1, theta = 0) driven by a constant input I:
 ``dy/dt = -y + w sigma(y) + I``. It is bistable for I between the two fold points
-``±2 ln((sqrt(w)+sqrt(w-4))/2) - (w ± sqrt(w(w-4)))/2`` (MODELS.md). The figure shows the
+``±2 ln((sqrt(w)+sqrt(w-4))/2) - (w ± sqrt(w(w-4)))/2`` (Beer 1995). The figure shows the
 steady states reached from a low and a high start for every I (one population run), the
 analytic equilibrium curve (stable solid, unstable dashed) and the analytic fold edges.
 """

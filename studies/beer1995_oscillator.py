@@ -2,7 +2,7 @@
 
 The 2-neuron CTRNN with W = [[4.5, 1], [-1, 4.5]], theta = (-2.75, -1.75), tau = 1 (the
 center-crossing biases of those weights) has a stable limit cycle of period about 29 time
-units with outputs swinging between about 0.19 and 0.81 (MODELS.md). The figure shows the
+units with outputs swinging between about 0.19 and 0.81 (Beer 1995). The figure shows the
 output time series and the phase portrait with the cycle reached from several starts, and
 the measured period.
 """

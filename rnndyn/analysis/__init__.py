@@ -1,4 +1,4 @@
-"""Dynamical analysis of any model through the model protocol (DESIGN.md §3).
+"""Dynamical analysis of any model through the model protocol (``rnndyn.models.base``).
 
 Fixed and slow points with stability, orbit classification, orbit diagrams, continuation
 with bifurcation detection, basins of attraction, linear response and spectra, Lyapunov

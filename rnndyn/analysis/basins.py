@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._summary import summary_repr
 from ..errors import ValidationError
 from ..integrate.executors import check_executor, map_population
 from ..models.base import Model, as_array
@@ -14,7 +15,7 @@ from ._common import analysis_kernels, check_model, constant_input, positive, po
 DIVERGED, UNASSIGNED = -2, -1
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class BasinMap:
     """Result of :func:`basins`.
 
@@ -31,6 +32,8 @@ class BasinMap:
         State after ``t_total``.
     dims : (int, int)
     """
+
+    __repr__ = summary_repr
 
     xs: np.ndarray
     ys: np.ndarray

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._summary import summary_repr
 from ..errors import ValidationError
 from ..integrate import simulate
 from ..models.base import Model, as_array
@@ -27,7 +28,7 @@ from .fixed_points import classify, find_fixed_points, sort_eigenvalues
 ORBIT_KINDS = ("fixed point", "periodic", "chaotic", "quasi-periodic", "aperiodic", "diverged")
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class OrbitClass:
     """Result of :func:`classify_orbit` (arrays (P,) for a population).
 
@@ -43,6 +44,8 @@ class OrbitClass:
         Largest Lyapunov exponent (computed only for aperiodic orbits, else NaN).
     final_state : array (n,) or (P, n)
     """
+
+    __repr__ = summary_repr
 
     kind: object
     period: object
@@ -161,7 +164,7 @@ def classify_orbit(model: Model, y0, t_transient: float, t_record: float,
     return OrbitClass(names, period, lyap, final)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class OrbitDiagram:
     """Result of :func:`orbit_diagram`.
 
@@ -178,6 +181,8 @@ class OrbitDiagram:
     diverged : array (V,) of bool
         Members whose orbit became non-finite (they contribute no points).
     """
+
+    __repr__ = summary_repr
 
     values: np.ndarray
     param: np.ndarray
@@ -283,7 +288,7 @@ def orbit_diagram(model: Model, param, values, y0, t_transient: float, t_record:
 
 
 # -- continuation ---------------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Bifurcation:
     """A located codimension-one bifurcation of equilibria / fixed points.
 
@@ -292,6 +297,8 @@ class Bifurcation:
     crosses -1), "neimark-sacker" (maps: a complex pair crosses the unit circle).
     """
 
+    __repr__ = summary_repr
+
     kind: str
     param: float
     state: np.ndarray
@@ -299,7 +306,7 @@ class Bifurcation:
     index: int  # the branch point after which it lies
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Branch:
     """Result of :func:`continuation`.
 
@@ -314,6 +321,8 @@ class Branch:
     message : str
         Why the continuation stopped.
     """
+
+    __repr__ = summary_repr
 
     params: np.ndarray
     states: np.ndarray

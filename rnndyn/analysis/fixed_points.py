@@ -1,4 +1,4 @@
-"""Fixed points, slow points and their linear stability, for any model (DESIGN.md §3).
+"""Fixed points, slow points and their linear stability, for any model.
 
 Equilibria of a flow solve ``f(t, x, u) = 0``; fixed points of a map solve ``F(x, u) = x``.
 Both are zeros of ``G`` and global minima of the speed ``q(x) = |G(x)|^2 / 2``. From many
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._summary import summary_repr
 from ..errors import ValidationError
 from ..integrate.executors import check_executor, map_population
 from ..models.base import Model, as_array
@@ -26,7 +27,7 @@ METHODS = ("auto", "newton", "minimize")
 STABILITY = ("stable", "unstable", "saddle", "marginal")
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class FixedPoints:
     """Result of :func:`find_fixed_points` (rows sorted by member, fixed before slow, then
     by number of unstable directions).
@@ -57,6 +58,8 @@ class FixedPoints:
     n_failed : int
         Starts that converged to neither a fixed nor a slow point.
     """
+
+    __repr__ = summary_repr
 
     points: np.ndarray
     speed: np.ndarray

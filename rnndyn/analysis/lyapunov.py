@@ -1,4 +1,4 @@
-"""Lyapunov exponents of any model through the model protocol (DESIGN.md §3).
+"""Lyapunov exponents of any model through the model protocol (``rnndyn.models.base``).
 
 ``lyapunov_spectrum`` computes the k largest exponents (or the full spectrum) with the
 QR method of Benettin, Galgani, Giorgilli & Strelcyn (1980, Meccanica 15:9) and Shimada &
@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._summary import summary_repr
 from .._jit import specialize
 from . import _lyapunov_kernels
 from ..errors import DivergenceError, ValidationError
@@ -48,7 +49,7 @@ class ConvergenceWarning(RuntimeWarning):
     """A Lyapunov estimate has not settled (or an interval choice endangers its accuracy)."""
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class LyapunovResult:
     """Lyapunov exponents with their convergence history.
 
@@ -70,6 +71,8 @@ class LyapunovResult:
     n : int
         State dimension of the model (a spectrum with ``k == n`` is complete).
     """
+
+    __repr__ = summary_repr
 
     exponents: np.ndarray
     history: np.ndarray

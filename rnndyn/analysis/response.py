@@ -76,7 +76,7 @@ def impulse_response(model: Model, x0, times, *, u=None, B=None, C=None,
     array (T, p, m)
     """
     where = "impulse_response"
-    check_model(model, where, jacobian=method == "jacobian", single=True)
+    check_model(model, where, single=True)
     if method not in METHODS:
         raise ValidationError(f"{where}.method", f"must be one of {METHODS}, got {method!r}")
     x0 = as_array(x0, f"{where}.x0", (model.n,))
@@ -149,7 +149,7 @@ def frequency_response(model: Model, x0, omega, *, u=None, B=None, C=None,
     array (W, p, m) complex
     """
     where = "frequency_response"
-    check_model(model, where, jacobian=method == "jacobian", single=True)
+    check_model(model, where, single=True)
     if method not in METHODS:
         raise ValidationError(f"{where}.method", f"must be one of {METHODS}, got {method!r}")
     omega = as_array(omega, f"{where}.omega")

@@ -1,4 +1,4 @@
-"""Scale-out (DESIGN.md §7): split a population into chunks and run them on an executor.
+"""Scale-out: split a population into chunks and run them on an executor.
 
 Functions that work on a population take ``executor=``:
 

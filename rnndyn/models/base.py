@@ -48,6 +48,7 @@ from typing import Any, Callable, ClassVar, NamedTuple
 import numpy as np
 
 from .._jit import specialize
+from .._summary import summary_repr
 from ..errors import ValidationError
 from . import _base_kernels
 
@@ -117,6 +118,9 @@ def as_array(value, name: str, shape: tuple | None = None, dtype=np.float64) -> 
 
     ``shape`` entries may be None (any length). Raises ValidationError naming ``name``.
     """
+    if np.iscomplexobj(value):  # numpy would drop the imaginary part with only a warning
+        raise ValidationError(name, f"must be real, got a complex array ({np.asarray(value).dtype})"
+                              "; pass the real part explicitly if that is what you mean", value)
     try:
         arr = np.array(value, dtype=dtype, copy=True)
     except (TypeError, ValueError) as exc:
@@ -131,6 +135,18 @@ def as_array(value, name: str, shape: tuple | None = None, dtype=np.float64) -> 
         raise ValidationError(name, f"must be finite, got {arr[bad]} at index {bad}", value)
     arr.flags.writeable = False
     return arr
+
+
+def unit_indices(value, n: int, name: str) -> tuple:
+    """Distinct unit indices in [0, n) as a tuple of int; anything else (0.7, "a", True, a
+    repeat, out of range) is a ValidationError."""
+    items = list(value) if np.ndim(value) == 1 or isinstance(value, (list, tuple)) else None
+    ok = items is not None and all(isinstance(i, (int, np.integer)) and not isinstance(
+        i, (bool, np.bool_)) and 0 <= i < n for i in items) and len(set(items)) == len(items)
+    if not ok:
+        raise ValidationError(name, f"must be a sequence of distinct int unit indices in "
+                              f"[0, {n}), got {value!r}", value)
+    return tuple(int(i) for i in items)
 
 
 def check_mask(mask, weights: np.ndarray, name: str, rows: int = 1):
@@ -186,6 +202,8 @@ class ParamVector:
 
     _params: ClassVar[tuple[str, ...]] = ()
     _bounds: ClassVar[dict] = {}
+
+    __repr__ = summary_repr  # one line, whatever the size of the arrays
 
     def _param_arrays(self) -> dict:
         return {f: getattr(self, f) for f in self._params}

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import ValidationError
 from . import _ctrnn_kernels
-from .base import Kernels, Model, as_array, check_mask, edge_masks
+from .base import Kernels, Model, as_array, check_mask, edge_masks, unit_indices
 
 _K = _ctrnn_kernels
 ACTIVATIONS = ("sigmoid", "tanh")
@@ -33,9 +33,18 @@ KERNELS = {
     for name in ACTIVATIONS for driven in (False, True) for blas in (False, True)}
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class CTRNN(Model):
-    """A CTRNN or a population of them (arrays with a leading axis P).
+    """A continuous-time recurrent neural network (Beer 1995) or a population of them.
+
+    ``tau_i dy_i/dt = -y_i + sum_j W[i, j] act(gain_j (y_j + bias_j)) + sum_k W_in[i, k] u_k(t)``
+    with ``act`` the logistic sigmoid (Beer's form) or tanh (with gain 1 and bias 0 the
+    random rate network ``dx/dt = -x + J tanh(x)`` of Sompolinsky, Crisanti & Sommers 1988).
+    The outputs are the firing rates ``act(gain_i (y_i + bias_i))`` of the output units. A
+    population stacks every parameter array along a leading axis P (``CTRNN.stack``).
+
+    Parameter vector (``to_vector``/``from_vector``): fields W, W_in (their masked-in
+    entries), tau (> 0), bias, gain.
 
     Parameters
     ----------
@@ -107,11 +116,7 @@ class CTRNN(Model):
             raise ValidationError("CTRNN.activation", f"unknown activation {self.activation!r};"
                                   f" choose one of {list(ACTIVATIONS)}", self.activation)
         if self.outputs is not None:
-            outs = tuple(int(i) for i in self.outputs)
-            if any(not 0 <= i < n for i in outs) or len(set(outs)) != len(outs):
-                raise ValidationError("CTRNN.outputs", f"must be distinct unit indices in "
-                                      f"[0, {n}), got {self.outputs!r}", self.outputs)
-            set_("outputs", outs)
+            set_("outputs", unit_indices(self.outputs, n, "CTRNN.outputs"))
         for name, weights in (("mask", self.W), ("input_mask", self.W_in)):
             set_(name, check_mask(getattr(self, name), weights, f"CTRNN.{name}"))
         for name, size in (("nodes", n), ("inputs", self.W_in.shape[-1])):

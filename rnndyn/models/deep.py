@@ -29,7 +29,7 @@ from .discrete import ACTIVATIONS, Cell, Elman, check_activation
 _TEMPLATE = Path(__file__).parent / "_stacked_template.py"
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Stacked(Composite, Cell):
     """A deep stack of cells of one family with an optional readout.
 
@@ -203,7 +203,7 @@ def rmlp(n_in: int, subnets, *, seed=None, activation: str = "tanh", n_out: int 
     return Stacked(tuple(layers), W_out=W_out, output_activation=output_activation)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Bidirectional(Composite):
     """Two cells over the same sequences, one forward and one backward in time; the output
     at step t is [forward output after x_1..x_t ; backward output after x_T..x_t].
@@ -276,7 +276,7 @@ class Bidirectional(Composite):
         return export(self)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class BidirectionalStack(Composite):
     """Deep bidirectional network as PyTorch builds it (``num_layers > 1``,
     ``bidirectional=True``; Graves, Jaitly & Mohamed 2013, "Hybrid speech recognition with

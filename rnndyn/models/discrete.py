@@ -27,7 +27,7 @@ import numpy as np
 from ..errors import ValidationError
 from . import _base_kernels
 from . import _discrete_kernels as dk
-from .base import Kernels, Model, as_array, check_mask, edge_masks
+from .base import Kernels, Model, as_array, check_mask, edge_masks, unit_indices
 
 ACTIVATIONS = {"identity": dk.IDENTITY, "tanh": dk.TANH, "sigmoid": dk.SIGMOID, "relu": dk.RELU,
                "hard_tanh": dk.HARD_TANH, "hard_sigmoid": dk.HARD_SIGMOID}
@@ -107,7 +107,7 @@ def _uniform(rng, shape, k):
 
 
 # ---------------------------------------------------------------------------- Elman
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Elman(Cell):
     """Elman network ``h' = act(W_ih x + b_ih + W_hh h + b_hh)``, ``y = act_y(W_y h + b_y)``.
 
@@ -255,7 +255,7 @@ class Elman(Cell):
 
 
 # ---------------------------------------------------------------------------- fully recurrent
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class FullyRecurrent(Cell):
     """Fully recurrent network ``h' = act((W * mask) h + W_in x + bias)``.
 
@@ -324,11 +324,7 @@ class FullyRecurrent(Cell):
         self._array("bias", lead + (n,))
         self._act("activation")
         if self.outputs is not None:
-            outs = tuple(int(i) for i in self.outputs)
-            if any(not 0 <= i < n for i in outs) or len(set(outs)) != len(outs):
-                raise ValidationError("FullyRecurrent.outputs", f"must be distinct unit indices"
-                                      f" in [0, {n}), got {self.outputs!r}", self.outputs)
-            self._set("outputs", outs)
+            self._set("outputs", unit_indices(self.outputs, n, "FullyRecurrent.outputs"))
         for name, size in (("nodes", n), ("inputs", self.W_in.shape[-1])):
             ids = getattr(self, name)
             if ids is not None:
@@ -405,7 +401,7 @@ class FullyRecurrent(Cell):
 
 
 # ---------------------------------------------------------------------------- Jordan
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Jordan(Cell):
     """Jordan network: ``h' = act(W_ih x + U y + b)``, ``y' = act_y(W_y h' + b_y)``.
 
@@ -492,7 +488,7 @@ class Jordan(Cell):
 
 
 # ---------------------------------------------------------------------------- IndRNN
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class IndRNN(Cell):
     """Independently recurrent network (Li et al. 2018, CVPR): ``h' = act(W_ih x + u * h + b)``.
 
@@ -558,7 +554,7 @@ class IndRNN(Cell):
 
 
 # ---------------------------------------------------------------------------- second order
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class SecondOrderRNN(Cell):
     """Second-order RNN (Giles et al. 1992, Neural Computation 4:393):
     ``h'_i = act(sum_jk W[i, j, k] h_j x_k + b_i)``.

@@ -108,7 +108,7 @@ class _Gated(Cell):
         return edge_masks(G, a.nodes, a.inputs)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class LSTM(_Gated):
     """Long short-term memory cell with forget gate, PyTorch layout (gates i, f, g, o).
 
@@ -218,7 +218,7 @@ class LSTM(_Gated):
                           input_mask=in_mask, **kwargs)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class GRU(_Gated):
     """Gated recurrent unit, PyTorch layout (gates r, z, n), and Dey & Salem's variants.
 

@@ -76,7 +76,7 @@ class _UserModel(Model):
         return self.p
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Flow(_UserModel):
     """A user ODE ``dy/dt = f(t, y, u; p)``.
 
@@ -129,7 +129,7 @@ class Flow(_UserModel):
     kind = "flow"
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Map(_UserModel):
     """A user map ``h_{t+1} = F(h_t, x_t; p)`` with ``step_fn(h, x, p, h_new, work)`` and
     optionally ``jac_fn(h, x, p, J, work)`` (dh_new/dh), ``param_jac_fn(h, x, p, Jp, work)``
