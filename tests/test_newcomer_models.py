@@ -37,3 +37,52 @@ def test_reprs_are_one_short_line():
     assert len(br.params) > 50 and "\n" not in repr(br) and len(repr(br)) < 600
     lstm = rd.Stacked((rd.LSTM.random(3, 64, seed=0), rd.LSTM.random(64, 64, seed=1)))
     assert len(repr(lstm)) < 800
+
+
+@pytest.mark.parametrize("seed", ["abc", -1, 1.5, True])
+def test_bad_seeds_are_validation_errors(seed):
+    with pytest.raises(ValidationError, match="seed: must be an int"):
+        rd.graphs.random_network(4, seed=seed)
+    with pytest.raises(ValidationError, match="seed"):
+        rd.LSTM.random(2, 3, seed=seed)
+
+
+def test_seeds_that_work():
+    a = rd.Elman.random(2, 3, seed=np.random.default_rng(4))
+    b = rd.Elman.random(2, 3, seed=4)
+    np.testing.assert_array_equal(a.W_hh, b.W_hh)
+
+
+@pytest.mark.parametrize("build", [
+    lambda: rd.CTRNN(W=np.zeros((0, 0))),
+    lambda: rd.FullyRecurrent(W=np.zeros((0, 0))),
+    lambda: rd.LSTM(W_ih=np.zeros((0, 1)), W_hh=np.zeros((0, 0))),
+    lambda: rd.GRU(W_ih=np.zeros((0, 1)), W_hh=np.zeros((0, 0))),
+    lambda: rd.IndRNN(W_ih=np.zeros((0, 1)), u=np.zeros(0)),
+    lambda: rd.Jordan(W_ih=np.zeros((2, 1)), U=np.zeros((2, 0)), W_y=np.zeros((0, 2))),
+])
+def test_empty_networks_are_refused(build):
+    with pytest.raises(ValidationError, match="n >= 1|at least one unit"):
+        build()
+
+
+def test_executors_that_cannot_work_are_refused():
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
+    pop = rd.CTRNN.stack([rd.CTRNN(W=np.eye(2))] * 2)
+    t = [0.0, 1.0]
+    with pytest.raises(ValidationError, match="class ThreadPoolExecutor.*instance"):
+        rd.simulate(pop, [0, 0], t, dt=0.1, executor=ThreadPoolExecutor)
+    ex = ThreadPoolExecutor(2)
+    ex.shutdown()
+    with pytest.raises(ValidationError, match="shut down"):
+        rd.simulate(pop, [0, 0], t, dt=0.1, executor=ex)
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as ex:
+        with pytest.raises(ValidationError, match="spawn"):
+            rd.simulate(pop, [0, 0], t, dt=0.1, executor=ex)
+
+
+def test_continuation_in_a_non_numeric_field():
+    with pytest.raises(ValidationError, match="'activation' of CTRNN is not numeric"):
+        rd.analysis.continuation(rd.CTRNN(W=[[8.0]]), "activation", 0.0, 1.0)

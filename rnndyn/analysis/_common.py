@@ -86,7 +86,13 @@ def family(model: Model, param, where: str):
         raise ValidationError(f"{where}.param", f"{type(model).__name__} has no field {name!r}; "
                               f"choose one of {names} (with an index for arrays) or pass a "
                               "callable value -> model", param)
-    base = np.array(getattr(model, name), dtype=float)
+    try:
+        base = np.array(getattr(model, name), dtype=float)
+    except (TypeError, ValueError):
+        raise ValidationError(f"{where}.param", f"field {name!r} of {type(model).__name__} is "
+                              f"not numeric; choose one of {list(model.param_fields)} (with an "
+                              "index for arrays) or pass a callable value -> model",
+                              param) from None
     if index is None and base.ndim:
         raise ValidationError(f"{where}.param", f"field {name!r} is an array of shape "
                               f"{base.shape}; pass ({name!r}, index)", param)

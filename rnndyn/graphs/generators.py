@@ -14,6 +14,7 @@ import math
 import networkx as nx
 import numpy as np
 
+from .._validate import check_seed
 from ..errors import ValidationError
 from .convert import from_arrays, to_arrays
 from .validate import DEFAULT_ACTIVATION, as_real
@@ -114,7 +115,7 @@ def random_network(n, g=1.5, p=1.0, seed=None, activation="tanh", self_connectio
     n = _int("n", n, 1)
     g = _real("g", g, 0.0)
     p = _real("p", p, 0.0, 1.0, lo_open=True)
-    rng = np.random.default_rng(seed)
+    rng = check_seed(seed)
     J = rng.normal(0.0, g / math.sqrt(p * n), size=(n, n))
     if p < 1.0:
         J[rng.random((n, n)) >= p] = 0.0
@@ -150,7 +151,7 @@ def erdos_renyi(n, p, *, weight=None, scale=1.0, seed=None, activation=DEFAULT_A
     """
     n = _int("n", n, 1)
     p = _real("p", p, 0.0, 1.0)
-    rng = np.random.default_rng(seed)
+    rng = check_seed(seed)
     H = nx.gnp_random_graph(n, p, seed=rng, directed=True)
     return _graph_from_edges(n, H.edges(), rng, weight, scale, activation)
 
@@ -185,7 +186,7 @@ def small_world(n, k, p, *, weight=None, scale=1.0, seed=None, activation=DEFAUL
     p = _real("p", p, 0.0, 1.0)
     if k >= n:
         raise ValidationError("k", f"must be < n = {n}, got {k}", k)
-    rng = np.random.default_rng(seed)
+    rng = check_seed(seed)
     H = nx.watts_strogatz_graph(n, k, p, seed=rng)
     edges = [e for u, v in H.edges() for e in ((u, v), (v, u))]
     return _graph_from_edges(n, edges, rng, weight, scale, activation)
@@ -220,7 +221,7 @@ def ring(n, k=1, bidirectional=False, *, weight=None, scale=1.0, seed=None,
     k = _int("k", k, 1)
     if k > n - 1:
         raise ValidationError("k", f"must be <= n - 1 = {n - 1}, got {k}", k)
-    rng = np.random.default_rng(seed)
+    rng = check_seed(seed)
     steps = list(range(1, k + 1)) + ([-d for d in range(1, k + 1)] if bidirectional else [])
     edges = [(i, (i + d) % n) for i in range(n) for d in steps]
     return _graph_from_edges(n, edges, rng, weight, scale, activation)
@@ -257,7 +258,7 @@ def modular(n_modules, module_size, p_in, p_out, *, weight=None, scale=1.0, seed
     p_in = _real("p_in", p_in, 0.0, 1.0)
     p_out = _real("p_out", p_out, 0.0, 1.0)
     n = n_modules * module_size
-    rng = np.random.default_rng(seed)
+    rng = check_seed(seed)
     probs = np.full((n_modules, n_modules), p_out)
     np.fill_diagonal(probs, p_in)
     H = nx.stochastic_block_model([module_size] * n_modules, probs.tolist(), seed=rng,
@@ -292,7 +293,7 @@ def fully_connected(n, self_connections=True, *, weight=None, scale=1.0, seed=No
         If an argument is out of range.
     """
     n = _int("n", n, 1)
-    rng = np.random.default_rng(seed)
+    rng = check_seed(seed)
     H = nx.complete_graph(n, create_using=nx.DiGraph)
     edges = list(H.edges()) + ([(i, i) for i in range(n)] if self_connections else [])
     return _graph_from_edges(n, edges, rng, weight, scale, activation)

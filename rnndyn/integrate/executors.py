@@ -22,11 +22,28 @@ from ..errors import ValidationError
 
 
 def check_executor(executor, where: str = "executor"):
-    """The executor itself, or a ValidationError if it cannot take work."""
-    if executor is not None and not callable(getattr(executor, "submit", None)):
+    """The executor itself, or a ValidationError if it cannot take work: not an executor, a
+    class instead of an instance, shut down, or a process pool that forks (numba's worker
+    threads do not survive a fork: the children can hang)."""
+    if executor is None:
+        return None
+    if isinstance(executor, type):
+        raise ValidationError(where, f"got the class {executor.__name__}, not an executor; "
+                              f"pass an instance, e.g. {executor.__name__}(2)", executor)
+    if not callable(getattr(executor, "submit", None)):
         raise ValidationError(where, f"expected None, a concurrent.futures executor or a "
                               f"dask.distributed.Client (anything with .submit), got "
                               f"{type(executor).__name__}", executor)
+    if getattr(executor, "_shutdown", False) or getattr(executor, "_shutdown_thread", False) \
+            or getattr(executor, "_broken", False) or getattr(executor, "status", None) in (
+                "closing", "closed"):
+        raise ValidationError(where, f"the {type(executor).__name__} is shut down (or broken);"
+                              " create a new one", executor)
+    ctx = getattr(executor, "_mp_context", None)
+    if ctx is not None and ctx.get_start_method() == "fork":
+        raise ValidationError(where, "this ProcessPoolExecutor forks its workers, and numba's "
+                              "threads do not survive a fork; use ProcessPoolExecutor(n, "
+                              "mp_context=multiprocessing.get_context('spawn'))", executor)
     return executor
 
 

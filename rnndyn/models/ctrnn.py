@@ -93,8 +93,9 @@ class CTRNN(Model):
     def __post_init__(self):
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731 (frozen dataclass)
         W = as_array(self.W, "CTRNN.W")
-        if W.ndim not in (2, 3) or W.shape[-1] != W.shape[-2]:
-            raise ValidationError("CTRNN.W", f"expected shape (n, n) or (P, n, n), got {W.shape}",
+        if W.ndim not in (2, 3) or W.shape[-1] != W.shape[-2] or W.shape[-1] == 0:
+            raise ValidationError("CTRNN.W", f"expected shape (n, n) or (P, n, n) with n >= 1, "
+                                  f"got {W.shape}",
                                   self.W)
         set_("W", W)
         lead, n = W.shape[:-2], W.shape[-1]

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .._jit import specialize
+from .._validate import check_seed
 from ..errors import ValidationError
 from .base import Composite, Kernels, as_array
 from .discrete import ACTIVATIONS, Cell, Elman, check_activation
@@ -185,7 +186,7 @@ def rmlp(n_in: int, subnets, *, seed=None, activation: str = "tanh", n_out: int 
     Stacked
         Elman layers; the last layer of each subnet has recurrent weights, the others zero.
     """
-    rng = np.random.default_rng(seed)
+    rng = check_seed(seed)
     layers, width = [], n_in
     for s, widths in enumerate(subnets):
         widths = list(widths)

@@ -24,6 +24,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from .._validate import check_seed
 from ..errors import ValidationError
 from . import _base_kernels
 from . import _discrete_kernels as dk
@@ -66,6 +67,10 @@ class Cell(Model):
         if arr.ndim not in (nd, nd + 1):
             raise ValidationError(name, f"expected {nd} axes (or {nd + 1} for a population), "
                                   f"got shape {arr.shape}", arr)
+        core = arr.shape[arr.ndim - nd:]
+        if core[0] == 0 or (nd == 2 and core[-1] == 0):
+            raise ValidationError(name, f"has shape {arr.shape}: a network needs at least one "
+                                  "unit", arr)
         return arr.shape[: arr.ndim - nd], arr
 
     def _array(self, fname, shape, default=None):
@@ -201,7 +206,7 @@ class Elman(Cell):
     def random(cls, n_in: int, H: int, n_out: int | None = None, *, seed=None,
                activation: str = "tanh", output_activation: str = "identity") -> "Elman":
         """PyTorch's initialisation: every weight and bias ~ U(-1/sqrt(H), 1/sqrt(H))."""
-        rng = np.random.default_rng(seed)
+        rng = check_seed(seed)
         k = 1.0 / np.sqrt(H)
         W_y = None if n_out is None else _uniform(rng, (n_out, H), k)
         return cls(W_ih=_uniform(rng, (H, n_in), k), W_hh=_uniform(rng, (H, H), k),
@@ -479,7 +484,7 @@ class Jordan(Cell):
     @classmethod
     def random(cls, n_in: int, H: int, n_out: int, *, seed=None, activation="tanh",
                output_activation="tanh") -> "Jordan":
-        rng = np.random.default_rng(seed)
+        rng = check_seed(seed)
         k = 1.0 / np.sqrt(H)
         return cls(W_ih=_uniform(rng, (H, n_in), k), U=_uniform(rng, (H, n_out), k),
                    W_y=_uniform(rng, (n_out, H), k), b=_uniform(rng, H, k),
@@ -548,7 +553,7 @@ class IndRNN(Cell):
     @classmethod
     def random(cls, n_in: int, H: int, *, seed=None, activation="relu",
                u_max: float = 1.0) -> "IndRNN":
-        rng = np.random.default_rng(seed)
+        rng = check_seed(seed)
         return cls(W_ih=rng.normal(0, 1 / np.sqrt(max(n_in, 1)), (H, n_in)),
                    u=rng.uniform(0, u_max, H), b=0.0, activation=activation)
 
@@ -610,7 +615,7 @@ class SecondOrderRNN(Cell):
     @classmethod
     def random(cls, n_in: int, H: int, *, seed=None, activation="sigmoid",
                scale: float = 1.0) -> "SecondOrderRNN":
-        rng = np.random.default_rng(seed)
+        rng = check_seed(seed)
         return cls(W=rng.normal(0, scale / np.sqrt(H), (H, H, n_in)),
                    b=rng.normal(0, scale, H), activation=activation)
 

@@ -23,6 +23,7 @@ from functools import cached_property
 
 import numpy as np
 
+from .._validate import check_seed
 from ..errors import ValidationError
 from . import _gated_kernels as gk
 from .base import Kernels, check_mask, edge_masks
@@ -185,7 +186,7 @@ class LSTM(_Gated):
                input_mask=None, **kwargs) -> "LSTM":
         """PyTorch's initialisation U(-1/sqrt(H), 1/sqrt(H)); ``mask`` (H, H) and
         ``input_mask`` (H, n_in) zero the absent connections."""
-        rng = np.random.default_rng(seed)
+        rng = check_seed(seed)
         k = 1.0 / np.sqrt(H)
         W_ih, W_hh = _uniform(rng, (4 * H, n_in), k), _uniform(rng, (4 * H, H), k)
         b_ih, b_hh = _uniform(rng, 4 * H, k), _uniform(rng, 4 * H, k)
@@ -313,7 +314,7 @@ class GRU(_Gated):
                mask=None, input_mask=None, **kwargs) -> "GRU":
         """PyTorch's initialisation U(-1/sqrt(H), 1/sqrt(H)), with the variant's dropped
         weights set to zero."""
-        rng = np.random.default_rng(seed)
+        rng = check_seed(seed)
         k = 1.0 / np.sqrt(H)
         W_ih, W_hh = _uniform(rng, (3 * H, n_in), k), _uniform(rng, (3 * H, H), k)
         b_ih, b_hh = _uniform(rng, 3 * H, k), _uniform(rng, 3 * H, k)
