@@ -223,9 +223,13 @@ def test_stacked_equals_chained_runs_and_bidirectional_equals_two_runs():
     top = run(l2, run(l1, X).outputs).outputs
     np.testing.assert_allclose(out, top @ W_out.T, atol=1e-13)
     bi = Bidirectional(l1, GRU.random(4, 2, seed=10))
-    y, _ = bi.run(X)
+    res = run(bi, X)
+    y = res.outputs
     np.testing.assert_allclose(y[..., :5], run(l1, X).outputs, atol=1e-14)
     np.testing.assert_allclose(y[..., 5:], run(bi.backward, X[::-1]).outputs[::-1], atol=1e-14)
+    np.testing.assert_allclose(res.states[..., 5:], run(bi.backward, X[::-1]).states[::-1],
+                               atol=1e-14)
+    assert res.final.shape[-1] == 7 and res.status.shape == (X.shape[1],)
 
 
 # -- gradient diagnostics -------------------------------------------------------------------

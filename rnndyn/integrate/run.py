@@ -17,6 +17,7 @@ from .._jit import specialize
 from ..errors import DivergenceError, ValidationError
 from ..models import _base_kernels
 from ..models.base import Model
+from ..models.deep import Bidirectional, BidirectionalStack
 
 _TEMPLATE = Path(__file__).parent / "_map_template.py"
 DTYPES = (np.float64, np.float32)
@@ -132,14 +133,19 @@ def run(model: Model, x, h0=None, *, dtype=None, method: str = "auto",
 
     Parameters
     ----------
-    model : discrete model (``kind == "map"``)
+    model : discrete model (``kind == "map"``), ``Bidirectional`` or ``BidirectionalStack``
         A single cell (B sequences share its parameters) or a population of P cells
-        (``Model.stack``; sequence b runs on member b, so B = P).
+        (``Model.stack``; sequence b runs on member b, so B = P). A bidirectional model runs
+        its forward cell over x and its backward cell over x reversed (layer by layer for a
+        stack, each layer reading both directions of the one below); its states, outputs and
+        finals are the [forward; backward] concatenations, aligned with x in time.
     x : array (T, B, n_in) or (T, n_in)
         Inputs, time-major; (T, n_in) is one sequence (fed to every member of a population).
         float64 or float32.
     h0 : array (n,) or (B, n), optional
-        Initial state (LSTM: [h; c]); default zeros.
+        Initial state (LSTM: [h; c]); default zeros. A ``Bidirectional`` takes a pair
+        ``(h0_forward, h0_backward)`` (entries may be None), a ``BidirectionalStack`` one such
+        pair per layer.
     dtype : {None, numpy.float64, numpy.float32}
         Precision of the run; default float32 if x is float32, else float64. Parameters are
         cast to it.
@@ -163,6 +169,9 @@ def run(model: Model, x, h0=None, *, dtype=None, method: str = "auto",
     DivergenceError
         If a state becomes non-finite and ``on_divergence="raise"``.
     """
+    if isinstance(model, (Bidirectional, BidirectionalStack)):
+        return _run_bidirectional(model, x, h0, dtype=dtype, method=method,
+                                  on_divergence=on_divergence)
     check_model(model, "model")
     if method not in ("auto", "loop", "blas"):
         raise ValidationError("method", f"must be 'auto', 'loop' or 'blas', got {method!r}",
@@ -206,6 +215,28 @@ def run(model: Model, x, h0=None, *, dtype=None, method: str = "auto",
     if single:
         return RunResult(Y[:, 0], OUT[:, 0], final[0].copy(), status)
     return RunResult(Y, OUT, final.copy(), status)
+
+
+def _run_bidirectional(model, x, h0, **kwargs) -> RunResult:
+    """``run`` of a Bidirectional (one layer) or a BidirectionalStack (layer by layer)."""
+    layers = model.layers if isinstance(model, BidirectionalStack) else (model,)
+    pairs = (None,) * len(layers) if h0 is None else (h0,) if len(layers) == 1 and \
+        isinstance(model, Bidirectional) else tuple(h0)
+    if len(pairs) != len(layers):
+        raise ValidationError("run.h0", f"expected one (forward, backward) pair per layer "
+                              f"({len(layers)}), got {len(pairs)}", h0)
+    y = np.asarray(x)
+    states, finals, status = [], [], 0
+    for layer, pair in zip(layers, pairs):
+        h_f, h_b = (None, None) if pair is None else pair
+        f = run(layer.forward, y, h_f, **kwargs)
+        b = run(layer.backward, y[::-1], h_b, **kwargs)
+        y = np.concatenate([f.outputs, b.outputs[::-1]], axis=-1)
+        states += [f.states, b.states[::-1]]
+        finals += [f.final, b.final]
+        status = np.maximum(status, np.maximum(f.status, b.status))
+    return RunResult(np.concatenate(states, axis=-1), y, np.concatenate(finals, axis=-1),
+                     status)
 
 
 class DiscreteStepper:

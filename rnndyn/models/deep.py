@@ -9,8 +9,9 @@
   which feeds back onto itself. Built as a ``Stacked`` of Elman layers whose feed-forward
   layers have zero recurrent weights (their "state" is just their latest activity).
 * ``Bidirectional`` (Schuster & Paliwal 1997): a forward and a backward cell over the same
-  sequences, outputs concatenated. It needs the whole sequence, so it is not a map: run it
-  with its ``run`` method.
+  sequences, outputs concatenated, and ``BidirectionalStack``, layers of them as PyTorch
+  stacks them. They need the whole sequence, so they are not maps: ``rnndyn.run`` runs
+  them.
 """
 from __future__ import annotations
 
@@ -242,22 +243,6 @@ class Bidirectional(Composite):
     def _with_parts(self, parts, own):
         return dataclasses.replace(self, **parts)
 
-    def run(self, x, h0=None, **kwargs):
-        """Run both directions; ``h0`` = (h0_forward, h0_backward) or None.
-
-        Returns
-        -------
-        (outputs, finals)
-            outputs (T, B, n_out) or (T, n_out); finals = (forward final, backward final).
-        """
-        from ..integrate.run import run
-
-        h_f, h_b = (None, None) if h0 is None else h0
-        x = np.asarray(x)
-        f = run(self.forward, x, h_f, **kwargs)
-        b = run(self.backward, x[::-1], h_b, **kwargs)
-        return np.concatenate([f.outputs, b.outputs[::-1]], axis=-1), (f.final, b.final)
-
     # -- PyTorch weight exchange ----------------------------------------------------------
     @classmethod
     def from_torch(cls, state, **kwargs):
@@ -284,7 +269,7 @@ class BidirectionalStack(Composite):
     deep bidirectional LSTM", ASRU): layer l is a ``Bidirectional`` whose forward and backward
     cells both read the concatenated [forward; backward] outputs of layer l-1 over the whole
     sequence (layer 1 reads x). Not a map (every layer needs the whole sequence): run it with
-    ``run``.
+    ``rnndyn.run``.
 
     Parameters
     ----------
@@ -323,27 +308,6 @@ class BidirectionalStack(Composite):
 
     def _with_parts(self, parts, own):
         return dataclasses.replace(self, layers=tuple(parts.values()))
-
-    def run(self, x, h0=None, **kwargs):
-        """Run the layers in turn; ``h0`` = None or one ``(h0_forward, h0_backward)`` pair (or
-        None) per layer; ``kwargs`` go to ``rnndyn.integrate.run``.
-
-        Returns
-        -------
-        (outputs, finals)
-            outputs of the top layer, (T, B, n_out) or (T, n_out); finals = one
-            (forward final, backward final) pair per layer.
-        """
-        L = len(self.layers)
-        h0 = (None,) * L if h0 is None else tuple(h0)
-        if len(h0) != L:
-            raise ValidationError("h0", f"expected one (forward, backward) pair per layer "
-                                  f"({L}), got {len(h0)}", h0)
-        y, finals = np.asarray(x), []
-        for layer, h in zip(self.layers, h0):
-            y, final = layer.run(y, h, **kwargs)
-            finals.append(final)
-        return y, tuple(finals)
 
     @classmethod
     def from_torch(cls, state, **kwargs) -> "BidirectionalStack":
