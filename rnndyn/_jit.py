@@ -247,13 +247,25 @@ def _cached_module(name: str, text: str, folder: Path) -> ModuleType | None:
     return module
 
 
-def specialize(template: str, **funcs) -> ModuleType:
+def serial_only(p) -> bool:
+    """True if kernel parameters ``p`` hold a tuple inside a tuple (a ``Stacked`` model: one
+    parameter tuple per layer). numba's parallel (prange) kernels hand their arguments to
+    gufunc-like workers that flatten one level of tuples but not more, so such parameters
+    fail to compile there ("scalar type Tuple(...) given for non scalar argument", numba
+    issues #5703, #9098): specialise with ``serial=True``."""
+    return isinstance(p, tuple) and any(isinstance(q, tuple) for q in p)
+
+
+def specialize(template: str, serial: bool = False, **funcs) -> ModuleType:
     """Compile the template file ``template`` (a path) against ``funcs``.
 
     Parameters
     ----------
     template : str or Path
         Path of the template source (e.g. ``integrate/_flow_template.py``).
+    serial : bool
+        Compile the template's ``_JIT_PARALLEL`` kernels without ``parallel`` (prange runs
+        as range): for parameters numba cannot pass to parallel kernels (``serial_only``).
     **funcs
         Jitted functions bound to the template's free names, e.g. ``_rhs=ctrnn_rhs``.
 
@@ -271,14 +283,15 @@ def specialize(template: str, **funcs) -> ModuleType:
     should hold is rewritten (and its compiled files deleted), and a numba cache file that
     cannot be read is deleted and the kernel compiled again.
     """
-    key = (str(template),) + tuple((k, id(f)) for k, f in sorted(funcs.items()))
+    key = (str(template), serial) + tuple((k, id(f)) for k, f in sorted(funcs.items()))
     if key in _loaded:
         return _loaded[key]
     source = Path(template).read_text(encoding="utf-8")
     files = [_source_file(f) for f in funcs.values()]
     module = None
     if all(files):
-        header = "from rnndyn._config import JIT as _JIT, JIT_PARALLEL as _JIT_PARALLEL\n"
+        parallel = "JIT" if serial else "JIT_PARALLEL"
+        header = f"from rnndyn._config import JIT as _JIT, {parallel} as _JIT_PARALLEL\n"
         header += "".join(f"from {getattr(f, 'py_func', f).__module__} import "
                           f"{getattr(f, 'py_func', f).__name__} as {k}\n"
                           for k, f in sorted(funcs.items()))
@@ -292,7 +305,7 @@ def specialize(template: str, **funcs) -> ModuleType:
     if module is None:
         module = ModuleType(f"rnndyn_dynamic_{Path(template).stem}_{len(_loaded)}")
         module.__dict__.update(funcs, _JIT=dict(JIT, cache=False),
-                               _JIT_PARALLEL=dict(JIT_PARALLEL, cache=False))
+                               _JIT_PARALLEL=dict(JIT if serial else JIT_PARALLEL, cache=False))
         exec(compile(source, str(template), "exec"), module.__dict__)
     _loaded[key] = module
     return module

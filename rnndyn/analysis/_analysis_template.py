@@ -338,6 +338,9 @@ def final_states(X, member, U, p, is_map, n_steps, dt, rk4, status):
                 acc = 0.0
                 for i in range(n):
                     acc += y[i]
-                if not np.isfinite(acc):
-                    status[s] = 1
-                    break
+                if not np.isfinite(acc):  # confirm: finite entries near float max overflow too
+                    for i in range(n):
+                        if not np.isfinite(y[i]):
+                            status[s] = 1
+                    if status[s] == 1:
+                        break

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._jit import specialize
+from .._jit import serial_only, specialize
 from ..errors import ValidationError
 from ..models import _base_kernels
 from ..models.base import Model, as_array
@@ -16,12 +16,16 @@ _TEMPLATE = Path(__file__).parent / "_analysis_template.py"
 
 
 def analysis_kernels(model: Model, population: bool):
-    """The analysis template specialised to the model's family (see _analysis_template.py)."""
+    """The analysis template specialised to the model's family (see _analysis_template.py).
+
+    Parameters holding a tuple inside a tuple (``Stacked``) get the template compiled
+    serially (``rnndyn._jit.serial_only``).
+    """
     k = model.kernels
     flow = model.kind == "flow"
     index = k.index if population and model.P is not None else _base_kernels.index_same
     return specialize(
-        _TEMPLATE,
+        _TEMPLATE, serial_only(model.kernel_params),
         _rhs=k.rhs if flow else _kernels.no_rhs,
         _step=_kernels.no_step if flow else k.step,
         _fjac=k.jacobian if flow else _kernels.no_flow_jac,

@@ -7,11 +7,17 @@ for n <= 512, where an n x n LAPACK solve per iterate is cheap) or by L-BFGS min
 q (Sussillo & Barak 2013, Neural Computation 25:626; needs only G and J^T G per iterate) with
 a final Newton polish. Local minima of q that are not zeros are *slow points* (Sussillo &
 Barak): they are kept when their speed is below ``slow_speed``. Solutions are de-duplicated,
-and each is classified from the eigenvalues of the model Jacobian: for flows by the signs of
-the real parts, for maps by the moduli relative to 1.
+and each fixed point is classified from the eigenvalues of the model Jacobian: for flows by
+the signs of the real parts, for maps by the moduli relative to 1 (slow points are labelled
+"slow point", not by a stability class: they are not invariant).
+
+Random starts come from a box chosen per model kind unless ``bounds`` is given: flows use
+(-10, 10) in every unit; maps use the range of the states they visit (see ``map_box``),
+since every fixed point of a map lies in its image, e.g. in (-1, 1) for tanh and gated cells.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +31,18 @@ from ._common import analysis_kernels, check_model, constant_input, positive, po
 
 METHODS = ("auto", "newton", "minimize")
 STABILITY = ("stable", "unstable", "saddle", "marginal")
+#: the stability label of a slow point (not fixed: no stability class applies)
+SLOW = "slow point"
+#: start box of flows in every unit (state units), and the limit of a map's box
+GENERIC_BOUNDS = (-10.0, 10.0)
+#: a map's box is probed by iterating its starts 1, 10 and 100 steps (see ``map_box``)
+_PROBE_STEPS = (1, 9, 90)
+#: warn when more than this fraction of the starts converge to no kept point
+FAIL_WARNING_FRACTION = 0.75
+
+
+class FixedPointWarning(RuntimeWarning):
+    """Most starts of ``find_fixed_points`` converged to neither a fixed nor a slow point."""
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -44,10 +62,12 @@ class FixedPoints:
         Eigenvalues of the model Jacobian at each point (of df/dx for flows, dF/dx for maps),
         sorted by decreasing real part (flows) or modulus (maps).
     stability : array (K,) of str
-        "stable" (every mode decays), "unstable" (every mode grows), "saddle" (both) or
-        "marginal" (some mode within ``eig_tol`` of neutral: Re = 0 / |mu| = 1).
+        Fixed points: "stable" (every mode decays), "unstable" (every mode grows), "saddle"
+        (both) or "marginal" (some mode within ``eig_tol`` of neutral: Re = 0 / |mu| = 1).
+        Slow points (``is_fixed`` False): "slow point", whatever their linearisation (it
+        is in ``eigenvalues`` and ``n_unstable``): a point that moves is not stable.
     n_unstable : array (K,) of int
-        Number of growing modes (the index of a saddle).
+        Number of growing modes (the index of a saddle), for slow points as well.
     hits : array (K,) of int
         How many starts converged to each point (a rough basin size under the solver).
     member : array (K,) of int
@@ -155,21 +175,84 @@ def jacobian_eigenvalues(model: Model, points, u=None, t: float = 0.0, member=No
         np.empty((0, model.n), complex)
 
 
-def random_starts(model: Model, n_starts: int, bounds=(-10.0, 10.0), seed=None) -> np.ndarray:
-    """Starting states drawn uniformly from a box: bounds (2,) or (2, n) of (low, high).
+def random_starts(model: Model, n_starts: int, bounds=None, seed=None, u=None) -> np.ndarray:
+    """Starting states drawn uniformly from a box.
 
-    Returns (n_starts, n), or (P, n_starts, n) for a population."""
-    b = as_array(bounds, "bounds")
+    Parameters
+    ----------
+    model : Model
+    n_starts : int
+        Starts per member.
+    bounds : (low, high) or array (2, n), optional
+        The box. Default: (-10, 10) for a flow; for a map, the box ``map_box`` finds by
+        iterating the same draws, taken in [-1, 1], under the constant input ``u``.
+    seed : int, Generator or None
+    u : array (n_in,), optional
+        Constant input of a map's box probe (default zeros).
+
+    Returns
+    -------
+    array (n_starts, n), or (P, n_starts, n) for a population
+    """
+    check_model(model, "random_starts")
+    rng = np.random.default_rng(seed)
+    shape = (n_starts, model.n) if model.P is None else (model.P, n_starts, model.n)
+    if bounds is None and model.kind == "map":
+        R = rng.random(shape)
+        lo, hi = map_box(model, 2.0 * R - 1.0, constant_input(model, u, "random_starts"))
+        return lo + (hi - lo) * R
+    b = as_array(GENERIC_BOUNDS if bounds is None else bounds, "bounds")
     if b.shape not in ((2,), (2, model.n)) or np.any(b[0] >= b[-1]):
         raise ValidationError("bounds", f"expected (low, high) with low < high, as shape (2,) "
                               f"or (2, {model.n}), got {b.tolist()}", bounds)
-    lo, hi = (b[0], b[1]) if b.ndim == 1 else (b[0], b[1])
-    rng = np.random.default_rng(seed)
-    shape = (n_starts, model.n) if model.P is None else (model.P, n_starts, model.n)
+    lo, hi = b[0], b[1]
     return lo + (hi - lo) * rng.random(shape)
 
 
-def find_fixed_points(model: Model, n_starts: int = 64, *, starts=None, bounds=(-10.0, 10.0),
+def map_box(model: Model, probes, u=None):
+    """The start box of a map: [-1, 1] in every unit, widened to the range of the states the
+    map visits from ``probes`` within 100 iterations (after 1, 10 and 100) under the
+    constant input ``u``, and clipped to ``GENERIC_BOUNDS``.
+
+    Every fixed point x = F(x) lies in the image of F. Cells squash their states: tanh
+    units and GRUs (a convex mix of h and a tanh) stay in [-1, 1], sigmoid units in [0, 1],
+    so fixed points lie there; a wider box only adds starts where saturated gates make
+    F(x) - x vanish numerically (a GRU whose update gate z -> 1 gives |F(x) - x| ~ 1e-11 at
+    |h| ~ 100) or stall Newton. States that are not squashed (an LSTM's cell state c, which
+    settles near i g / (1 - f) and may exceed 1; relu units; user maps) reach their own
+    range within the probe, whose visited states set the box (diverging probes are ignored).
+
+    Parameters
+    ----------
+    model : Model
+        A map, single or a population (one box for all members).
+    probes : array (S, n) or (P, S, n)
+        Initial states of the probe, e.g. uniform in [-1, 1].
+    u : array (n_in,), optional
+        Constant input (default zeros).
+
+    Returns
+    -------
+    (low, high) : arrays (n,)
+    """
+    check_model(model, "map_box", kind="map")
+    n, P = model.n, model.P
+    X = np.array(probes, dtype=float).reshape(-1, n)  # a copy: advanced in place
+    M = P or 1
+    member = np.repeat(np.arange(M, dtype=np.int64), len(X) // M)
+    U = np.array(np.broadcast_to(constant_input(model, u, "map_box"), (len(X), model.n_in)))
+    status = np.empty(len(X), np.int64)
+    K = analysis_kernels(model, population=P is not None)
+    lo, hi = np.full(n, -1.0), np.full(n, 1.0)
+    for steps in _PROBE_STEPS:
+        K.final_states(X, member, U, model.kernel_params, True, steps, 1.0, False, status)
+        ok = np.all(np.isfinite(X), axis=1)
+        if ok.any():
+            lo, hi = np.minimum(lo, X[ok].min(axis=0)), np.maximum(hi, X[ok].max(axis=0))
+    return np.maximum(lo, GENERIC_BOUNDS[0]), np.minimum(hi, GENERIC_BOUNDS[1])
+
+
+def find_fixed_points(model: Model, n_starts: int = 64, *, starts=None, bounds=None,
                       u=None, t: float = 0.0, method: str = "auto", tol: float = 1e-10,
                       slow_speed: float | None = None, dedup_tol: float = 1e-6,
                       max_iter: int = 200, gtol: float = 1e-12, eig_tol: float = 1e-8,
@@ -185,8 +268,11 @@ def find_fixed_points(model: Model, n_starts: int = 64, *, starts=None, bounds=(
         Number of random starts per member (ignored when ``starts`` is given).
     starts : array (S, n) or (P, S, n), optional
         Explicit starting states, e.g. states visited by a trajectory (Sussillo & Barak).
-    bounds : (low, high) or array (2, n)
-        Box from which random starts are drawn uniformly.
+    bounds : (low, high) or array (2, n), optional
+        Box from which random starts are drawn uniformly. Default: (-10, 10) in every unit
+        for a flow (CTRNN, user flows); for a map, [-1, 1] widened to the range of the states
+        the map visits under ``u`` (``map_box``): [-1, 1] for tanh/sigmoid and gated cells,
+        plus an LSTM's cell-state range.
     u : array (n_in,), optional
         Constant input (default zeros).
     t : float
@@ -224,6 +310,12 @@ def find_fixed_points(model: Model, n_starts: int = 64, *, starts=None, bounds=(
     ValidationError
         If n_starts < 1, starts have the wrong shape, or another
         argument is out of range.
+
+    Warns
+    -----
+    FixedPointWarning
+        (a RuntimeWarning) if more than 75% of the starts converge to no kept point: the
+        points found may be a small part of those there are.
     """
     where = "find_fixed_points"
     check_model(model, where)
@@ -236,9 +328,10 @@ def find_fixed_points(model: Model, n_starts: int = 64, *, starts=None, bounds=(
     if slow_speed is not None:
         slow_speed = positive(slow_speed, f"{where}.slow_speed")
     n, P = model.n, model.P
+    u = constant_input(model, u, where)
     if starts is None:
         n_starts = positive_int(n_starts, f"{where}.n_starts")
-        X = random_starts(model, n_starts, bounds, seed)
+        X = random_starts(model, n_starts, bounds, seed, u)
     else:
         X = as_array(starts, f"{where}.starts")
         want = (None, n) if P is None else (P, None, n)
@@ -252,7 +345,6 @@ def find_fixed_points(model: Model, n_starts: int = 64, *, starts=None, bounds=(
     S = X.shape[-2]
     M = P or 1
     member = np.repeat(np.arange(M, dtype=np.int64), S)
-    u = constant_input(model, u, where)
     gtol = positive(gtol, f"{where}.gtol")
     check_executor(executor, f"{where}.executor")
     use_newton = method == "newton" or (method == "auto" and n <= 512)
@@ -274,12 +366,22 @@ def find_fixed_points(model: Model, n_starts: int = 64, *, starts=None, bounds=(
     pts, mem = X[reps], member[reps]
     ev = jacobian_eigenvalues(model, pts, u, t, mem)
     stab, n_up = classify(ev, model.kind, eig_tol)
+    stab = np.where(fixed[reps], stab, SLOW).astype(object)
+    n_failed = int((~ok).sum())
+    if n_failed > FAIL_WARNING_FRACTION * (M * S):
+        warnings.warn(
+            f"{where}: {n_failed} of {M * S} starts ({100 * n_failed / (M * S):.0f}%) "
+            f"converged to neither a fixed point (|G| <= tol={tol:g}) nor a kept slow point, "
+            "so points may be missing; try starts near states the model visits (starts=...), "
+            f"a box matching its state range (bounds=...), a larger max_iter (now {max_iter}), "
+            "method='minimize', or slow_speed=... to keep slow points", FixedPointWarning,
+            stacklevel=2)
     order = np.lexsort((pts[:, 0] if len(pts) else pts, n_up, ~fixed[reps], mem)) \
         if len(pts) else np.arange(0)
     return FixedPoints(points=pts[order], speed=speed[reps][order], is_fixed=fixed[reps][order],
                        eigenvalues=ev[order], stability=stab[order], n_unstable=n_up[order],
                        hits=hits[order], member=mem[order], kind=model.kind, u=u,
-                       n_failed=int((~ok).sum()))
+                       n_failed=n_failed)
 
 
 def _refine(model, X, t, u, tol, gtol, max_iter, newton):

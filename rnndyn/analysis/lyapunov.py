@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from .._summary import summary_repr
-from .._jit import specialize
+from .._jit import serial_only, specialize
 from . import _lyapunov_kernels
 from ..errors import DivergenceError, ValidationError
 from ..integrate.executors import check_executor, map_population
@@ -63,7 +63,8 @@ class LyapunovResult:
     times : array (n_checkpoints,)
         Elapsed measuring time (after the transient) at each checkpoint; steps * dt for maps.
     converged : bool or array (P,) of bool
-        Whether the running estimates settled to within ``tol`` over the last half of the run.
+        Whether the running estimate of every exponent i settled to within
+        ``tol * max(1, |lambda_i|)`` over the last half of the run.
     message : str
         Human-readable account of the convergence (what to change if it did not converge).
     method : str
@@ -176,11 +177,12 @@ def _kernels(model: Model):
     shared = dict(_matmul=_lyapunov_kernels.matmul,
                   _orthonormalise=_lyapunov_kernels.orthonormalise)
     index = k.index if model.P is not None else _base_kernels.index_same
+    serial = serial_only(model.kernel_params)
     if model.kind == "flow":
-        return specialize(_HERE / "_lyapunov_template.py", _rhs=k.rhs, _jac=k.jacobian,
+        return specialize(_HERE / "_lyapunov_template.py", serial, _rhs=k.rhs, _jac=k.jacobian,
                           _index=index, _work_size=k.work_size, **shared)
-    return specialize(_HERE / "_lyapunov_map_template.py", _step=k.step, _jac=k.jacobian,
-                      _index=index, _work_size=k.work_size, **shared)
+    return specialize(_HERE / "_lyapunov_map_template.py", serial, _step=k.step,
+                      _jac=k.jacobian, _index=index, _work_size=k.work_size, **shared)
 
 
 # -- validation -----------------------------------------------------------------------------
@@ -228,10 +230,8 @@ def _plan(model, t_total, dt, t_transient, interval, interval_name, method):
     n_transient = _steps("t_transient", t_transient, dt, model.kind, allow_zero=True)
     if interval is None:
         interval = 1.0 if flow else 1
-    every = max(1, _steps(interval_name, interval, dt, model.kind))
-    if every > n_total:
-        raise ValidationError(interval_name, f"got {interval!r}, longer than t_total="
-                              f"{t_total!r}; shorten it or run longer", interval)
+    # an interval longer than the run is clamped to it (one checkpoint, at the end)
+    every = min(max(1, _steps(interval_name, interval, dt, model.kind)), n_total)
     return dt, n_total, n_transient, every
 
 
@@ -265,28 +265,44 @@ def _checkpoints(n_total, every, record_every, dt):
 
 
 def _assess(history, times, tol, pop, what):
-    """Converged if every running estimate varies by <= tol over the last half of the run."""
-    hist = history if pop else history[None]
+    """Converged if the running estimate of every exponent varies over the last half of the
+    run by at most its own tolerance ``tol * max(1, |lambda_i|)`` (lambda_i its final value).
+
+    One absolute tolerance would judge a spectrum such as Lorenz's (0.9, 0, -14.6) by its
+    largest-magnitude exponents, whose running estimates fluctuate most in absolute terms.
+    Returns (converged, message, spread / tolerance (m, k))."""
+    hist = history if pop else history[None]  # (m, checkpoints, k)
     late = times >= 0.5 * times[-1]
     if late.sum() < 4:
         conv = np.zeros(hist.shape[0], bool)
         msg = (f"not converged: only {int(late.sum())} checkpoint(s) in the last half of the run, "
                f"too few to judge; increase t_total or shorten {what}")
-        return (conv if pop else bool(conv[0])), msg, np.full(hist.shape[0], np.inf)
+        return (conv if pop else bool(conv[0])), msg, np.full(hist.shape[::2], np.inf)
     seg = hist[:, late]
-    spread = np.max(seg.max(axis=1) - seg.min(axis=1), axis=-1)
-    conv = spread <= tol
-    worst = int(np.argmax(spread))
+    final = hist[:, -1]
+    allowed = tol * np.maximum(1.0, np.abs(final))
+    with np.errstate(invalid="ignore"):  # an infinite exponent (ln 0) spreads by NaN
+        spread = seg.max(axis=1) - seg.min(axis=1)  # (m, k)
+        ratio = np.where(np.isfinite(spread), spread / allowed, np.inf)
+    conv = np.all(ratio <= 1.0, axis=-1)
     if conv.all():
-        msg = (f"converged: running estimates vary by at most {spread.max():.3g} over the last "
-               f"half of the run (tol={tol:g})")
+        msg = (f"converged: every running estimate varies over the last half of the run by at "
+               f"most {ratio.max():.2g} of its tolerance tol * max(1, |lambda_i|) (tol={tol:g})")
     else:
-        who = f"individual {worst}: " if pop else ""
-        msg = (f"not converged: {who}running estimates still vary by {spread[worst]:.3g} over "
-               f"the last half of the run (tol={tol:g}); increase t_total (and t_transient)")
+        w = int(np.argmax(ratio.max(axis=-1)))
+        bad = np.flatnonzero(ratio[w] > 1.0)
+        i = int(bad[np.argmax(ratio[w, bad])])
+        who = f"individual {w}: " if pop else ""
+        msg = (f"not converged: {who}exponent {i + 1} ({final[w, i]:.4g}) still varies by "
+               f"{spread[w, i]:.3g} over the last half of the run, above its tolerance "
+               f"{allowed[w, i]:.3g} = tol * max(1, |lambda_{i + 1}|) (tol={tol:g})")
+        others = [j + 1 for j in bad if j != i]
+        if others:
+            msg += f"; also exponent{'s' * (len(others) > 1)} {', '.join(map(str, others))}"
+        msg += "; increase t_total (and t_transient)"
         if pop:
             msg += f"; {int((~conv).sum())} of {conv.size} individuals did not converge"
-    return (conv if pop else bool(conv[0])), msg, spread
+    return (conv if pop else bool(conv[0])), msg, ratio
 
 
 def _raise_divergence(info, pop, kind):
@@ -331,7 +347,8 @@ def lyapunov_spectrum(model: Model, y0, t_total: float, dt: float | None = None,
         Re-orthonormalisation interval (time units, rounded to whole steps; default 1.0). For
         a map, in steps (default 1). Longer is faster but must keep
         ``(lambda_1 - lambda_k) t_ortho`` well below ~25 or the weak directions drown in
-        rounding (a ConvergenceWarning says so).
+        rounding (a ConvergenceWarning says so). An interval longer than ``t_total`` is
+        clamped to it.
     inputs : None, array or callable, optional
         Drive of a driven model (the exponents are then conditional on it). Flows: an array
         (n_steps + 1, n_in) or (n_steps + 1, P, n_in) sampled at ``t0 + dt * arange(n_steps
@@ -344,8 +361,10 @@ def lyapunov_spectrum(model: Model, y0, t_total: float, dt: float | None = None,
         Draws the initial orthonormal tangent basis: Q of the QR of a standard Gaussian
         (n, k) matrix, shared by every member of a population.
     tol : float
-        Convergence tolerance (exponent units): every running estimate must vary by at most
-        tol over the last half of the run.
+        Convergence tolerance: the running estimate of exponent i must vary by at most
+        ``tol * max(1, |lambda_i|)`` over the last half of the run (absolute, in exponent
+        units, for |lambda_i| <= 1; relative above), so a strongly contracting direction is
+        judged by its own size, not by the scale of the smallest exponents.
     t0 : float
         Start time of a flow (matters for a time-dependent input).
     executor : None, concurrent.futures.Executor or dask.distributed.Client
@@ -368,11 +387,13 @@ def lyapunov_spectrum(model: Model, y0, t_total: float, dt: float | None = None,
     Warns
     -----
     ConvergenceWarning
-        If the estimates have not converged, or t_ortho is too long for the spectrum's spread.
+        If the estimates have not converged (the message names the exponent, how much its
+        estimate still varies and its tolerance), or t_ortho is too long for the spectrum's
+        spread.
 
     Examples
     --------
-    >>> res = lyapunov_spectrum(rd.lorenz(), [1.0, 1.0, 20.0], t_total=1000, dt=0.01,
+    >>> res = lyapunov_spectrum(rd.lorenz(), [1.0, 1.0, 20.0], t_total=3000, dt=0.01,
     ...                         t_transient=10, seed=0)
     >>> res.exponents          # ~ (0.906, 0, -14.57)
     """
@@ -482,7 +503,8 @@ def largest_lyapunov(model: Model, y0, t_total: float, dt: float | None = None,
     model, y0, t_total, dt, t_transient, inputs, method, seed, tol, t0, executor
         As in ``lyapunov_spectrum`` (the transient evolves the reference trajectory only).
     t_renorm : float, optional
-        Renormalisation interval (time units; steps for a map). Default 1.0 (1 step).
+        Renormalisation interval (time units; steps for a map). Default 1.0 (1 step); one
+        longer than ``t_total`` is clamped to it.
     d0 : float
         Separation after each renormalisation (state units), small enough to stay linear
         over ``t_renorm``: ``d0 * exp(lambda_1 t_renorm)`` must remain small.

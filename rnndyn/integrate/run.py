@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._jit import specialize
+from .._jit import serial_only, specialize
 from ..errors import DivergenceError, ValidationError
 from ..models import _base_kernels
 from ..models.base import Model
@@ -52,7 +52,7 @@ def map_kernels(model: Model, population: bool, jacobian: bool = False):
     funcs = dict(_step=k.step, _output=k.output, _index=index, _work_size=k.work_size)
     if jacobian:
         funcs["_jac"] = k.jacobian
-    return specialize(_TEMPLATE, **funcs)
+    return specialize(_TEMPLATE, serial_only(model.kernel_params), **funcs)
 
 
 def cast_params(p, dtype):
