@@ -44,3 +44,12 @@ class DivergenceError(RnndynError, FloatingPointError):
 
 class ConvergenceError(RnndynError, RuntimeError):
     """An iterative method did not converge within its budget."""
+
+
+class ConvergenceWarning(RuntimeWarning):
+    """An estimate has not settled within its budget (a Lyapunov exponent still drifting,
+    most fixed-point starts failing); the message says which and what to change."""
+
+
+class StabilityWarning(RuntimeWarning):
+    """A fixed-step method runs beyond its stability limit (e.g. Euler with dt > 2 tau)."""

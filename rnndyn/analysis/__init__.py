@@ -7,16 +7,18 @@ exponents, and gradient-norm diagnostics of discrete cells.
 from .basins import BasinMap, basins
 from .bifurcation import (Bifurcation, Branch, OrbitClass, OrbitDiagram, classify_orbit,
                           continuation, orbit_diagram)
-from .fixed_points import (FixedPoints, classify, find_fixed_points, jacobian_eigenvalues,
-                           random_starts)
+from .fixed_points import (FixedPoints, FixedPointWarning, classify, find_fixed_points,
+                           jacobian_eigenvalues, random_starts)
 from .response import autocorrelation, frequency_response, impulse_response, power_spectrum
 
-__all__ = ["find_fixed_points", "FixedPoints", "classify", "jacobian_eigenvalues",
+__all__ = ["find_fixed_points", "FixedPoints", "FixedPointWarning", "classify", "jacobian_eigenvalues",
            "random_starts", "classify_orbit", "OrbitClass", "orbit_diagram", "OrbitDiagram",
            "continuation", "Branch", "Bifurcation", "basins", "BasinMap", "impulse_response",
            "frequency_response", "power_spectrum", "autocorrelation"]
-from .lyapunov import lyapunov_spectrum, largest_lyapunov, kaplan_yorke_dimension, ks_entropy, LyapunovResult, ConvergenceWarning  # noqa: E402,E501
+from .lyapunov import (LyapunovResult, kaplan_yorke_dimension, ks_entropy,  # noqa: E402
+                       largest_lyapunov, lyapunov_spectrum)
 from .gradients import jacobian_product_norms  # noqa: E402
+from ..errors import ConvergenceWarning  # noqa: E402
 
 __all__ += ["lyapunov_spectrum", "largest_lyapunov", "kaplan_yorke_dimension", "ks_entropy",
             "LyapunovResult", "ConvergenceWarning", "jacobian_product_norms"]

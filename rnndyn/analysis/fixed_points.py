@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._summary import summary_repr
-from ..errors import ValidationError
+from ..errors import ConvergenceWarning, ValidationError
 from ..integrate.executors import check_executor, map_population
 from ..models.base import Model, as_array
 from . import _kernels
@@ -41,7 +41,7 @@ _PROBE_STEPS = (1, 9, 90)
 FAIL_WARNING_FRACTION = 0.75
 
 
-class FixedPointWarning(RuntimeWarning):
+class FixedPointWarning(ConvergenceWarning):
     """Most starts of ``find_fixed_points`` converged to neither a fixed nor a slow point."""
 
 

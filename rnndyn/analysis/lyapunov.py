@@ -27,7 +27,7 @@ import numpy as np
 from .._summary import summary_repr
 from .._jit import serial_only, specialize
 from . import _lyapunov_kernels
-from ..errors import DivergenceError, ValidationError
+from ..errors import ConvergenceWarning, DivergenceError, ValidationError
 from ..integrate.executors import check_executor, map_population
 from ..integrate.simulate import initial_state, input_samples
 from ..models import _base_kernels
@@ -43,10 +43,6 @@ MAX_HISTORY = 1000
 #: ln of the growth ratio between the strongest and weakest tangent vector beyond which one
 #: re-orthonormalisation interval loses the weak directions to rounding (e^25 ~ 7e10)
 _MAX_LOG_SPREAD = 25.0
-
-
-class ConvergenceWarning(RuntimeWarning):
-    """A Lyapunov estimate has not settled (or an interval choice endangers its accuracy)."""
 
 
 @dataclass(frozen=True, eq=False, repr=False)
