@@ -256,6 +256,53 @@ def serial_only(p) -> bool:
     return isinstance(p, tuple) and any(isinstance(q, tuple) for q in p)
 
 
+def declared_names(source: str) -> tuple[set, set]:
+    """(required, optional) free names of a template, from its header lines
+    ``# needs: _rhs _jac ...`` and ``# optional: _jac ...``."""
+    need, opt = set(), set()
+    for line in source.splitlines():
+        if not line.startswith("#"):
+            break
+        key, _, names = line[1:].partition(":")
+        if key.strip() == "needs":
+            need |= set(names.split())
+        elif key.strip() == "optional":
+            opt |= set(names.split())
+    return need, opt
+
+
+#: template free name -> (model kind it exists for, or None for both; ``Kernels`` field)
+_ROLES = {"_rhs": ("flow", "rhs"), "_step": ("map", "step"), "_fjac": ("flow", "jacobian"),
+          "_mjac": ("map", "jacobian"), "_jac": (None, "jacobian"), "_output": (None, "output"),
+          "_work_size": (None, "work_size"), "_vjp": (None, "vjp"),
+          "_pjac": (None, "param_jacobian"), "_output_vjp": (None, "output_vjp"),
+          "_param_size": (None, "param_size")}
+
+
+def bind(template, model, population: bool = False, **extra) -> ModuleType:
+    """``specialize`` a template for ``model``'s family: each free name the template declares
+    (``declared_names``) is taken from the model's kernels by its role (``_rhs``,
+    ``_step``, ``_jac``, ``_output``, ``_index``, ...), ``_index`` being the member selector
+    for a population (``population=True``) or the shared-parameters one. A name of the other
+    kind (``_step`` for a flow) gets a placeholder of the right signature, which a runtime
+    flow/map switch needs. ``extra`` binds the remaining names (shared kernels)."""
+    from .models import _base_kernels as bk  # models sits above this module
+
+    need, opt = declared_names(Path(template).read_text(encoding="utf-8"))
+    k = model.kernels
+    funcs = {}
+    for name in sorted((need | opt) - set(extra)):
+        if name == "_index":
+            funcs[name] = k.index if population and model.P is not None else bk.index_same
+        elif name in _ROLES:
+            kind, field = _ROLES[name]
+            if kind is None or kind == model.kind:
+                funcs[name] = getattr(k, field)
+            else:
+                funcs[name] = getattr(bk, f"no{name}")
+    return specialize(template, serial_only(model.kernel_params), **funcs, **extra)
+
+
 def specialize(template: str, serial: bool = False, **funcs) -> ModuleType:
     """Compile the template file ``template`` (a path) against ``funcs``.
 
@@ -287,6 +334,13 @@ def specialize(template: str, serial: bool = False, **funcs) -> ModuleType:
     if key in _loaded:
         return _loaded[key]
     source = Path(template).read_text(encoding="utf-8")
+    need, opt = declared_names(source)
+    if need or opt:  # a template that declares its names gets exactly those
+        missing, unknown = need - set(funcs), set(funcs) - need - opt
+        if missing or unknown:
+            raise TypeError(f"template {Path(template).name} needs {sorted(need)} (optional "
+                            f"{sorted(opt)}); missing {sorted(missing)}, unknown "
+                            f"{sorted(unknown)}")
     files = [_source_file(f) for f in funcs.values()]
     module = None
     if all(files):

@@ -6,31 +6,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .._jit import serial_only, specialize
+from .._jit import bind
 from ..errors import ValidationError
-from ..models import _base_kernels
 from ..models.base import Model, as_array
-from . import _kernels
 
 _TEMPLATE = Path(__file__).parent / "_analysis_template.py"
 
 
 def analysis_kernels(model: Model, population: bool):
-    """The analysis template specialised to the model's family (see _analysis_template.py).
-
-    Parameters holding a tuple inside a tuple (``Stacked``) get the template compiled
-    serially (``rnndyn._jit.serial_only``).
-    """
-    k = model.kernels
-    flow = model.kind == "flow"
-    index = k.index if population and model.P is not None else _base_kernels.index_same
-    return specialize(
-        _TEMPLATE, serial_only(model.kernel_params),
-        _rhs=k.rhs if flow else _kernels.no_rhs,
-        _step=_kernels.no_step if flow else k.step,
-        _fjac=k.jacobian if flow else _kernels.no_flow_jac,
-        _mjac=_kernels.no_map_jac if flow else k.jacobian,
-        _index=index, _work_size=k.work_size)
+    """The analysis template specialised to the model's family (see _analysis_template.py)."""
+    return bind(_TEMPLATE, model, population)
 
 
 def check_model(model, where: str, single: bool = False, kind: str | None = None) -> Model:

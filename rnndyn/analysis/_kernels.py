@@ -1,33 +1,8 @@
-"""Numba kernels of rnndyn.analysis that need no model functions (arrays and scalars only).
-
-The ``no_*`` functions are placeholders bound to the template names a model kind does not
-use (a flow has no ``_step``): numba types both branches of a runtime ``is_map`` switch, so
-the unused branch must still call something with the right signature.
-"""
+"""Numba kernels of rnndyn.analysis that need no model functions (arrays and scalars only)."""
 import numpy as np
 from numba import njit, prange
 
 from .._config import JIT, JIT_PARALLEL
-
-
-@njit(**JIT)
-def no_rhs(t, y, u, p, dy, work):
-    pass
-
-
-@njit(**JIT)
-def no_step(h, x, p, h_new, work):
-    pass
-
-
-@njit(**JIT)
-def no_flow_jac(t, y, u, p, J, work):
-    pass
-
-
-@njit(**JIT)
-def no_map_jac(h, x, p, J, work):
-    pass
 
 
 @njit(**JIT_PARALLEL)

@@ -1,3 +1,4 @@
+# needs: _step _jac _index _work_size _matmul _orthonormalise
 # Kernel template for Lyapunov exponents of discrete-time models (see rnndyn/_jit.py),
 # specialised per model family with that family's jitted functions:
 #   _step(h, x, p, h_new, work)  next state written into h_new

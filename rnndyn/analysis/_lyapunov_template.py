@@ -1,3 +1,4 @@
+# needs: _rhs _jac _index _work_size _matmul _orthonormalise
 # Kernel template for Lyapunov exponents of continuous-time models (see rnndyn/_jit.py),
 # specialised per model family with that family's jitted functions:
 #   _rhs(t, y, u, p, dy, work)   dy/dt written into dy

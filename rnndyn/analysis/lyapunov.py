@@ -25,12 +25,11 @@ from pathlib import Path
 import numpy as np
 
 from .._summary import summary_repr
-from .._jit import serial_only, specialize
+from .._jit import bind
 from . import _lyapunov_kernels
 from ..errors import ConvergenceWarning, DivergenceError, ValidationError
 from ..integrate.executors import check_executor, map_population
 from ..integrate.simulate import initial_state, input_samples
-from ..models import _base_kernels
 from ..models.base import Model
 
 __all__ = ["lyapunov_spectrum", "largest_lyapunov", "kaplan_yorke_dimension", "ks_entropy",
@@ -169,16 +168,10 @@ def ks_entropy(spectrum) -> float | np.ndarray:
 
 # -- kernels --------------------------------------------------------------------------------
 def _kernels(model: Model):
-    k = model.kernels
-    shared = dict(_matmul=_lyapunov_kernels.matmul,
-                  _orthonormalise=_lyapunov_kernels.orthonormalise)
-    index = k.index if model.P is not None else _base_kernels.index_same
-    serial = serial_only(model.kernel_params)
-    if model.kind == "flow":
-        return specialize(_HERE / "_lyapunov_template.py", serial, _rhs=k.rhs, _jac=k.jacobian,
-                          _index=index, _work_size=k.work_size, **shared)
-    return specialize(_HERE / "_lyapunov_map_template.py", serial, _step=k.step,
-                      _jac=k.jacobian, _index=index, _work_size=k.work_size, **shared)
+    template = "_lyapunov_template.py" if model.kind == "flow" else "_lyapunov_map_template.py"
+    return bind(_HERE / template, model, population=True,
+                _matmul=_lyapunov_kernels.matmul,
+                _orthonormalise=_lyapunov_kernels.orthonormalise)
 
 
 # -- validation -----------------------------------------------------------------------------

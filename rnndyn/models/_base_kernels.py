@@ -21,6 +21,29 @@ def index_rows(p, k):
     return p[k]
 
 
+# Placeholders bound (by rnndyn._jit.bind) to the free names of the other model kind in
+# templates with a runtime flow/map switch: numba types both branches, so the unused one must
+# still call something with the right signature. Never called.
+@njit(**JIT)
+def no_rhs(t, y, u, p, dy, work):
+    pass
+
+
+@njit(**JIT)
+def no_step(h, x, p, h_new, work):
+    pass
+
+
+@njit(**JIT)
+def no_fjac(t, y, u, p, J, work):
+    pass
+
+
+@njit(**JIT)
+def no_mjac(h, x, p, J, work):
+    pass
+
+
 @njit(**JIT)
 def output_state(y, p, out):
     """The model's output is its whole state."""
