@@ -1,6 +1,7 @@
+# needs: _rhs _step _fjac _mjac _index _work_size
 # Kernel template of rnndyn.analysis (see rnndyn/_jit.py), specialised per model family.
 # Free names: _rhs/_fjac (flows) or _step/_mjac (maps) -- the other pair is bound to the
-# placeholders of analysis/_kernels.py, since a runtime is_map switch types both branches --
+# placeholders of models/_base_kernels.py, since a runtime is_map switch types both branches --
 # plus _index (population member k, or the shared parameters) and _work_size.
 # Fixed points solve G(x) = 0 with G = f(t, x, u) for flows and G = F(x, u) - x for maps;
 # q = |G|^2 / 2 is the "speed" function of Sussillo & Barak (2013).
