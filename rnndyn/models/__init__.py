@@ -2,11 +2,12 @@
 from .base import Kernels, Model
 from .ctrnn import CTRNN
 from .deep import Bidirectional, BidirectionalStack, Stacked, rmlp
-from .discrete import ACTIVATIONS as DISCRETE_ACTIVATIONS
+from .cell import ACTIVATIONS as DISCRETE_ACTIVATIONS
+from .cell import Cell
 from .discrete import Elman, FullyRecurrent, IndRNN, Jordan, SecondOrderRNN
 from .gated import GRU, LSTM
 from .user import Flow, Map, logistic_map, lorenz
 
 __all__ = ["Kernels", "Model", "CTRNN", "Flow", "Map", "lorenz", "logistic_map", "Elman",
            "FullyRecurrent", "Jordan", "IndRNN", "SecondOrderRNN", "LSTM", "GRU", "Stacked",
-           "Bidirectional", "BidirectionalStack", "rmlp", "DISCRETE_ACTIVATIONS"]
+           "Bidirectional", "BidirectionalStack", "rmlp", "Cell", "DISCRETE_ACTIVATIONS"]

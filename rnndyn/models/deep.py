@@ -26,7 +26,8 @@ from .._jit import specialize
 from .._validate import check_seed
 from ..errors import ValidationError
 from .base import Composite, Kernels, as_array
-from .discrete import ACTIVATIONS, Cell, Elman, check_activation
+from .cell import ACTIVATIONS, Cell, check_activation
+from .discrete import Elman
 
 _TEMPLATE = Path(__file__).parent / "_stacked_template.py"
 

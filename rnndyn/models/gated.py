@@ -27,7 +27,8 @@ from .._validate import check_seed
 from ..errors import ValidationError
 from . import _gated_kernels as gk
 from .base import Kernels, check_mask, edge_masks
-from .discrete import ACTIVATIONS, Cell, _torch_dict, _uniform
+from ._torch import read as read_torch
+from .cell import ACTIVATIONS, Cell, _graph_arrays, _uniform
 
 GRU_VARIANTS = {0: "GRU", 1: "GRU1", 2: "GRU2", 3: "GRU3"}
 
@@ -103,8 +104,6 @@ class _Gated(Cell):
 
     @classmethod
     def _from_graph_masks(cls, G, nodelist, inputs):
-        from .discrete import _graph_arrays
-
         a = _graph_arrays(G, nodelist, inputs, cls.__name__)
         return edge_masks(G, a.nodes, a.inputs)
 
@@ -208,7 +207,7 @@ class LSTM(_Gated):
         Missing biases (``bias=False``) are zero. A GRU or RNN state (gate rows 3H or H, not
         4H) and ``proj_size > 0`` (``weight_hr_l*``) raise ValidationError.
         """
-        return _torch_dict(state, cls.__name__).to_model(cls, **kwargs)
+        return read_torch(state, cls.__name__).to_model(cls, **kwargs)
 
     @classmethod
     def from_graph(cls, G, *, seed=None, nodelist=None, inputs=None, **kwargs) -> "LSTM":
@@ -336,7 +335,7 @@ class GRU(_Gated):
         """From an ``nn.GRU`` / ``nn.GRUCell`` module or its ``state_dict()``: a ``GRU``,
         ``Stacked``, ``Bidirectional`` or ``BidirectionalStack`` as in ``LSTM.from_torch``.
         An LSTM or RNN state (gate rows 4H or H, not 3H) raises ValidationError."""
-        return _torch_dict(state, cls.__name__).to_model(cls, **kwargs)
+        return read_torch(state, cls.__name__).to_model(cls, **kwargs)
 
     @classmethod
     def from_graph(cls, G, *, seed=None, nodelist=None, inputs=None, **kwargs) -> "GRU":
