@@ -4,7 +4,8 @@
 #   _output(y, p, out)           model outputs written into out
 #   _index(p, k)                 parameters of individual k of a population
 #   _work_size(p)                length of the scratch vector
-# Status codes: 0 success, 1 non-finite state, 2 step size underflow (rk45).
+# Status codes: 0 success, 1 non-finite state, 2 step size underflow (rk45), 3 max_steps
+# reached (rk45).
 import numpy as np
 from numba import njit, prange
 
@@ -97,7 +98,7 @@ def _euler(p, y0, t_out, C, H, tu, U, hold, Y):
         elif g == C[k + 1]:
             k += 1
             Y[k] = y
-    return 0, t_out[-1], -1, t_out.shape[0] - 1
+    return 0, t_out[-1], -1, k  # k = T - 1 unless the step grid skipped samples
 
 
 @njit(**_JIT)
@@ -155,7 +156,7 @@ def _rk4(p, y0, t_out, C, H, tu, U, hold, Y):
         elif g == C[k + 1]:
             k += 1
             Y[k] = y
-    return 0, t_out[-1], -1, t_out.shape[0] - 1
+    return 0, t_out[-1], -1, k
 
 
 @njit(**_JIT)
@@ -167,10 +168,12 @@ def _rms(x):
 
 
 @njit(**_JIT)
-def rk45(p, y0, t_out, h_init, h_max, rtol, atol, tu, U, hold, Y):
+def rk45(p, y0, t_out, h_init, h_max, rtol, atol, max_steps, tu, U, hold, Y):
     """Adaptive Dormand-Prince 5(4) with dense output at t_out; returns as fixed_step.
 
-    Step control as in Hairer, Norsett & Wanner II.4 (the scheme scipy's RK45 uses).
+    Step control as in Hairer, Norsett & Wanner II.4 (the scheme scipy's RK45 uses). At most
+    max_steps attempted steps (accepted or rejected): then status 3 (the kernel runs without
+    the GIL, so this budget is what bounds its run time).
     """
     n = y0.shape[0]
     y = y0.copy()
@@ -185,6 +188,8 @@ def rk45(p, y0, t_out, h_init, h_max, rtol, atol, tu, U, hold, Y):
     t = t_out[0]
     t_end = t_out[-1]
     T = t_out.shape[0]
+    if T == 1:
+        return 0, t, -1, 0
     pos = input_at(tu, U, t, 0, hold, u)
     _rhs(t, y, u, p, K[0], work)
     h = h_init
@@ -196,7 +201,8 @@ def rk45(p, y0, t_out, h_init, h_max, rtol, atol, tu, U, hold, Y):
         d0 = _rms(ys)
         d1 = _rms(yn)
         h0 = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
-        h0 = min(h0, t_end - t)
+        # h0 = 0 if d1 overflowed (e.g. tau = 1e-300): the step-size test below reports it
+        h0 = max(min(h0, t_end - t), 10.0 * np.abs(np.nextafter(t, np.inf) - t))
         for i in range(n):
             ys[i] = y[i] + h0 * K[0, i]
         pos = input_at(tu, U, t + h0, pos, hold, u)
@@ -209,6 +215,7 @@ def rk45(p, y0, t_out, h_init, h_max, rtol, atol, tu, U, hold, Y):
         h = min(100.0 * h0, h1)
     h = min(h, h_max)
     k_out = 1
+    n_steps = 0
     while k_out < T:
         h = min(h, t_end - t, h_max)
         h_min = 10.0 * np.abs(np.nextafter(t, np.inf) - t)
@@ -217,6 +224,9 @@ def rk45(p, y0, t_out, h_init, h_max, rtol, atol, tu, U, hold, Y):
         while not accepted:
             if h < h_min:
                 return 2, t, -1, k_out - 1
+            n_steps += 1
+            if n_steps > max_steps:
+                return 3, t, -1, k_out - 1
             for s in range(1, 6):
                 for i in range(n):
                     acc = y[i]
@@ -257,8 +267,15 @@ def rk45(p, y0, t_out, h_init, h_max, rtol, atol, tu, U, hold, Y):
                     Q[i, c] = acc
             while k_out < T and t_out[k_out] <= t_new:
                 x = (t_out[k_out] - t) / h
+                acc = 0.0
                 for i in range(n):
-                    Y[k_out, i] = y[i] + h * x * (Q[i, 0] + x * (Q[i, 1] + x * (Q[i, 2] + x * Q[i, 3])))
+                    v = y[i] + h * x * (Q[i, 0] + x * (Q[i, 1] + x * (Q[i, 2] + x * Q[i, 3])))
+                    Y[k_out, i] = v
+                    acc += v
+                if not np.isfinite(acc):  # the interpolant can overflow where y and yn do not
+                    for i in range(n):
+                        if not np.isfinite(Y[k_out, i]):
+                            return 1, t_out[k_out], i, k_out - 1
                 k_out += 1
         t = t_new
         for i in range(n):
@@ -285,10 +302,10 @@ def fixed_step_population(p, Y0, t_out, C, H, method, tu, U, hold, Y, info):
 
 
 @njit(**_JIT_PARALLEL)
-def rk45_population(p, Y0, t_out, h_init, h_max, rtol, atol, tu, U, hold, Y, info):
+def rk45_population(p, Y0, t_out, h_init, h_max, rtol, atol, max_steps, tu, U, hold, Y, info):
     for k in prange(Y0.shape[0]):
-        s, tf, unit, last = rk45(_index(p, k), Y0[k], t_out, h_init, h_max, rtol, atol, tu, U[k],
-                                 hold, Y[k])
+        s, tf, unit, last = rk45(_index(p, k), Y0[k], t_out, h_init, h_max, rtol, atol,
+                                 max_steps, tu, U[k], hold, Y[k])
         info[k, 0] = s
         info[k, 1] = tf
         info[k, 2] = unit
@@ -304,6 +321,15 @@ def outputs(p, Y, OUT):
             _output(Y[k, t], pk, OUT[k, t])
 
 
+@njit(**_JIT)
+def outputs_serial(p, Y, OUT):
+    """``outputs`` on the calling thread (a Stepper's reset, when its ticks are serial)."""
+    for k in range(Y.shape[0]):
+        pk = _index(p, k)
+        for t in range(Y.shape[1]):
+            _output(Y[k, t], pk, OUT[k, t])
+
+
 @njit(**_JIT_PARALLEL)
 def advance_population(p, Y, U, t, dt, n_sub, method, OUT, status, S, WORK):
     """One control tick in place: each row of Y (P, n) advances from t by dt in n_sub equal
@@ -311,6 +337,16 @@ def advance_population(p, Y, U, t, dt, n_sub, method, OUT, status, S, WORK):
     0 or 1 (non-finite). S (P, 5, n) and WORK (P, n_work) are scratch, allocated once by the
     caller so a tick allocates nothing."""
     for k in prange(Y.shape[0]):
+        _advance(_index(p, k), Y[k], U[k], t, dt / n_sub, n_sub, method, S[k], WORK[k])
+        status[k] = 0 if _finite(Y[k]) else 1
+        _output(Y[k], _index(p, k), OUT[k])
+
+
+@njit(**_JIT)
+def advance_population_serial(p, Y, U, t, dt, n_sub, method, OUT, status, S, WORK):
+    """``advance_population`` on the calling thread: for small populations the launch of
+    numba's threads costs more than the work (20-30x more on a loaded machine)."""
+    for k in range(Y.shape[0]):
         _advance(_index(p, k), Y[k], U[k], t, dt / n_sub, n_sub, method, S[k], WORK[k])
         status[k] = 0 if _finite(Y[k]) else 1
         _output(Y[k], _index(p, k), OUT[k])

@@ -32,11 +32,19 @@ def input_at(tu, U, t, pos, hold, out):
 
 @njit(**dict(JIT, inline="always"))
 def finite(y):
-    """All entries finite (one sum: inf and nan survive addition)."""
+    """All entries finite.
+
+    Fast path: one sum (inf and nan survive addition). A non-finite sum may also come from
+    finite entries near the float maximum overflowing, so it is confirmed entry by entry."""
     acc = 0.0
     for i in range(y.shape[0]):
         acc += y[i]
-    return np.isfinite(acc)
+    if np.isfinite(acc):
+        return True
+    for i in range(y.shape[0]):
+        if not np.isfinite(y[i]):
+            return False
+    return True
 
 
 @njit(**JIT)

@@ -59,15 +59,13 @@ def run_member(p, H0, X, Y, OUT, info, b):
         acc = 0.0
         for i in range(n):
             acc += Y[t, b, i]
-        if not np.isfinite(acc):
-            info[b, 0] = 1
-            info[b, 1] = t + 1
-            info[b, 2] = 0
+        if not np.isfinite(acc):  # confirm: finite entries near float max overflow too
             for i in range(n):
                 if not np.isfinite(Y[t, b, i]):
+                    info[b, 0] = 1
+                    info[b, 1] = t + 1
                     info[b, 2] = i
-                    break
-            return
+                    return
         _output(Y[t, b], pk, OUT[t, b])
         h = Y[t, b]
 
@@ -93,7 +91,11 @@ def advance_member(p, H, X, H_new, OUT, work, status, b):
     acc = 0.0
     for i in range(H.shape[1]):
         acc += H_new[b, i]
-    status[b] = 0 if np.isfinite(acc) else 1
+    status[b] = 0
+    if not np.isfinite(acc):  # confirm: finite entries near float max overflow too
+        for i in range(H.shape[1]):
+            if not np.isfinite(H_new[b, i]):
+                status[b] = 1
     _output(H_new[b], pk, OUT[b])
 
 

@@ -1,6 +1,8 @@
 """``simulate``: one front door for integrating any model, single or population."""
 from __future__ import annotations
 
+import numbers
+import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -8,8 +10,9 @@ from typing import Callable
 
 import numpy as np
 
-from .._jit import specialize
-from ..errors import DivergenceError, ValidationError
+from .._summary import summary_repr
+from .._jit import serial_only, specialize
+from ..errors import DivergenceError, RnndynError, StabilityWarning, ValidationError
 from ..models import _base_kernels
 from ..models.base import Model, as_array
 from .executors import check_executor, map_population
@@ -17,21 +20,36 @@ from .executors import check_executor, map_population
 _TEMPLATES = Path(__file__).parent
 METHODS = {"euler": 0, "rk4": 1, "rk45": 2}
 STATUS = {0: "success", 1: "diverged: the state became non-finite",
-          2: "step size underflow: the adaptive step became too small"}
+          2: "step size underflow: the adaptive step became too small",
+          3: "step budget exhausted: rk45 made max_steps steps"}
+#: Most euler/rk4 steps ``simulate`` takes (per member): more is a mistyped dt, not a plan
+#: (days of computation; past 9.2e18 the int64 step counter itself overflows).
+MAX_FIXED_STEPS = 10**12
+#: Most samples of a callable input (it is called in Python once per sample).
+MAX_CALLABLE_SAMPLES = 10**8
+#: Default budget of rk45 steps (accepted and rejected) per member.
+MAX_STEPS = 1_000_000
+#: Smallest rtol of rk45, as in scipy.integrate.solve_ivp: below it rounding errors of the
+#: step dominate the error estimate, and the step size collapses.
+MIN_RTOL = 100 * np.finfo(float).eps
+#: Largest h/tau for which a fixed step damps the leak -y/tau (the stability interval of the
+#: method on the negative real axis: |1 - h/tau| <= 1 for Euler, 2.785 for classical RK4).
+STABILITY_LIMIT = {"euler": 2.0, "rk4": 2.785}
 
 
 def kernels(model: Model, population: bool):
     """The family's integrator module (flow or map template) for single or batched runs."""
     k = model.kernels
     index = k.index if population and model.P is not None else _base_kernels.index_same
+    serial = serial_only(model.kernel_params)
     if model.kind == "flow":
-        return specialize(_TEMPLATES / "_flow_template.py", _rhs=k.rhs, _output=k.output,
-                          _index=index, _work_size=k.work_size)
-    return specialize(_TEMPLATES / "_map_template.py", _step=k.step, _output=k.output,
+        return specialize(_TEMPLATES / "_flow_template.py", serial, _rhs=k.rhs,
+                          _output=k.output, _index=index, _work_size=k.work_size)
+    return specialize(_TEMPLATES / "_map_template.py", serial, _step=k.step, _output=k.output,
                       _index=index, _work_size=k.work_size)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Trajectory:
     """Result of ``simulate``.
 
@@ -44,11 +62,14 @@ class Trajectory:
     outputs : array (T, n_out) or (T, P, n_out)
         Model outputs at ``t`` (CTRNN: firing rates of the output units).
     status : int or array (P,) of int
-        0 success, 1 diverged (non-finite state), 2 step-size underflow (rk45).
+        0 success, 1 diverged (non-finite state), 2 step-size underflow (rk45), 3 rk45 made
+        ``max_steps`` steps before the end of ``t``.
     message : str
         Human-readable status. After a divergence with ``on_divergence="return"`` a single
         trajectory stops at its last finite sample; a population member's later rows are NaN.
     """
+
+    __repr__ = summary_repr
 
     t: np.ndarray
     y: np.ndarray
@@ -120,12 +141,31 @@ def input_samples(model, inputs, t, dt, method, P):
     return tu, np.ascontiguousarray(U)
 
 
+def _steps(t, dt):
+    """Steps per interval of ``t`` as floats (the count may not fit an int64)."""
+    return np.maximum(1, np.ceil(np.diff(t) / dt * (1 - 1e-12)))
+
+
 def step_grid(t, dt):
     """(C, H): each interval of ``t`` is split into ceil(span/dt) equal steps of size H[k],
     so outputs land exactly on ``t``; C[k] counts the steps before output k."""
-    span = np.diff(t)
-    M = np.maximum(1, np.ceil(span / dt * (1 - 1e-12))).astype(np.int64)
-    return np.concatenate([[0], np.cumsum(M)]), span / M
+    M = _steps(t, dt)
+    if not M.sum() <= MAX_FIXED_STEPS:  # simulate rejects these first, with the fix
+        raise ValidationError("dt", f"dt={dt!r} needs {M.sum():.3g} steps over t, more than "
+                              f"{MAX_FIXED_STEPS:.0e}; use a larger dt", dt)
+    M = M.astype(np.int64)
+    return np.concatenate([[0], np.cumsum(M)]), np.diff(t) / M
+
+
+def _check_step_count(t, dt, method):
+    """ValidationError if euler/rk4 with step ``dt`` would take more than MAX_FIXED_STEPS."""
+    total = float(_steps(t, dt).sum()) if len(t) > 1 else 0.0
+    if not total <= MAX_FIXED_STEPS:
+        why = ("more than a 64-bit step counter holds" if not total < 2.0**63 else
+               f"more than the limit of {MAX_FIXED_STEPS:.0e} (days of computation)")
+        raise ValidationError("dt", f"dt={dt!r} splits t from {t[0]:g} to {t[-1]:g} into "
+                              f"{total:.3g} {method} steps, {why}; use a larger dt "
+                              f"(>= {(t[-1] - t[0]) / MAX_FIXED_STEPS:.3g} for this t)", dt)
 
 
 def _callable_grid(t, dt, method, kind):
@@ -135,17 +175,90 @@ def _callable_grid(t, dt, method, kind):
         return t[:-1] if len(t) > 1 else t
     if len(t) == 1:
         return t
-    if method == "rk45":
-        M = np.diff(step_grid(t, (dt or np.diff(t).min() / 8) / 4)[0])
-    else:
-        M = 2 * np.diff(step_grid(t, dt)[0])
+    M = _steps(t, (dt or np.diff(t).min() / 8) / 4) if method == "rk45" else 2 * _steps(t, dt)
+    if not M.sum() <= MAX_CALLABLE_SAMPLES:
+        raise ValidationError("inputs", f"a callable input would be called {M.sum():.3g} times "
+                              f"(on the step grid of dt={dt!r}); pass an array of "
+                              f"samples on t instead, or a larger dt", dt)
+    M = M.astype(np.int64)
     pieces = [t0 + np.arange(k) * (s / k) for t0, s, k in zip(t[:-1], np.diff(t), M)]
     return np.concatenate(pieces + [t[-1:]])
 
 
+def real_number(v, name: str, what: str = "a real number") -> float:
+    """``float(v)`` for a real scalar (not a bool or a string), else a ValidationError."""
+    if isinstance(v, np.ndarray) and v.ndim == 0:
+        v = v[()]
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
+        raise ValidationError(name, f"must be {what}, got {v!r} of type {type(v).__name__}; "
+                              f"pass a float, e.g. {name}=0.01", v)
+    return float(v)
+
+
+def _check_dt(dt, method):
+    """The step of a flow method as a float (None for rk45's automatic initial step)."""
+    if dt is None and method == "rk45":
+        return None
+    what = "a step > 0 (time units)" if method != "rk45" else "None or an initial step > 0"
+    h = real_number(dt, "dt", what)
+    if not (np.isfinite(h) and h > 0):
+        raise ValidationError("dt", f"{method} needs a finite {'initial ' * (method == 'rk45')}"
+                              f"step dt > 0, got {dt!r}", dt)
+    return h
+
+
+def tau_min(model) -> float | None:
+    """Smallest time constant of a model with a ``tau`` attribute (CTRNN), else None.
+
+    Raises
+    ------
+    ValidationError
+        If 1/tau overflows float64 (tau < ~5.6e-309): the kernels multiply by 1/tau.
+    """
+    tau = getattr(model, "tau", None)
+    if tau is None:
+        return None
+    try:
+        tau = np.asarray(tau, dtype=float)
+    except (TypeError, ValueError):
+        return None
+    if tau.size == 0 or np.isnan(tau).any():
+        return None
+    k = np.unravel_index(int(np.argmin(tau)), tau.shape)
+    lo = float(tau[k])
+    smallest = 1.0 / np.finfo(float).max
+    if not lo >= smallest:
+        nodes = getattr(model, "nodes", None)
+        unit = k[-1] if k else 0
+        where = (f" in individual {k[0]}" if len(k) == 2 else "") + \
+            (f" at node {nodes[unit]!r}" if nodes else f" at unit {unit}")
+        raise ValidationError(f"{type(model).__name__}.tau", f"got {lo!r}{where}: 1/tau overflows "
+                              f"float64 (tau must be >= {smallest:.3g}), so the dynamics cannot be "
+                              "computed; use a larger time constant, or measure time in smaller "
+                              "units (scale every tau and t up)", tau)
+    return lo
+
+
+def stability_warning(method: str, h: float, tau_lo: float | None, step: str, fix: str,
+                      substeps: int = 1):
+    """Message if a fixed step ``h`` of ``method`` amplifies the fastest leak -y/tau_min
+    (h / tau_min > STABILITY_LIMIT[method]), else None. ``step`` describes h for the message
+    (e.g. "dt=0.05"); ``fix`` lists the remedies besides a smaller dt (a tick of ``substeps``
+    steps)."""
+    limit = STABILITY_LIMIT.get(method)
+    if limit is None or tau_lo is None or not h / tau_lo > limit:
+        return None
+    return (f"method={method!r} with {step} is beyond its stability limit for the fastest time "
+            f"constant tau_min={tau_lo:.4g}: step/tau_min = {h / tau_lo:.3g} > {limit:g}, where "
+            f"each step amplifies the leak -y/tau instead of damping it, so the result is "
+            f"wrong (it oscillates or blows up). Use a smaller dt "
+            f"(<= {limit * tau_lo * substeps:.3g}){fix}.")
+
+
 def simulate(model: Model, y0, t, dt: float | None = None, method: str = "rk4", inputs=None, *,
              rtol: float = 1e-6, atol: float = 1e-9, max_step: float = np.inf,
-             hold: str = "linear", on_divergence: str = "raise", executor=None) -> Trajectory:
+             max_steps: int = MAX_STEPS, hold: str = "linear", on_divergence: str = "raise",
+             executor=None) -> Trajectory:
     """Integrate a flow (or iterate a map) from ``y0``, reporting states at the times ``t``.
 
     Parameters
@@ -168,7 +281,12 @@ def simulate(model: Model, y0, t, dt: float | None = None, method: str = "rk4", 
         or held (``hold="previous"``); a callable is sampled once on the solver's step grid
         (a convenience: arrays are faster). For a map, row k drives the step k -> k+1.
     rtol, atol, max_step : float
-        Error control of rk45.
+        Error control of rk45. An rtol below 100 * machine epsilon (2.2e-14) is raised to it
+        with a warning, as ``scipy.integrate.solve_ivp`` does.
+    max_steps : int
+        Most rk45 steps (accepted or rejected) per trajectory (default 1e6). When they run
+        out, the run stops as a failure with status 3 (see ``on_divergence``); raise it for
+        very long spans, or loosen rtol/atol.
     on_divergence : {"raise", "return"}
         A non-finite state raises DivergenceError, or returns a Trajectory that says so.
     executor : None, concurrent.futures.Executor or dask.distributed.Client
@@ -183,9 +301,20 @@ def simulate(model: Model, y0, t, dt: float | None = None, method: str = "rk4", 
     Raises
     ------
     ValidationError
-        On bad arguments (the message names the parameter and the fix).
+        On bad arguments (the message names the parameter and the fix), e.g. a dt that
+        needs more than 1e12 euler/rk4 steps.
     DivergenceError
-        If the state becomes non-finite and ``on_divergence="raise"``.
+        If the state becomes non-finite (or rk45's step underflows or it runs out of
+        ``max_steps``) and ``on_divergence="raise"``.
+
+    Warns
+    -----
+    StabilityWarning
+        (a RuntimeWarning) If euler/rk4 steps are beyond the method's stability limit for
+        the fastest time constant of the model (``tau`` of a CTRNN): dt/tau_min > 2 (euler)
+        or 2.785 (rk4).
+    UserWarning
+        If rk45's rtol is below 100 * machine epsilon (it is raised to that).
     """
     if not isinstance(model, Model):
         raise ValidationError("model", f"expected an rnndyn model, got {type(model).__name__}")
@@ -199,18 +328,38 @@ def simulate(model: Model, y0, t, dt: float | None = None, method: str = "rk4", 
         if method not in METHODS:
             raise ValidationError("method", f"unknown method {method!r}; choose one of "
                                   f"{sorted(METHODS)}", method)
-        if method != "rk45" and (dt is None or not np.isfinite(dt) or dt <= 0):
-            raise ValidationError("dt", f"{method} needs a step dt > 0, got {dt!r}", dt)
+        dt = _check_dt(dt, method)
         for name, v in (("rtol", rtol), ("atol", atol), ("max_step", max_step)):
-            if not v > 0:
+            if not real_number(v, name, "a number > 0") > 0:
                 raise ValidationError(name, f"must be > 0, got {v!r}", v)
+        if isinstance(max_steps, (bool, np.bool_)) or not isinstance(
+                max_steps, numbers.Integral) or max_steps < 1:
+            raise ValidationError("max_steps", f"must be an int >= 1, got {max_steps!r}",
+                                  max_steps)
+        rtol, atol, max_step = float(rtol), float(atol), float(max_step)
+        if method == "rk45" and rtol < MIN_RTOL:
+            warnings.warn(f"rtol={rtol!r} is below 100 * eps = {MIN_RTOL:.3g}, where rounding "
+                          f"errors dominate the error estimate; using rtol={MIN_RTOL:.3g} (as "
+                          "scipy.integrate.solve_ivp does). Pass rtol >= 2.3e-14, or use "
+                          "method='rk4' with a small dt", UserWarning, stacklevel=2)
+            rtol = MIN_RTOL
+        tau_lo = tau_min(model)
+        if method != "rk45":
+            _check_step_count(t, dt, method)
+            h = float(np.max(np.diff(t) / _steps(t, dt))) if len(t) > 1 else 0.0
+            rk4_ok = method == "euler" and tau_lo and h / tau_lo <= STABILITY_LIMIT["rk4"]
+            fix = " or method='rk4'" if rk4_ok else " or method='rk45'"
+            msg = stability_warning(method, h, tau_lo, f"dt={h:.4g}", fix)
+            if msg:
+                warnings.warn(msg, StabilityWarning, stacklevel=2)
     check_executor(executor)
     y0 = initial_state(model, y0, P)
     tu, U = input_samples(model, inputs, t, dt, method, P)
     pop = P is not None
     Y, OUT, info = map_population(_integrate, executor if pop else None, model,
                                   (y0 if pop else y0[None], U),
-                                  (t, dt, method, tu, hold == "previous", max_step, rtol, atol))
+                                  (t, dt, method, tu, hold == "previous", max_step, rtol, atol,
+                                   int(max_steps)))
     if OUT is None:  # a flow's outputs: computed here, on first use
         def OUT():
             out = np.full(Y.shape[:2] + (model.n_out,), np.nan)
@@ -219,7 +368,8 @@ def simulate(model: Model, y0, t, dt: float | None = None, method: str = "rk4", 
     return _result(model, t, Y, OUT, info, pop, on_divergence)
 
 
-def _integrate(model, Y0, U, t, dt, method, tu, hold_previous, max_step, rtol, atol):
+def _integrate(model, Y0, U, t, dt, method, tu, hold_previous, max_step, rtol, atol,
+               max_steps=MAX_STEPS):
     """The kernel call of ``simulate`` for m = len(Y0) members (m = 1: a single model).
 
     Returns Y (m, T, n), OUT (m, T, n_out) for maps or None for flows, and info (m, 4) =
@@ -228,7 +378,7 @@ def _integrate(model, Y0, U, t, dt, method, tu, hold_previous, max_step, rtol, a
     K = kernels(model, population=pop)
     p = model.kernel_params
     m, T = Y0.shape[0], len(t)
-    Y = np.empty((m, T, model.n))  # every row is written (or NaN-ed after a failure)
+    Y = np.full((m, T, model.n), np.nan)  # a row the kernel did not write stays NaN
     info = np.zeros((m, 4))
     OUT = None
     if model.kind == "map":
@@ -244,7 +394,7 @@ def _integrate(model, Y0, U, t, dt, method, tu, hold_previous, max_step, rtol, a
         info[:, 3] = np.where(info3[:, 0] == 0, T - 1, info3[:, 1] - 1)
     elif method == "rk45":
         h0 = 0.0 if dt is None else float(dt)
-        args = (t, h0, float(max_step), float(rtol), float(atol), tu)
+        args = (t, h0, float(max_step), float(rtol), float(atol), int(max_steps), tu)
         if pop:
             K.rk45_population(p, Y0, *args, U, hold_previous, Y, info)
         else:
@@ -261,17 +411,27 @@ def _integrate(model, Y0, U, t, dt, method, tu, hold_previous, max_step, rtol, a
 def _result(model, t, Y, OUT, info, pop, on_divergence):
     """Trajectory from the kernels' arrays; OUT is an array or a function computing it."""
     status = info[:, 0].astype(int)
+    short = np.flatnonzero((status == 0) & (info[:, 3] != len(t) - 1))
+    if short.size:  # never hand out rows the kernel did not write as a result
+        k = int(short[0])
+        raise RnndynError(f"internal error: the integrator reported success but wrote "
+                          f"{int(info[k, 3]) + 1} of {len(t)} samples"
+                          + (f" (individual {k})" if pop else "") + "; please report this "
+                          "with the arguments of the call")
     bad = np.flatnonzero(status)
     message = STATUS[0]
     if bad.size:
         k = int(bad[0])
         unit = int(info[k, 2])
         nodes = getattr(model, "nodes", None)
-        name = f"unit {unit}" + (f" ({nodes[unit]!r})" if nodes and unit >= 0 else "")
-        who = f"individual {k}, " if pop else ""
-        message = (f"{STATUS[status[k]]} by t={info[k, 1]:.6g} ({who}{name}); "
-                   + ("reduce dt or rtol, or check the weights for runaway growth"
-                      if status[k] == 1 else "the system may be stiff or singular here"))
+        name = (f"unit {unit}" + (f" ({nodes[unit]!r})" if nodes else "")) if unit >= 0 else ""
+        where = ", ".join(([f"individual {k}"] if pop else []) + ([name] if name else []))
+        fix = {1: "reduce dt or rtol, or check the weights for runaway growth",
+               2: "the system may be stiff or singular here",
+               3: "increase max_steps (for a long span), loosen rtol/atol, or use "
+                  "method='rk4' with a fixed dt"}[status[k]]
+        message = (f"{STATUS[status[k]]} by t={info[k, 1]:.6g}"
+                   + (f" ({where})" if where else "") + f"; {fix}")
         if pop:
             message += f"; {bad.size} of {len(status)} individuals failed"
         if on_divergence == "raise":
