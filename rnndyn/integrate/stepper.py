@@ -138,7 +138,9 @@ class Stepper:
 
     @staticmethod
     def _check_dt(dt):
-        if not (isinstance(dt, (int, float, np.floating)) and np.isfinite(dt) and dt > 0):
+        if isinstance(dt, (bool, np.bool_)) or not (
+                isinstance(dt, (int, float, np.integer, np.floating)) and np.isfinite(dt)
+                and dt > 0):
             raise ValidationError("dt", f"must be a finite number > 0, got {dt!r}", dt)
         return float(dt)
 
