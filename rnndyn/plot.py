@@ -79,25 +79,20 @@ def phase_portrait(model: Model, xlim, ylim, ax=None, *, u=None, t: float = 0.0,
     trajectories : list of arrays (T, 2), optional
         Orbits to overlay (e.g. ``simulate(...).y``).
     """
-    from .analysis._common import analysis_kernels, check_model, constant_input
+    from .analysis import vector_field
+    from .integrate.plumbing import check_model
 
     check_model(model, "phase_portrait", single=True, kind="flow")
     if model.n != 2:
         raise ValidationError("phase_portrait.model", f"draws 2-D flows; this one has n = "
                               f"{model.n}", model)
     ax = _axes(ax)
-    uu = constant_input(model, u, "phase_portrait")
 
     def field(m):
         xs = np.linspace(*xlim, m)
         ys = np.linspace(*ylim, m)
         XX, YY = np.meshgrid(xs, ys)
-        X = np.column_stack([XX.ravel(), YY.ravel()])
-        out = np.empty_like(X)
-        K = analysis_kernels(model, population=False)
-        K.evaluate(float(t), X, np.zeros(len(X), np.int64),
-                   np.array(np.broadcast_to(uu, (len(X), model.n_in))), model.kernel_params,
-                   False, out)
+        out = vector_field(model, np.column_stack([XX.ravel(), YY.ravel()]), u=u, t=t)
         return xs, ys, out[:, 0].reshape(XX.shape), out[:, 1].reshape(XX.shape)
 
     xs, ys, U, V = field(n_grid)

@@ -9,7 +9,7 @@ import pytest
 import rnndyn as rd
 from rnndyn.analysis import lyapunov_spectrum
 from rnndyn.errors import ValidationError
-from rnndyn.integrate.executors import map_population, n_workers
+from rnndyn.executors import map_population, n_workers
 
 T = np.linspace(0.0, 5.0, 51)
 

@@ -8,11 +8,11 @@ from .basins import BasinMap, basins
 from .bifurcation import (Bifurcation, Branch, OrbitClass, OrbitDiagram, classify_orbit,
                           continuation, orbit_diagram)
 from .fixed_points import (FixedPoints, FixedPointWarning, classify, find_fixed_points,
-                           jacobian_eigenvalues, random_starts)
+                           jacobian_eigenvalues, random_starts, vector_field)
 from .response import autocorrelation, frequency_response, impulse_response, power_spectrum
 
 __all__ = ["find_fixed_points", "FixedPoints", "FixedPointWarning", "classify", "jacobian_eigenvalues",
-           "random_starts", "classify_orbit", "OrbitClass", "orbit_diagram", "OrbitDiagram",
+           "random_starts", "vector_field", "classify_orbit", "OrbitClass", "orbit_diagram", "OrbitDiagram",
            "continuation", "Branch", "Bifurcation", "basins", "BasinMap", "impulse_response",
            "frequency_response", "power_spectrum", "autocorrelation"]
 from .lyapunov import (LyapunovResult, kaplan_yorke_dimension, ks_entropy,  # noqa: E402

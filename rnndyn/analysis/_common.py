@@ -18,19 +18,6 @@ def analysis_kernels(model: Model, population: bool):
     return bind(_TEMPLATE, model, population)
 
 
-def check_model(model, where: str, single: bool = False, kind: str | None = None) -> Model:
-    if not isinstance(model, Model):
-        raise ValidationError(f"{where}.model", f"expected an rnndyn model (CTRNN, Flow, Map, "
-                              f"...), got {type(model).__name__}", model)
-    if single and model.P is not None:
-        raise ValidationError(f"{where}.model", f"got a population of {model.P}; {where} "
-                              "analyses one network: pass model[k]", model)
-    if kind is not None and model.kind != kind:
-        raise ValidationError(f"{where}.model", f"needs a {kind} model, got a {model.kind}",
-                              model)
-    return model
-
-
 def constant_input(model, u, where: str) -> np.ndarray:
     """Constant input u as an (n_in,) array (zeros if None)."""
     if u is None:

@@ -14,7 +14,7 @@
 import numpy as np
 from numba import njit, prange
 
-from rnndyn.integrate._kernels import input_at
+from rnndyn._kernels import input_at
 
 EULER, RK4 = 0, 1
 

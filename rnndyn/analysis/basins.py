@@ -5,12 +5,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..integrate.plumbing import check_model
 from .._summary import summary_repr
 from ..errors import ValidationError
-from ..integrate.executors import check_executor, map_population
+from ..executors import check_executor, map_population
 from ..models.base import Model, as_array
 from . import _kernels
-from ._common import analysis_kernels, check_model, constant_input, positive, positive_int
+from ._common import analysis_kernels, constant_input, positive, positive_int
 
 DIVERGED, UNASSIGNED = -2, -1
 

@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..integrate.plumbing import check_model
 from .._summary import summary_repr
 from ..errors import ValidationError
 from ..integrate import simulate
 from ..models.base import Model, as_array
 from . import _kernels
-from ._common import (check_model, constant_input, family, population_over, positive,
-                      positive_int)
+from ._common import constant_input, family, population_over, positive, positive_int
 from .fixed_points import classify, find_fixed_points, sort_eigenvalues
 
 ORBIT_KINDS = ("fixed point", "periodic", "chaotic", "quasi-periodic", "aperiodic", "diverged")

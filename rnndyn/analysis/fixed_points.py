@@ -22,12 +22,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..integrate.plumbing import check_model
 from .._summary import summary_repr
 from ..errors import ConvergenceWarning, ValidationError
-from ..integrate.executors import check_executor, map_population
+from ..executors import check_executor, map_population
 from ..models.base import Model, as_array
 from . import _kernels
-from ._common import analysis_kernels, check_model, constant_input, positive, positive_int
+from ._common import analysis_kernels, constant_input, positive, positive_int
 
 METHODS = ("auto", "newton", "minimize")
 STABILITY = ("stable", "unstable", "saddle", "marginal")
@@ -173,6 +174,24 @@ def jacobian_eigenvalues(model: Model, points, u=None, t: float = 0.0, member=No
     K.jacobians(float(t), X, m, U, model.kernel_params, model.kind == "map", J)
     return sort_eigenvalues(np.linalg.eigvals(J), model.kind) if len(X) else \
         np.empty((0, model.n), complex)
+
+
+def vector_field(model: Model, points, u=None, t: float = 0.0) -> np.ndarray:
+    """dy/dt (flows) or the next state F(x) (maps) at each of ``points`` (K, n) of a single
+    model, under the constant input ``u``, in one parallel kernel call.
+
+    Returns
+    -------
+    array (K, n)
+    """
+    check_model(model, "vector_field", single=True)
+    X = as_array(points, "vector_field.points", (None, model.n)).copy()
+    U = np.array(np.broadcast_to(constant_input(model, u, "vector_field"), (len(X), model.n_in)))
+    out = np.empty_like(X)
+    analysis_kernels(model, population=False).evaluate(
+        float(t), X, np.zeros(len(X), np.int64), U, model.kernel_params, model.kind == "map",
+        out)
+    return out
 
 
 def random_starts(model: Model, n_starts: int, bounds=None, seed=None, u=None) -> np.ndarray:

@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import ValidationError
-from ..integrate.run import check_model, initial_state, map_kernels, sequence_inputs
+from ..integrate.plumbing import check_model, initial_state, integrator, sequence_inputs
 
 
 class GradientNorms(NamedTuple):
@@ -52,10 +52,7 @@ def jacobian_product_norms(model, x, h0=None, ord=2) -> GradientNorms:
     ValidationError
         For a flow, a population, or a bad ``x``/``h0``/``ord``.
     """
-    check_model(model, "model")
-    if model.P is not None:
-        raise ValidationError("model", "pass a single model (index the population: model[k])",
-                              model)
+    check_model(model, "jacobian_product_norms", single=True, kind="map")
     if ord not in (2, "fro"):
         raise ValidationError("ord", f"must be 2 or 'fro', got {ord!r}", ord)
     X, single = sequence_inputs(model, x, np.float64)
@@ -68,7 +65,7 @@ def jacobian_product_norms(model, x, h0=None, ord=2) -> GradientNorms:
     Y = np.empty((T, n))
     JS = np.empty((T, n, n))
     if T:
-        map_kernels(model, False, jacobian=True).step_jacobians(model.kernel_params, h, X, Y, JS)
+        integrator(model, False).step_jacobians(model.kernel_params, h, X, Y, JS)
     logs = np.zeros(T + 1)
     M = np.eye(n)
     scale = 0.0  # log of the factor divided out of M so far (keeps M representable)

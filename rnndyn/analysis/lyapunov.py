@@ -28,8 +28,8 @@ from .._summary import summary_repr
 from .._jit import bind
 from . import _lyapunov_kernels
 from ..errors import ConvergenceWarning, DivergenceError, ValidationError
-from ..integrate.executors import check_executor, map_population
-from ..integrate.simulate import initial_state, input_samples
+from ..executors import check_executor, map_population
+from ..integrate.plumbing import initial_state, input_samples
 from ..models.base import Model
 
 __all__ = ["lyapunov_spectrum", "largest_lyapunov", "kaplan_yorke_dimension", "ks_entropy",

@@ -16,10 +16,11 @@ import numpy as np
 import scipy.linalg
 import scipy.signal
 
+from ..integrate.plumbing import check_model
 from ..errors import ValidationError
 from ..integrate import simulate
 from ..models.base import Model, as_array
-from ._common import check_model, constant_input, positive, positive_int
+from ._common import constant_input, positive, positive_int
 
 METHODS = ("jacobian", "simulate")
 

@@ -1,3 +1,4 @@
+# needs: _rhs _output _index _work_size
 # Kernel template for continuous-time models (see rnndyn/_jit.py): specialised per model
 # family, where _rhs, _output and _index are that family's jitted functions:
 #   _rhs(t, y, u, p, dy, work)   dy/dt written into dy
@@ -9,8 +10,8 @@
 import numpy as np
 from numba import njit, prange
 
-from rnndyn.integrate._kernels import first_bad, input_at
-from rnndyn.integrate._kernels import finite as _finite
+from rnndyn._kernels import first_bad, input_at
+from rnndyn._kernels import finite as _finite
 
 EULER, RK4 = 0, 1
 

@@ -1,10 +1,11 @@
+# needs: _step _output _index _work_size _jac
 # Kernel template for discrete-time models (see rnndyn/_jit.py): specialised per model
 # family, where _step, _output, _index and _work_size are that family's jitted functions:
 #   _step(h, x, p, h_new, work)   next state written into h_new
 #   _output(h, p, out)            model outputs written into out
 #   _index(p, k)                  parameters of batch member / individual k
 #   _work_size(p)                 scratch length for one member's parameters
-#   _jac(h, x, p, J, work)        dh_new/dh (only step_jacobians uses it; bind it when needed)
+#   _jac(h, x, p, J, work)        dh_new/dh (only step_jacobians uses it)
 import numpy as np
 from numba import njit, prange
 

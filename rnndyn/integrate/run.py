@@ -8,18 +8,15 @@ use it for B > 1 sequences sharing parameters: one matrix product per step for t
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
-from .._jit import serial_only, specialize
 from ..errors import DivergenceError, ValidationError
-from ..models import _base_kernels
 from ..models.base import Model
 from ..models.deep import Bidirectional, BidirectionalStack
+from ._common import check_model, initial_state, integrator
 
-_TEMPLATE = Path(__file__).parent / "_map_template.py"
 DTYPES = (np.float64, np.float32)
 
 
@@ -45,16 +42,6 @@ class RunResult(NamedTuple):
     status: np.ndarray
 
 
-def map_kernels(model: Model, population: bool, jacobian: bool = False):
-    """The map template specialised to ``model``'s family (shared or per-member parameters)."""
-    k = model.kernels
-    index = k.index if population else _base_kernels.index_same
-    funcs = dict(_step=k.step, _output=k.output, _index=index, _work_size=k.work_size)
-    if jacobian:
-        funcs["_jac"] = k.jacobian
-    return specialize(_TEMPLATE, serial_only(model.kernel_params), **funcs)
-
-
 def cast_params(p, dtype):
     """``p`` with every float array converted to ``dtype`` (C-contiguous); ints untouched."""
     if isinstance(p, tuple):
@@ -62,12 +49,6 @@ def cast_params(p, dtype):
     if isinstance(p, np.ndarray) and p.dtype.kind == "f":
         return np.ascontiguousarray(p, dtype=dtype)
     return p
-
-
-def check_model(model, who):
-    if not isinstance(model, Model) or model.kind != "map":
-        raise ValidationError(who, f"expected a discrete-time cell (a model with kind 'map'), "
-                              f"got {type(model).__name__}; use rnndyn.simulate for flows", model)
 
 
 def _dtype(dtype, x):
@@ -105,20 +86,6 @@ def sequence_inputs(model, x, dtype):
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(X))[0])
         raise ValidationError("x", f"must be finite, got {X[bad]} at index {bad}", x)
     return X, single and P is None
-
-
-def initial_state(model, h0, B, dtype):
-    n = model.n
-    if h0 is None:
-        return np.zeros((B, n), dtype=dtype)
-    H0 = np.asarray(h0, dtype=float)
-    if H0.shape == (n,):
-        H0 = np.broadcast_to(H0, (B, n))
-    if H0.shape != (B, n):
-        raise ValidationError("h0", f"expected shape ({n},) or ({B}, {n}), got {H0.shape}", h0)
-    if not np.all(np.isfinite(H0)):
-        raise ValidationError("h0", "must be finite", h0)
-    return np.ascontiguousarray(H0, dtype=dtype)
 
 
 def _parallel(B, work_per_member):
@@ -172,7 +139,7 @@ def run(model: Model, x, h0=None, *, dtype=None, method: str = "auto",
     if isinstance(model, (Bidirectional, BidirectionalStack)):
         return _run_bidirectional(model, x, h0, dtype=dtype, method=method,
                                   on_divergence=on_divergence)
-    check_model(model, "model")
+    check_model(model, "run", kind="map")
     if method not in ("auto", "loop", "blas"):
         raise ValidationError("method", f"must be 'auto', 'loop' or 'blas', got {method!r}",
                               method)
@@ -182,7 +149,7 @@ def run(model: Model, x, h0=None, *, dtype=None, method: str = "auto",
     dtype = _dtype(dtype, x)
     X, single = sequence_inputs(model, x, dtype)
     T, B = X.shape[:2]
-    H0 = initial_state(model, h0, B, dtype)
+    H0 = initial_state(model, h0, B, dtype, "h0")
     pop = model.P is not None
     blas = getattr(model, "batch_kernel", None)
     if method == "blas" and (blas is None or pop):
@@ -197,7 +164,7 @@ def run(model: Model, x, h0=None, *, dtype=None, method: str = "auto",
         if use_blas:
             blas(p, H0, X, Y, OUT, info)
         else:
-            K = map_kernels(model, pop)
+            K = integrator(model, pop)
             kernel = K.run_batch if _parallel(B, T * model.n * (model.n + model.n_in)) \
                 else K.run_batch_serial
             kernel(p, H0, X, Y, OUT, info)
@@ -263,7 +230,7 @@ class DiscreteStepper:
     """
 
     def __init__(self, model: Model, batch: int | None = None, h0=None, dtype=np.float64):
-        check_model(model, "model")
+        check_model(model, "run", kind="map")
         if model.P is not None and batch not in (None, model.P):
             raise ValidationError("batch", f"a population steps its {model.P} members; pass "
                                   f"batch=None, got {batch!r}", batch)
@@ -273,7 +240,7 @@ class DiscreteStepper:
         self.dtype = _dtype(dtype, None)
         self._single = model.P is None and batch is None
         self.B = model.P or batch or 1
-        self._K = map_kernels(model, model.P is not None)
+        self._K = integrator(model, model.P is not None)
         self._p = cast_params(model.kernel_params, self.dtype)
         member = model[0] if model.P else model
         ws = model.kernels.work_size(member.kernel_params)
@@ -289,7 +256,7 @@ class DiscreteStepper:
 
     def reset(self, h0=None) -> np.ndarray:
         """Set the state (default zeros) and the step counter to 0; returns the state."""
-        self._H[:] = initial_state(self.model, h0, self.B, self.dtype)
+        self._H[:] = initial_state(self.model, h0, self.B, self.dtype, "h0")
         self.t = 0
         return self.state
 

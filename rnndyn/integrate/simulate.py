@@ -5,19 +5,16 @@ import numbers
 import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from .._summary import summary_repr
-from .._jit import serial_only, specialize
 from ..errors import DivergenceError, RnndynError, StabilityWarning, ValidationError
-from ..models import _base_kernels
 from ..models.base import Model, as_array
-from .executors import check_executor, map_population
+from ..executors import check_executor, map_population
+from ._common import initial_state, integrator
 
-_TEMPLATES = Path(__file__).parent
 METHODS = {"euler": 0, "rk4": 1, "rk45": 2}
 STATUS = {0: "success", 1: "diverged: the state became non-finite",
           2: "step size underflow: the adaptive step became too small",
@@ -35,18 +32,6 @@ MIN_RTOL = 100 * np.finfo(float).eps
 #: Largest h/tau for which a fixed step damps the leak -y/tau (the stability interval of the
 #: method on the negative real axis: |1 - h/tau| <= 1 for Euler, 2.785 for classical RK4).
 STABILITY_LIMIT = {"euler": 2.0, "rk4": 2.785}
-
-
-def kernels(model: Model, population: bool):
-    """The family's integrator module (flow or map template) for single or batched runs."""
-    k = model.kernels
-    index = k.index if population and model.P is not None else _base_kernels.index_same
-    serial = serial_only(model.kernel_params)
-    if model.kind == "flow":
-        return specialize(_TEMPLATES / "_flow_template.py", serial, _rhs=k.rhs,
-                          _output=k.output, _index=index, _work_size=k.work_size)
-    return specialize(_TEMPLATES / "_map_template.py", serial, _step=k.step, _output=k.output,
-                      _index=index, _work_size=k.work_size)
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -98,16 +83,6 @@ def _times(t, kind) -> np.ndarray:
     if kind == "map" and not np.array_equal(t, np.round(t)):
         raise ValidationError("t", "a map runs on integer steps; pass e.g. np.arange(T + 1)", t)
     return t
-
-
-def initial_state(model, y0, P):
-    shape = (model.n,) if P is None else (P, model.n)
-    y0 = as_array(y0, "y0")
-    if P is not None and y0.shape == (model.n,):
-        y0 = np.broadcast_to(y0, shape)
-    if y0.shape != shape:
-        raise ValidationError("y0", f"expected shape {shape} for this model, got {y0.shape}", y0)
-    return np.ascontiguousarray(y0, dtype=float)
 
 
 def input_samples(model, inputs, t, dt, method, P):
@@ -363,7 +338,7 @@ def simulate(model: Model, y0, t, dt: float | None = None, method: str = "rk4", 
     if OUT is None:  # a flow's outputs: computed here, on first use
         def OUT():
             out = np.full(Y.shape[:2] + (model.n_out,), np.nan)
-            kernels(model, population=pop).outputs(model.kernel_params, Y, out)
+            integrator(model, population=pop).outputs(model.kernel_params, Y, out)
             return out
     return _result(model, t, Y, OUT, info, pop, on_divergence)
 
@@ -375,7 +350,7 @@ def _integrate(model, Y0, U, t, dt, method, tu, hold_previous, max_step, rtol, a
     Returns Y (m, T, n), OUT (m, T, n_out) for maps or None for flows, and info (m, 4) =
     (status, time of failure, unit, index of the last good sample)."""
     pop = model.P is not None
-    K = kernels(model, population=pop)
+    K = integrator(model, population=pop)
     p = model.kernel_params
     m, T = Y0.shape[0], len(t)
     Y = np.full((m, T, model.n), np.nan)  # a row the kernel did not write stays NaN

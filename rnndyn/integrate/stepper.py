@@ -9,7 +9,8 @@ import numpy as np
 
 from ..errors import DivergenceError, StabilityWarning, ValidationError
 from ..models.base import Model, as_array
-from .simulate import METHODS, STABILITY_LIMIT, kernels, stability_warning, tau_min
+from ._common import integrator
+from .simulate import METHODS, STABILITY_LIMIT, stability_warning, tau_min
 
 #: Estimated work per tick, P * (substeps * stages * n * (n + n_in) + 500) (multiply-adds;
 #: 500 ~ the fixed cost of a member), below which a tick runs on the calling thread: ~1 ms of
@@ -90,7 +91,7 @@ class Stepper:
         self._stable_dt = self.dt  # largest dt checked for stability (warned at most once)
         self._warn_unstable(self.dt, stacklevel=3)
         self._P = model.P or 1
-        self._K = kernels(model, population=model.P is not None)
+        self._K = integrator(model, population=model.P is not None)
         work = self._P * (self.substeps * (1 if method == "euler" else 4)
                           * model.n * (model.n + model.n_in) + 500)
         one = self.threads == 1 or (self.threads is None and (

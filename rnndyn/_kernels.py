@@ -1,8 +1,8 @@
-"""Array-only kernels shared by the integrator and analysis templates."""
+"""Array-only kernels shared by the templates of every layer (integrators, analysis)."""
 import numpy as np
 from numba import njit
 
-from .._config import JIT
+from ._config import JIT
 
 
 @njit(**JIT)

@@ -14,11 +14,12 @@ and load its compiled kernels from the on-disk cache.
 """
 from __future__ import annotations
 
+import concurrent.futures
 import os
 
 import numpy as np
 
-from ..errors import ValidationError
+from .errors import ValidationError
 
 
 def check_executor(executor, where: str = "executor"):
@@ -34,9 +35,12 @@ def check_executor(executor, where: str = "executor"):
         raise ValidationError(where, f"expected None, a concurrent.futures executor or a "
                               f"dask.distributed.Client (anything with .submit), got "
                               f"{type(executor).__name__}", executor)
-    if getattr(executor, "_shutdown", False) or getattr(executor, "_shutdown_thread", False) \
-            or getattr(executor, "_broken", False) or getattr(executor, "status", None) in (
-                "closing", "closed"):
+    if isinstance(executor, concurrent.futures.Executor):  # private flags of the stdlib pools
+        down = any(getattr(executor, a, False) for a in ("_shutdown", "_shutdown_thread",
+                                                          "_broken"))
+    else:  # a dask.distributed.Client
+        down = str(getattr(executor, "status", "")) in ("closing", "closed")
+    if down:
         raise ValidationError(where, f"the {type(executor).__name__} is shut down (or broken);"
                               " create a new one", executor)
     ctx = getattr(executor, "_mp_context", None)
