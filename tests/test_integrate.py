@@ -168,6 +168,16 @@ def test_bad_arguments_raise_validation_error(kwargs, attr):
     assert err.value.attr == attr
 
 
-def test_missing_inputs_for_driven_model():
-    with pytest.raises(rd.ValidationError, match="inputs"):
-        rd.simulate(random_ctrnn(2, n_in=1), [0.0, 0.0], [0.0, 1.0], dt=0.1)
+def test_no_inputs_for_a_driven_model_means_zero_input():
+    net = random_ctrnn(2, n_in=1)
+    t = np.arange(0.0, 1.0, 0.1)
+    none = rd.simulate(net, [0.1, 0.2], t, dt=0.01)
+    zero = rd.simulate(net, [0.1, 0.2], t, dt=0.01, inputs=np.zeros((len(t), 1)))
+    np.testing.assert_array_equal(none.y, zero.y)
+    np.testing.assert_array_equal(net.rhs(0.0, [0.1, 0.2]), net.rhs(0.0, [0.1, 0.2], [0.0]))
+    ctl = rd.Stepper(net, dt=0.1)
+    np.testing.assert_allclose(ctl.step(), rd.Stepper(net, dt=0.1).step([0.0]))
+    with pytest.raises(rd.ValidationError, match="no inputs"):
+        rd.Stepper(random_ctrnn(2), dt=0.1).step([1.0])  # an input an autonomous model ignores
+    with pytest.raises(rd.ValidationError, match="no inputs"):
+        random_ctrnn(2).rhs(0.0, [0.0, 0.0], [1.0])

@@ -93,9 +93,8 @@ def input_samples(model, inputs, t, dt, method, P):
             raise ValidationError("inputs", "this model has no inputs (n_in = 0); pass None "
                                   "or build it with input weights", None)
         return t[:1].copy(), np.zeros((m, 1, 0))
-    if inputs is None:
-        raise ValidationError("inputs", f"this model has {model.n_in} inputs; pass an array "
-                              f"({len(t)}, {model.n_in}) sampled on t, or a callable u(t)")
+    if inputs is None:  # a driven model without a signal: zero input
+        return t[:1].copy(), np.zeros((m, 1, model.n_in))
     if callable(inputs):
         tu = _callable_grid(t, dt, method, model.kind)
         values = [np.asarray(inputs(float(s)), dtype=float) for s in tu]

@@ -178,14 +178,18 @@ class Stepper:
             if dt > self._stable_dt:  # a larger tick than any checked so far
                 self._stable_dt = dt
                 self._warn_unstable(dt, stacklevel=3)
-        if self.model.n_in == 0:
-            U = self._u0
+        if u is None:  # no signal: zero input (an autonomous model has none anyway)
+            U = np.zeros((self._P, self.model.n_in))
+        elif self.model.n_in == 0:
+            raise ValidationError("Stepper.step.u", "this model has no inputs (n_in = 0); pass "
+                                  "None or build it with input weights", u)
         else:
-            U = np.asarray(u, dtype=float) if u is not None else None
-            if U is None or U.shape not in ((self.model.n_in,), (self._P, self.model.n_in)):
-                raise ValidationError("u", f"expected shape ({self.model.n_in},) or "
-                                      f"({self._P}, {self.model.n_in}), got "
-                                      f"{None if U is None else U.shape}", u)
+            U = np.asarray(u, dtype=float)
+            if U.shape not in ((self.model.n_in,), (self._P, self.model.n_in)) or \
+                    not np.all(np.isfinite(U)):
+                raise ValidationError("Stepper.step.u", f"expected finite values of shape "
+                                      f"({self.model.n_in},) or ({self._P}, "
+                                      f"{self.model.n_in}), got {U.shape}", u)
             U = np.array(np.broadcast_to(U, (self._P, self.model.n_in)))  # writable copy
         self._call(self._advance, self._p, self._y, U, self.t, dt, self.substeps,
                    METHODS[self.method], self._out, self._status, self._S, self._work)

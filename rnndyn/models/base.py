@@ -454,11 +454,8 @@ class Model(ParamVector, ABC):
         P = lead[0] if lead else 1
         Y = np.broadcast_to(as_array(y, f"{name}.{'y' if flow else 'h'}", lead + (self.n,)),
                             (P, self.n))
-        if u is None:
-            if self.n_in:
-                raise ValidationError(f"{name}.u", f"this model has {self.n_in} inputs; pass "
-                                      f"u of shape ({self.n_in},)")
-            U = np.zeros((P, 0))
+        if u is None:  # no input: zero input
+            U = np.zeros((P, self.n_in))
         else:
             u = as_array(u, f"{name}.u")
             U = np.broadcast_to(u, (P, self.n_in)) if u.shape in ((self.n_in,), (P, self.n_in)) \
@@ -600,11 +597,10 @@ class Model(ParamVector, ABC):
                                   "evaluates one network; index the population first (model[k])")
 
     def _u(self, u):
-        if u is None:
-            if self.n_in:
-                raise ValidationError("u", f"this model has {self.n_in} inputs; pass u of "
-                                      f"shape ({self.n_in},)")
-            return np.zeros(0)
+        if u is None:  # no input: zero input
+            return np.zeros(self.n_in)
+        if self.n_in == 0 and np.size(u):
+            raise ValidationError("u", "this model has no inputs (n_in = 0); pass None", u)
         return as_array(u, "u", (self.n_in,)).copy()
 
     def rhs(self, t: float, y, u=None) -> np.ndarray:
