@@ -107,10 +107,10 @@ class CTRNN(Model):
             where = tuple(int(i) for i in bad[0])
             unit = where[-1]
             node = self.nodes[unit] if self.nodes is not None else unit
-            raise ValidationError("CTRNN.tau", f"must be > 0 (and at least "
-                                  f"{np.finfo(float).tiny:.3g}, so that 1/tau is finite), got "
-                                  f"{self.tau[where]} at node {node!r}; time constants are "
-                                  "positive durations", self.tau)
+            raise ValidationError("CTRNN.tau", f"must be > 0, got {self.tau[where]} at node "
+                                  f"{node!r}; time constants are positive durations (at least "
+                                  f"{np.finfo(float).tiny:.3g}, so that 1/tau is finite)",
+                                  self.tau)
         W_in = as_array(np.zeros(lead + (n, 0)) if self.W_in is None else self.W_in, "CTRNN.W_in")
         if W_in.ndim == len(lead) + 1:  # a vector: one input with these weights
             W_in = as_array(W_in[..., None], "CTRNN.W_in")
