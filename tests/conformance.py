@@ -227,13 +227,17 @@ def _args(model, y, u):
     return (0.3, y, u) if model.kind == "flow" else (y, u)
 
 
-def check_param_derivatives(model, sample=None, seed=0, draws=2, eps=1e-6, rtol=1e-6):
+def check_param_derivatives(model, sample=None, seed=0, draws=2, eps=1e-6, rtol=1e-6,
+                            columns=None):
     """VJP (state, input, parameters), parameter Jacobian and output VJP against central
     differences of the public step/rhs/output (parameters moved through ``from_vector``),
-    relative error < rtol against max(1, |fd|.max())."""
+    relative error < rtol against max(1, |fd|.max()). ``columns`` (an int) checks that many
+    random parameter entries instead of all (large models)."""
     rng = np.random.default_rng(seed)
     theta = model.to_vector()
     n, m = model.n, model.n_in
+    cols = np.arange(theta.size) if columns is None or columns >= theta.size else \
+        np.sort(rng.choice(theta.size, columns, replace=False))
 
     def f(mod, y, u):
         return _f(mod, y, u) if mod.kind == "map" else mod.rhs(0.3, y, None if m == 0 else u)
@@ -250,15 +254,17 @@ def check_param_derivatives(model, sample=None, seed=0, draws=2, eps=1e-6, rtol=
         Jp = model.param_jacobian(*_args(model, y, u))
         assert res.state.shape == (n,) and res.input.shape == (m,)
         assert res.params.shape == theta.shape and Jp.shape == (n, theta.size)
-        fd_p = np.empty((n, theta.size))
-        for k in range(theta.size):
+        fd_p = np.empty((n, len(cols)))
+        for c, k in enumerate(cols):
             h = eps * max(1.0, abs(theta[k]))
             tp, tm = theta.copy(), theta.copy()
             tp[k] += h
             tm[k] -= h
-            fd_p[:, k] = (f(model.from_vector(tp), y, u) - f(model.from_vector(tm), y, u)) / (2 * h)
-        close(Jp, fd_p, "param_jacobian")
-        close(res.params, v @ fd_p, "vjp (parameters)")
+            fd_p[:, c] = (f(model.from_vector(tp), y, u) - f(model.from_vector(tm), y, u)) / (2 * h)
+        close(Jp[:, cols], fd_p, "param_jacobian")
+        close(res.params[cols], v @ fd_p, "vjp (parameters)")
+        np.testing.assert_allclose(res.params, v @ Jp, rtol=1e-12, atol=1e-12 * max(
+            1.0, np.abs(Jp).max()), err_msg="vjp vs v^T param_jacobian")
         fd_y = np.stack([(f(model, y + eps * e, u) - f(model, y - eps * e, u)) / (2 * eps)
                          for e in np.eye(n)], axis=1)
         close(res.state, v @ fd_y, "vjp (state)")
@@ -271,14 +277,14 @@ def check_param_derivatives(model, sample=None, seed=0, draws=2, eps=1e-6, rtol=
         fd_oy = np.array([w @ (model.output(y + eps * e) - model.output(y - eps * e)) / (2 * eps)
                           for e in np.eye(n)])
         close(gy, fd_oy, "output_vjp (state)")
-        fd_op = np.empty(theta.size)
-        for k in range(theta.size):
+        fd_op = np.empty(len(cols))
+        for c, k in enumerate(cols):
             h = eps * max(1.0, abs(theta[k]))
             tp, tm = theta.copy(), theta.copy()
             tp[k] += h
             tm[k] -= h
-            fd_op[k] = w @ (model.from_vector(tp).output(y) - model.from_vector(tm).output(y)) / (2 * h)
-        close(gp, fd_op, "output_vjp (parameters)")
+            fd_op[c] = w @ (model.from_vector(tp).output(y) - model.from_vector(tm).output(y)) / (2 * h)
+        close(gp[cols], fd_op, "output_vjp (parameters)")
 
 
 def check_population_derivatives(members, sample=None, seed=0):

@@ -39,6 +39,7 @@ def test_fixed_points_of_a_stacked_gru():
     np.testing.assert_array_equal(ev, fp.eigenvalues)
 
 
+@pytest.mark.slow
 def test_stacked_minimize_and_basins_run():
     m = rd.Stacked((rd.GRU.random(2, 4, seed=0), rd.GRU.random(4, 3, seed=1)))
     fp = find_fixed_points(m, 8, method="minimize", seed=0)

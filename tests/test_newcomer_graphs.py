@@ -418,7 +418,8 @@ def cache(tmp_path, warm_cache):
     return tmp_path / "c", warm_cache[1]
 
 
-@pytest.mark.parametrize("damage", ["truncate", "garbage", "edit"])
+@pytest.mark.parametrize("damage", ["edit", pytest.param("truncate", marks=pytest.mark.slow),
+                                    pytest.param("garbage", marks=pytest.mark.slow)])
 def test_damaged_generated_module_is_rewritten(cache, damage):
     cache, expected = cache
     mod = flow_module(cache)
@@ -435,8 +436,9 @@ def test_damaged_generated_module_is_rewritten(cache, damage):
     assert mod.read_bytes() == good
 
 
-@pytest.mark.parametrize("suffix, damage", [(".nbi", "truncate"), (".nbi", "garbage"),
-                                             (".nbc", "truncate")])
+@pytest.mark.parametrize("suffix, damage", [
+    (".nbi", "truncate"), pytest.param(".nbi", "garbage", marks=pytest.mark.slow),
+    pytest.param(".nbc", "truncate", marks=pytest.mark.slow)])
 def test_corrupted_numba_cache_files_are_dropped(cache, suffix, damage):
     cache, expected = cache
     for f in numba_files(flow_module(cache), suffix):
@@ -458,7 +460,9 @@ rd.simulate(pop, np.zeros(2), np.linspace(0, 1, 5), dt=0.1)
 """
 
 
-@pytest.mark.parametrize("kind", ["file", "under_file", "kernels_is_file", "read_only"])
+@pytest.mark.parametrize("kind", ["file", pytest.param("under_file", marks=pytest.mark.slow),
+                                  pytest.param("kernels_is_file", marks=pytest.mark.slow),
+                                  "read_only"])
 def test_unusable_cache_dir_falls_back_to_memory_with_one_warning(tmp_path, warm_cache, kind):
     if kind == "file":
         root = tmp_path / "afile"
@@ -495,7 +499,7 @@ def test_cache_hash_covers_an_explicit_dependency_list():
     deps = {Path(f).resolve() for f in _jit._dependencies(
         pkg / "integrate" / "_flow_template.py", [_ctrnn_kernels.__file__])}
     must = {pkg / "integrate" / "_flow_template.py", pkg / "models" / "_ctrnn_kernels.py",
-            pkg / "models" / "_base_kernels.py", pkg / "integrate" / "_kernels.py",
+            pkg / "models" / "_base_kernels.py", pkg / "_kernels.py",
             pkg / "_config.py"}
     assert must <= deps, must - deps
     # kernel files the template does not use do not void its cache
