@@ -1,6 +1,8 @@
-"""Newcomer traps in the model layer: silent casts and unreadable reprs."""
+"""Newcomer traps in the model layer: silent casts, unreadable reprs, user functions that do
+not match their declared sizes."""
 import numpy as np
 import pytest
+from numba import njit
 
 import rnndyn as rd
 from rnndyn.errors import ValidationError
@@ -86,3 +88,36 @@ def test_executors_that_cannot_work_are_refused():
 def test_continuation_in_a_non_numeric_field():
     with pytest.raises(ValidationError, match="'activation' of CTRNN is not numeric"):
         rd.analysis.continuation(rd.CTRNN(W=[[8.0]]), "activation", 0.0, 1.0)
+
+
+@njit
+def _two_rhs(t, y, u, p, dy, work):
+    dy[0] = p[0] * y[1]
+    dy[1] = -p[1] * y[0]
+
+
+@njit
+def _short_signature(t, y, p, dy):
+    dy[0] = 1.0
+
+
+@njit
+def _step_with_input(h, x, p, h_new, work):
+    h_new[0] = p[0] * h[0] + x[0]
+
+
+def test_user_models_whose_sizes_do_not_match_their_functions_are_refused():
+    from rnndyn.models.user import _lorenz_rhs
+
+    with pytest.raises(ValidationError, match=r"Flow.rhs_fn: .*outside its arrays.*dim = 2"):
+        rd.Flow(_lorenz_rhs, p=[10.0, 28.0, 8 / 3], dim=2)  # would write dy[2]
+    with pytest.raises(ValidationError, match=r"outside its arrays.*len\(p\) = 2"):
+        rd.Flow(_lorenz_rhs, p=[10.0, 28.0], dim=3)  # would read p[2]
+    with pytest.raises(ValidationError, match=r"left entries \[2\] of its output unwritten"):
+        rd.Flow(_two_rhs, p=[1.0, 1.0], dim=3)  # dy[2] would be garbage
+    with pytest.raises(ValidationError, match=r"must take 6 arguments \(t, y, u, p, dy, work\)"):
+        rd.Flow(_short_signature, p=[1.0], dim=1)
+    with pytest.raises(ValidationError, match=r"Map.step_fn: .*outside.*inputs = 0"):
+        rd.Map(_step_with_input, p=[0.5], dim=1)  # reads x[0] of an autonomous map
+    assert rd.Map(_step_with_input, p=[0.5], dim=1, inputs=1).n_in == 1
+    assert rd.Flow(_two_rhs, p=[1.0, 1.0], dim=2).n == 2

@@ -7,6 +7,7 @@ the Lorenz flow and the logistic map.
 """
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from typing import Callable
 
@@ -43,6 +44,63 @@ class _UserModel(Model):
             raise ValidationError(f"{type(self).__name__}.p", "expected shape (n_params,) or "
                                   f"(P, n_params), got {p.shape}", self.p)
         object.__setattr__(self, "p", p)
+        if not isinstance(self.n_outputs, (int, np.integer)) or self.n_outputs < 0 or \
+                (self.output_fn is not None and self.n_outputs < 1):
+            raise ValidationError(f"{type(self).__name__}.n_outputs", f"must be an int >= 1 "
+                                  f"with output_fn, got {self.n_outputs!r}", self.n_outputs)
+        self._probe()
+
+    def _probe(self):
+        """Call each user function once in Python mode (numpy bounds-checks every index,
+        numba's compiled code does not) on a probe point: a dim, p or inputs that does not
+        match the function, or a wrong signature, becomes a ValidationError here instead of
+        out-of-bounds memory access later. dy/h_new and out must be written in full."""
+        n, m = int(self.dim), int(self.inputs)
+        p = self.p[0] if self.p.ndim == 2 else self.p
+        rng = np.random.default_rng(0)
+        y, u = 0.1 + 0.5 * rng.random(n), 0.1 + 0.5 * rng.random(m)
+        lead = (0.0, y, u) if self.kind == "flow" else (y, u)
+        d = p.shape[0]
+        calls = [("rhs_fn" if self.kind == "flow" else "step_fn",
+                  self.rhs_fn if self.kind == "flow" else self.step_fn, (n,), True),
+                 ("jac_fn", self.jac_fn, (n, n), False),
+                 ("param_jac_fn", self.param_jac_fn, (n, d), False)]
+        for field, fn, shape, full in calls:
+            if fn is not None:
+                out = np.full(shape, np.nan)
+                self._call(field, fn, lead + (p.copy(), out, np.zeros(0)), full, out)
+        if self.vjp_fn is not None:
+            outs = (np.full(n, np.nan), np.full(m, np.nan), np.full(d, np.nan))
+            self._call("vjp_fn", self.vjp_fn, lead + (p.copy(), np.ones(n)) + outs +
+                       (np.zeros(0),), False, outs[0])
+        if self.output_fn is not None:
+            out = np.full(int(self.n_outputs), np.nan)
+            self._call("output_fn", self.output_fn, (y, p.copy(), out), True, out)
+
+    def _call(self, field, fn, args, full, out):
+        name = f"{type(self).__name__}.{field}"
+        py = fn.py_func
+        try:
+            inspect.signature(py).bind(*args)
+        except TypeError:
+            raise ValidationError(name, f"{py.__name__} must take {len(args)} arguments "
+                                  f"{_SIGNATURES[self.kind][field]}, got "
+                                  f"{inspect.signature(py)}", fn) from None
+        try:
+            with np.errstate(all="ignore"):
+                py(*args)
+        except IndexError as exc:
+            raise ValidationError(name, f"{py.__name__} indexes outside its arrays for dim = "
+                                  f"{self.dim}, inputs = {self.inputs}, len(p) = "
+                                  f"{self.p.shape[-1]} ({exc}); make them match the function",
+                                  fn) from None
+        except Exception:  # other failures in Python mode are not ours to judge
+            return
+        if full and np.isnan(out).any():
+            raise ValidationError(name, f"{py.__name__} left entries "
+                                  f"{np.flatnonzero(np.isnan(out)).tolist()} of its output "
+                                  f"unwritten for dim = {self.dim}; write every entry or "
+                                  "lower dim / n_outputs", fn)
 
     @property
     def _kernels(self) -> Kernels:  # per instance: the functions are the user's
@@ -148,6 +206,15 @@ class Map(_UserModel):
     vjp_fn: Callable | None = None
 
     kind = "map"
+
+
+_SIGNATURES = {
+    "flow": {"rhs_fn": "(t, y, u, p, dy, work)", "jac_fn": "(t, y, u, p, J, work)",
+             "param_jac_fn": "(t, y, u, p, Jp, work)", "output_fn": "(y, p, out)",
+             "vjp_fn": "(t, y, u, p, v, gy, gu, gp, work)"},
+    "map": {"step_fn": "(h, x, p, h_new, work)", "jac_fn": "(h, x, p, J, work)",
+            "param_jac_fn": "(h, x, p, Jp, work)", "output_fn": "(h, p, out)",
+            "vjp_fn": "(h, x, p, v, gh, gx, gp, work)"}}
 
 
 # -- reference systems ----------------------------------------------------------------------
