@@ -327,16 +327,18 @@ class ParamVector:
         return bool(getattr(self, "_batched", ()))
 
 
-class Composite(ParamVector):
+class Composite(ParamVector, ABC):
     """Parameters of an object made of parts: part ``k``'s field ``f`` is named ``"k.f"``,
     followed by the object's own fields (``_params``). Subclasses give ``_parts()`` (an
     ordered ``{name: part}``) and ``_with_parts(parts, own)``."""
 
+    @abstractmethod
     def _parts(self) -> dict:
-        raise NotImplementedError  # abstract: each composite names its parts
+        """The parts, in order: ``{name: part}``."""
 
+    @abstractmethod
     def _with_parts(self, parts: dict, own: dict):
-        raise NotImplementedError  # abstract: each composite rebuilds itself
+        """A copy with these parts and own fields."""
 
     def _param_arrays(self) -> dict:
         out = {f"{k}.{f}": a for k, c in self._parts().items()
