@@ -314,17 +314,16 @@ class ParamVector:
             changes[f] = arr
             off += len(idx[f])
         if new_lead and not lead:  # a single model becomes a population
-            for f, a in self._param_arrays().items():
-                if f not in changes:
-                    changes[f] = np.array(np.broadcast_to(a, new_lead + np.shape(a)))
-            for f in getattr(self, "_batched", ()):
+            for f in self._batched:
                 if f not in changes:
                     a = getattr(self, f)
                     changes[f] = np.array(np.broadcast_to(a, new_lead + np.shape(a)))
         return self._with_params(changes)
 
+    _batched: ClassVar[tuple[str, ...]] = ()  # fields with a population axis (models)
+
     def _stackable(self) -> bool:
-        return bool(getattr(self, "_batched", ()))
+        return bool(self._batched)
 
 
 class Composite(ParamVector, ABC):
@@ -382,7 +381,6 @@ class Model(ParamVector, ABC):
 
     kind: ClassVar[str] = "flow"
     _kernels: ClassVar[Kernels]
-    _batched: ClassVar[tuple[str, ...]] = ()
 
     # -- sizes ----------------------------------------------------------------------------
     @property
