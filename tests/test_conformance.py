@@ -61,6 +61,7 @@ def test_stacked_lstm_conforms():
     check_model(Stacked(layers, W_out=np.ones((2, 3)), output_activation="tanh"))
 
 
+@pytest.mark.slow  # a Stacked of Elman layers: test_stacked_lstm_conforms covers Stacked
 def test_rmlp_conforms():
     check_model(rmlp(M, [[4, 3], [3]], seed=0, n_out=2))
 

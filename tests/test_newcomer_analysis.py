@@ -61,6 +61,7 @@ def test_gru_default_starts_converge_inside_the_unit_box():
         assert len(fp) == 1 and fp.hits[0] >= 48
 
 
+@pytest.mark.slow  # compile-heavy; the GRU box test covers the default-box path
 def test_lstm_default_box_covers_the_cell_state():
     # a strong forget gate (f ~ 0.95) puts the cell state c* = i g / (1 - f) far above 1,
     # while h = o tanh(c) stays in (-1, 1): the default box must reach it
