@@ -3,7 +3,7 @@
 Numba's ``cache=True`` misses in every new process for kernels that take jitted functions as
 arguments or close over them (the function object is part of the cache key). Generic
 kernels (integrators, runners, tangent dynamics) are therefore written as *templates*: files
-whose code calls free names such as ``_rhs``, ``_jac``, ``_output`` and ``_index`` and
+whose code calls free names such as ``_rhs``, ``_jac``, ``_output`` and ``_member`` and
 decorates with ``@njit(**_JIT)``. ``specialize`` writes a module that imports the family's
 functions under those names followed by the template's source into a cache folder and
 imports it, so numba caches it like any other file.
@@ -271,7 +271,7 @@ def declared_names(source: str) -> tuple[set, set]:
     return need, opt
 
 
-#: template free name -> (model kind it exists for, or None for both; ``Kernels`` field)
+#: template free name -> (model kind it exists for, or None for both; ``Functions`` field)
 _ROLES = {"_rhs": ("flow", "rhs"), "_step": ("map", "step"), "_fjac": ("flow", "jacobian"),
           "_mjac": ("map", "jacobian"), "_jac": (None, "jacobian"), "_output": (None, "output"),
           "_work_size": (None, "work_size"), "_vjp": (None, "vjp"),
@@ -282,18 +282,18 @@ _ROLES = {"_rhs": ("flow", "rhs"), "_step": ("map", "step"), "_fjac": ("flow", "
 def bind(template, model, population: bool = False, **extra) -> ModuleType:
     """``specialize`` a template for ``model``'s family: each free name the template declares
     (``declared_names``) is taken from the model's kernels by its role (``_rhs``,
-    ``_step``, ``_jac``, ``_output``, ``_index``, ...), ``_index`` being the member selector
+    ``_step``, ``_jac``, ``_output``, ``_member``, ...), ``_member`` being the member selector
     for a population (``population=True``) or the shared-parameters one. A name of the other
     kind (``_step`` for a flow) gets a placeholder of the right signature, which a runtime
     flow/map switch needs. ``extra`` binds the remaining names (shared kernels)."""
     from .models import _base_kernels as bk  # models sits above this module
 
     need, opt = declared_names(Path(template).read_text(encoding="utf-8"))
-    k = model.kernels
+    k = model.functions
     funcs = {}
     for name in sorted((need | opt) - set(extra)):
-        if name == "_index":
-            funcs[name] = k.index if population and model.P is not None else bk.index_same
+        if name == "_member":
+            funcs[name] = k.member if population and model.P is not None else bk.member_same
         elif name in _ROLES:
             kind, field = _ROLES[name]
             if kind is None or kind == model.kind:

@@ -25,8 +25,15 @@ class ValidationError(RnndynError, ValueError):
 
     def __init__(self, attr: str, msg: str, obj=None):
         self.attr = attr
+        self.msg = msg
         self.obj = obj
         super().__init__(f"{attr}: {msg}")
+
+    def qualify(self, where: str) -> None:
+        """Prefix the parameter's name with the function or class that took it
+        (``dt`` -> ``simulate.dt``): the one naming rule of every message."""
+        self.attr = f"{where}.{self.attr}"
+        self.args = (f"{self.attr}: {self.msg}",)
 
 
 class DivergenceError(RnndynError, FloatingPointError):

@@ -309,8 +309,8 @@ def lyapunov_spectrum(result, ax=None, history: bool = True, *, normalized: bool
                               "nothing to plot", result)
     if member is not None:
         if lam.ndim != 2:
-            raise ValidationError(f"{where}.member", f"selects a population member, but this "
-                                  f"is a single spectrum; leave member out", member)
+            raise ValidationError(f"{where}.member", "selects a population member, but this "
+                                  "is a single spectrum; leave member out", member)
         if not isinstance(member, (int, np.integer)) or isinstance(member, bool) or \
                 not 0 <= member < lam.shape[0]:
             raise ValidationError(f"{where}.member", f"must be an int in [0, {lam.shape[0]}),"

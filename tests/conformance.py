@@ -52,7 +52,7 @@ def check_shapes(model, sample=None, seed=0):
     assert model.output(y).shape == (model.n_out,)
     if model.has_jacobian:
         assert _jac(model, y, u).shape == (model.n, model.n)
-    ws = model.kernels.work_size(model.kernel_params)
+    ws = model.functions.work_size(model.kernel_params)
     assert int(ws) >= 0
 
 

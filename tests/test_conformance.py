@@ -118,10 +118,10 @@ def _map_step(h, x, p, h_new, work):
 
 def test_user_models_without_derivatives_conform():
     # every derivative by central differences inside the kernels (rnndyn.models._fd_template)
-    flows = [Flow(_driven_rhs, p=[0.3, 1.0, 0.2 + k, 0.7], dim=2, inputs=2, output_fn=_driven_out,
+    flows = [Flow(_driven_rhs, p=[0.3, 1.0, 0.2 + k, 0.7], dim=2, n_in=2, output_fn=_driven_out,
                   n_outputs=1) for k in range(3)]
     check_model(flows[0], members=flows)
-    maps = [Map(_map_step, p=[0.8, -0.5, 0.3 * k], dim=2, inputs=1) for k in range(2)]
+    maps = [Map(_map_step, p=[0.8, -0.5, 0.3 * k], dim=2, n_in=1) for k in range(2)]
     check_model(maps[0], members=maps)
     lor = Flow(_lorenz_rhs, p=[10.0, 28.0, 8 / 3], dim=3)
     assert not lor.has_jacobian

@@ -259,7 +259,7 @@ def test_jacobian_product_norms_matches_dense_products():
 # -- bad input ------------------------------------------------------------------------------
 def test_bad_input_names_array_and_expected_shape():
     cell = LSTM.random(4, 5, seed=0)
-    with pytest.raises(ValidationError, match=r"x: expected shape \(T, B, 4\)"):
+    with pytest.raises(ValidationError, match=r"run.inputs: expected shape \(T, B, 4\)"):
         run(cell, np.zeros((10, 2, 3)))
     with pytest.raises(ValidationError, match=r"LSTM\.W_hh: expected shape \(4\*H, H\) = \(20, 5\)"):
         LSTM(W_ih=np.zeros((20, 4)), W_hh=np.zeros((15, 5)))

@@ -108,7 +108,7 @@ def test_random_arrays_round_trip_through_file(n, n_in, data):
         bias=data.draw(hnp.arrays(np.float64, (n,), elements=finite)),
         gain=data.draw(hnp.arrays(np.float64, (n,), elements=finite)),
         roles=data.draw(st.lists(st.sampled_from(["hidden", "output"]), min_size=n, max_size=n)),
-        nodes=ids[:n], inputs=ids[n:],
+        nodes=ids[:n], input_nodes=ids[n:],
         activation=data.draw(st.sampled_from(["sigmoid", "tanh"])),
         graph_attrs={"note": data.draw(st.text(max_size=8)), "x": data.draw(finite)},
     )
@@ -153,13 +153,13 @@ def test_save_rejects_circular_attribute(tmp_path):
 def test_save_bad_paths(tmp_path):
     with pytest.raises(ValidationError) as e:
         save(example(), tmp_path / "missing_dir" / "g.json")
-    assert e.value.attr == "path" and "does not exist" in str(e.value)
+    assert e.value.attr == "save.path" and "does not exist" in str(e.value)
     with pytest.raises(ValidationError) as e:
         save(example(), tmp_path)
-    assert e.value.attr == "path" and "directory" in str(e.value)
+    assert e.value.attr == "save.path" and "directory" in str(e.value)
     with pytest.raises(ValidationError) as e:
         save(example(), 3.5)
-    assert e.value.attr == "path"
+    assert e.value.attr == "save.path"
 
 
 # ------------------------------------------------------------------ atomicity
@@ -225,10 +225,10 @@ def _write(path, content):
 def test_load_missing_file(tmp_path):
     with pytest.raises(ValidationError) as e:
         load(tmp_path / "nope.json")
-    assert e.value.attr == "path" and "no such file" in str(e.value)
+    assert e.value.attr == "load.path" and "no such file" in str(e.value)
     with pytest.raises(ValidationError) as e:
         load(tmp_path)
-    assert e.value.attr == "path"
+    assert e.value.attr == "load.path"
 
 
 def test_load_newer_schema_says_upgrade(tmp_path):
@@ -282,7 +282,7 @@ def test_load_rejects_bad_json(tmp_path, text):
     _write(p, text)
     with pytest.raises(ValidationError) as e:
         load(p)
-    assert e.value.attr == "path"
+    assert e.value.attr == "load.path"
 
 
 # hypothesis: corrupt files of every kind raise ValidationError and nothing else
@@ -388,7 +388,7 @@ def test_truncated_file_raises_validation_error(cut):
     # any prefix that loses the closing brace is invalid JSON
     with pytest.raises(ValidationError) as e:
         _load_bytes(VALID_TEXT[:cut].encode())
-    assert e.value.attr == "path"
+    assert e.value.attr == "load.path"
 
 
 def test_valid_text_loads():

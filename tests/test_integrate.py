@@ -165,7 +165,7 @@ def test_bad_arguments_raise_validation_error(kwargs, attr):
     kwargs = {"y0": [0.0, 0.0], **kwargs}
     with pytest.raises(rd.ValidationError) as err:
         rd.simulate(net, **kwargs)
-    assert err.value.attr == attr
+    assert err.value.attr == f"simulate.{attr}"
 
 
 def test_no_inputs_for_a_driven_model_means_zero_input():

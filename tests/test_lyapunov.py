@@ -69,7 +69,7 @@ def linear_flow(A, B=None):
     A = np.asarray(A, float)
     n_in = 0 if B is None else np.asarray(B).shape[1]
     p = A.ravel() if B is None else np.concatenate([A.ravel(), np.asarray(B, float).ravel()])
-    return rd.Flow(_lin_rhs, _lin_jac, p=p, dim=A.shape[0], inputs=n_in, name="linear")
+    return rd.Flow(_lin_rhs, _lin_jac, p=p, dim=A.shape[0], n_in=n_in, name="linear")
 
 
 def normal_matrix(seed=0):
@@ -390,8 +390,8 @@ def test_bad_input_raises(kw, attr):
     args.update(kw)
     with pytest.raises(ValidationError) as exc:
         lyapunov_spectrum(rd.lorenz(), **args)
-    assert exc.value.attr == attr
-    assert str(exc.value).startswith(f"{attr}: ")  # names the parameter, then what to do
+    assert exc.value.attr == f"lyapunov_spectrum.{attr}"
+    assert str(exc.value).startswith(f"lyapunov_spectrum.{attr}: ")  # names the parameter, then what to do
 
 
 def test_divergence_raises():

@@ -68,7 +68,7 @@ def test_save_refuses_a_fifo(tmp_path):
     os.mkfifo(fifo)
     with pytest.raises(ValidationError) as e:
         save(small_graph(), fifo)
-    assert e.value.attr == "path" and "FIFO" in str(e.value) and "regular file" in str(e.value)
+    assert e.value.attr == "save.path" and "FIFO" in str(e.value) and "regular file" in str(e.value)
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
     assert os.listdir(tmp_path) == ["pipe"]
 
@@ -83,7 +83,7 @@ def test_save_refuses_a_device_node(tmp_path):
         pytest.skip("cannot create a device node here (needs root)")
     with pytest.raises(ValidationError) as e:
         save(small_graph(), dev)
-    assert e.value.attr == "path" and "device" in str(e.value)
+    assert e.value.attr == "save.path" and "device" in str(e.value)
     assert stat.S_ISCHR(os.lstat(dev).st_mode)
     # and through a symlink to it
     link = tmp_path / "link"
@@ -99,7 +99,7 @@ def test_save_refuses_symlink_to_directory(tmp_path):
     (tmp_path / "link").symlink_to(tmp_path / "d")
     with pytest.raises(ValidationError, match="directory") as e:
         save(small_graph(), tmp_path / "link")
-    assert e.value.attr == "path"
+    assert e.value.attr == "save.path"
 
 
 @pytest.mark.parametrize("path", ["", "sub/", "missing/", "."])
@@ -108,7 +108,7 @@ def test_save_rejects_empty_and_directory_like_paths(tmp_path, monkeypatch, path
     (tmp_path / "sub").mkdir()
     with pytest.raises(ValidationError) as e:
         save(small_graph(), path)
-    assert e.value.attr == "path" and repr(path) in str(e.value)
+    assert e.value.attr == "save.path" and repr(path) in str(e.value)
     assert sorted(os.listdir(tmp_path)) == ["sub"] and os.listdir(tmp_path / "sub") == []
 
 
@@ -327,7 +327,7 @@ def test_default_order_rules():
     G.add_edge(1, "h10", weight=2.0)
     a = to_arrays(G)
     assert a.nodes == ("h1", "h2", "h10")  # digit runs compare as numbers
-    assert a.inputs == (1, 3)
+    assert a.input_nodes == (1, 3)
     np.testing.assert_array_equal(a.W_in, [[0.0, 1.0], [0.0, 0.0], [2.0, 0.0]])
     # ids that cannot be compared with each other: insertion order
     H = nx.DiGraph(activation="tanh")
@@ -340,7 +340,7 @@ def test_default_order_rules():
 def test_many_default_input_names_keep_their_order():
     W_in = np.arange(1.0, 13.0)[None, :]  # 12 inputs: "in0" ... "in11"
     a = to_arrays(from_arrays([[0.5]], W_in=W_in))
-    assert a.inputs == tuple(f"in{k}" for k in range(12))
+    assert a.input_nodes == tuple(f"in{k}" for k in range(12))
     np.testing.assert_array_equal(a.W_in, W_in)
 
 
@@ -519,7 +519,7 @@ def test_default_order_is_a_consistent_permutation(n, data):
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
     W, W_in = rng.normal(size=(n, n)), rng.normal(size=(n, 1))
     tau = rng.uniform(0.5, 2.0, n)
-    G = from_arrays(W, W_in=W_in, tau=tau, nodes=ids[:n], inputs=ids[n:], activation="tanh")
+    G = from_arrays(W, W_in=W_in, tau=tau, nodes=ids[:n], input_nodes=ids[n:], activation="tanh")
     a = to_arrays(G)
     perm = [ids.index(v) for v in a.nodes]
     assert sorted(perm) == list(range(n))

@@ -28,7 +28,7 @@ def test_tiny_dt_is_rejected_with_the_step_count(method, dt):
     # memory with status 0 "success"
     with pytest.raises(ValidationError, match=r"steps") as err:
         rd.simulate(NET, Y0, [0.0, 1.0, 2.0], dt=dt, method=method)
-    assert err.value.attr == "dt" and f"{dt!r}" in str(err.value) and "larger dt" in str(err.value)
+    assert err.value.attr == "simulate.dt" and f"{dt!r}" in str(err.value) and "larger dt" in str(err.value)
 
 
 def test_unwritten_rows_are_never_returned_as_success(monkeypatch):
@@ -85,7 +85,7 @@ def test_rk45_max_steps_stops_with_a_clear_status():
     for bad in (0, -1, 2.5, "10"):
         with pytest.raises(ValidationError) as err:
             rd.simulate(NET, Y0, t, method="rk45", max_steps=bad)
-        assert err.value.attr == "max_steps"
+        assert err.value.attr == "simulate.max_steps"
 
 
 @pytest.mark.parametrize("population", [False, True])
@@ -103,14 +103,14 @@ def test_single_output_time_returns_y0(population):
 def test_bad_dt_is_a_validation_error(method, dt):
     with pytest.raises(ValidationError) as err:
         rd.simulate(NET, Y0, [0.0, 1.0], dt=dt, method=method)
-    assert err.value.attr == "dt" and repr(dt) in str(err.value)
+    assert err.value.attr == "simulate.dt" and repr(dt) in str(err.value)
 
 
 @pytest.mark.parametrize("name", ["rtol", "atol", "max_step"])
 def test_string_tolerances_are_validation_errors(name):
     with pytest.raises(ValidationError) as err:
         rd.simulate(NET, Y0, [0.0, 1.0], method="rk45", **{name: "1e-6"})
-    assert err.value.attr == name
+    assert err.value.attr == f"simulate.{name}"
 
 
 def test_tau_whose_reciprocal_overflows_is_a_validation_error():
@@ -267,4 +267,4 @@ def test_stepper_runs_small_ticks_on_one_thread():
 def test_stepper_bad_threads(threads):
     with pytest.raises(ValidationError) as err:
         rd.Stepper(NET, dt=0.05, threads=threads)
-    assert err.value.attr == "threads" and repr(threads) in str(err.value)
+    assert err.value.attr == "Stepper.threads" and repr(threads) in str(err.value)

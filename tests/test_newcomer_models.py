@@ -117,7 +117,7 @@ def test_user_models_whose_sizes_do_not_match_their_functions_are_refused():
         rd.Flow(_two_rhs, p=[1.0, 1.0], dim=3)  # dy[2] would be garbage
     with pytest.raises(ValidationError, match=r"must take 6 arguments \(t, y, u, p, dy, work\)"):
         rd.Flow(_short_signature, p=[1.0], dim=1)
-    with pytest.raises(ValidationError, match=r"Map.step_fn: .*outside.*inputs = 0"):
+    with pytest.raises(ValidationError, match=r"Map.step_fn: .*outside.*n_in = 0"):
         rd.Map(_step_with_input, p=[0.5], dim=1)  # reads x[0] of an autonomous map
-    assert rd.Map(_step_with_input, p=[0.5], dim=1, inputs=1).n_in == 1
+    assert rd.Map(_step_with_input, p=[0.5], dim=1, n_in=1).n_in == 1
     assert rd.Flow(_two_rhs, p=[1.0, 1.0], dim=2).n == 2

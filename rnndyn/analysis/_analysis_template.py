@@ -1,8 +1,8 @@
-# needs: _rhs _step _fjac _mjac _index _work_size
+# needs: _rhs _step _fjac _mjac _member _work_size
 # Kernel template of rnndyn.analysis (see rnndyn/_jit.py), specialised per model family.
 # Free names: _rhs/_fjac (flows) or _step/_mjac (maps) -- the other pair is bound to the
 # placeholders of models/_base_kernels.py, since a runtime is_map switch types both branches --
-# plus _index (population member k, or the shared parameters) and _work_size.
+# plus _member (population member k, or the shared parameters) and _work_size.
 # Fixed points solve G(x) = 0 with G = f(t, x, u) for flows and G = F(x, u) - x for maps;
 # q = |G|^2 / 2 is the "speed" function of Sussillo & Barak (2013).
 import numpy as np
@@ -254,7 +254,7 @@ def newton_many(t, X, member, U, p, is_map, tol, gtol, max_iter, Q, STATUS, ITER
     of each start, U (S, n_in) constant inputs. (One kernel per method, so only the method
     used gets compiled.)"""
     for s in prange(X.shape[0]):
-        pk = _index(p, member[s])
+        pk = _member(p, member[s])
         work = np.empty(_work_size(pk))
         st, q, it = newton(t, X[s], U[s], pk, is_map, tol, gtol, max_iter, work)
         STATUS[s] = st
@@ -266,7 +266,7 @@ def newton_many(t, X, member, U, p, is_map, tol, gtol, max_iter, Q, STATUS, ITER
 def lbfgs_many(t, X, member, U, p, is_map, tol, gtol, max_iter, Q, STATUS, ITERS):
     """As ``newton_many`` with ``lbfgs`` (memory 10)."""
     for s in prange(X.shape[0]):
-        pk = _index(p, member[s])
+        pk = _member(p, member[s])
         work = np.empty(_work_size(pk))
         st, q, it = lbfgs(t, X[s], U[s], pk, is_map, tol, gtol, max_iter, work, 10)
         STATUS[s] = st
@@ -278,7 +278,7 @@ def lbfgs_many(t, X, member, U, p, is_map, tol, gtol, max_iter, Q, STATUS, ITERS
 def jacobians(t, X, member, U, p, is_map, J):
     """J[s] = the model Jacobian at X[s] (S, n, n)."""
     for s in prange(X.shape[0]):
-        pk = _index(p, member[s])
+        pk = _member(p, member[s])
         work = np.empty(_work_size(pk))
         model_jac(t, X[s], U[s], pk, is_map, J[s], work)
 
@@ -287,61 +287,9 @@ def jacobians(t, X, member, U, p, is_map, J):
 def evaluate(t, X, member, U, p, is_map, OUT):
     """OUT[s] = f(t, X[s], U[s]) (flows) or F(X[s], U[s]) (maps)."""
     for s in prange(X.shape[0]):
-        pk = _index(p, member[s])
+        pk = _member(p, member[s])
         work = np.empty(_work_size(pk))
         if is_map:
             _step(X[s], U[s], pk, OUT[s], work)
         else:
             _rhs(t, X[s], U[s], pk, OUT[s], work)
-
-
-@njit(**_JIT_PARALLEL)
-def final_states(X, member, U, p, is_map, n_steps, dt, rk4, status):
-    """Advance every row of X (S, n) in place by n_steps (rk4 or Euler steps of dt for flows,
-    iterations for maps) under constant inputs U (S, n_in). Only the end state is kept, so
-    a basin grid of any size needs O(S n) memory. status[s] = 1 if X[s] became non-finite."""
-    n = X.shape[1]
-    for s in prange(X.shape[0]):
-        pk = _index(p, member[s])
-        work = np.empty(_work_size(pk))
-        y = X[s]
-        u = U[s]
-        k1 = np.empty(n)
-        k2 = np.empty(n)
-        k3 = np.empty(n)
-        k4 = np.empty(n)
-        ys = np.empty(n)
-        status[s] = 0
-        for it in range(n_steps):
-            if is_map:
-                _step(y, u, pk, ys, work)
-                for i in range(n):
-                    y[i] = ys[i]
-            elif rk4:
-                t = it * dt
-                _rhs(t, y, u, pk, k1, work)
-                for i in range(n):
-                    ys[i] = y[i] + 0.5 * dt * k1[i]
-                _rhs(t + 0.5 * dt, ys, u, pk, k2, work)
-                for i in range(n):
-                    ys[i] = y[i] + 0.5 * dt * k2[i]
-                _rhs(t + 0.5 * dt, ys, u, pk, k3, work)
-                for i in range(n):
-                    ys[i] = y[i] + dt * k3[i]
-                _rhs(t + dt, ys, u, pk, k4, work)
-                for i in range(n):
-                    y[i] += dt / 6.0 * (k1[i] + 2.0 * (k2[i] + k3[i]) + k4[i])
-            else:
-                _rhs(it * dt, y, u, pk, k1, work)
-                for i in range(n):
-                    y[i] += dt * k1[i]
-            if it % 64 == 63 or it == n_steps - 1:
-                acc = 0.0
-                for i in range(n):
-                    acc += y[i]
-                if not np.isfinite(acc):  # confirm: finite entries near float max overflow too
-                    for i in range(n):
-                        if not np.isfinite(y[i]):
-                            status[s] = 1
-                    if status[s] == 1:
-                        break

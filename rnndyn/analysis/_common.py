@@ -13,7 +13,7 @@ from ..models.base import Model, as_array
 _TEMPLATE = Path(__file__).parent / "_analysis_template.py"
 
 
-def analysis_kernels(model: Model, population: bool):
+def analysis_module(model: Model, population: bool):
     """The analysis template specialised to the model's family (see _analysis_template.py)."""
     return bind(_TEMPLATE, model, population)
 
@@ -23,22 +23,6 @@ def constant_input(model, u, where: str) -> np.ndarray:
     if u is None:
         return np.zeros(model.n_in)
     return as_array(u, f"{where}.u", (model.n_in,)).copy()
-
-
-def positive_int(value, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValidationError(name, f"must be an int >= {minimum}, got {value!r}", value)
-    return int(value)
-
-
-def positive(value, name: str) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        v = np.nan
-    if not (np.isfinite(v) and v > 0):
-        raise ValidationError(name, f"must be a finite number > 0, got {value!r}", value)
-    return v
 
 
 def family(model: Model, param, where: str):

@@ -2,7 +2,7 @@
 import numpy as np
 from numba import njit, prange
 
-from .._config import JIT, JIT_PARALLEL
+from .._config import JIT_PARALLEL
 
 
 @njit(**JIT_PARALLEL)

@@ -1,9 +1,9 @@
-# needs: _step _jac _index _work_size _matmul _orthonormalise
+# needs: _step _jac _member _work_size _matmul _orthonormalise
 # Kernel template for Lyapunov exponents of discrete-time models (see rnndyn/_jit.py),
 # specialised per model family with that family's jitted functions:
 #   _step(h, x, p, h_new, work)  next state written into h_new
 #   _jac(h, x, p, J, work)       d h_new / d h written into J (n, n)
-#   _index(p, k)                 parameters of individual k of a population
+#   _member(p, k)                 parameters of individual k of a population
 #   _work_size(p)                length of the scratch vector
 #   _matmul, _orthonormalise     from _lyapunov_kernels.py (compiled once, cached; passed
 #                                here so an edit there renames the generated module)
@@ -66,7 +66,7 @@ def spectrum_population(p, H0, Q0, X, n_transient, ortho_every, record_every, su
     """Population version: H0 (P, n), Q0 (P, n, k), X (P, n_steps, n_in), sums (P, k),
     hist (P, rows, k); info (P, 2) receives (status, step) per member."""
     for k in prange(H0.shape[0]):
-        s, t = spectrum(_index(p, k), H0[k], Q0[k], X[k], n_transient, ortho_every,
+        s, t = spectrum(_member(p, k), H0[k], Q0[k], X[k], n_transient, ortho_every,
                         record_every, sums[k], hist[k])
         info[k, 0] = s
         info[k, 1] = t
@@ -122,7 +122,7 @@ def two_trajectory(p, h0, v0, d0, X, n_transient, renorm_every, record_every, ou
 def two_trajectory_population(p, H0, V0, d0, X, n_transient, renorm_every, record_every, out,
                               hist, info):
     for k in prange(H0.shape[0]):
-        s, t = two_trajectory(_index(p, k), H0[k], V0[k], d0, X[k], n_transient, renorm_every,
+        s, t = two_trajectory(_member(p, k), H0[k], V0[k], d0, X[k], n_transient, renorm_every,
                               record_every, out[k], hist[k])
         info[k, 0] = s
         info[k, 1] = t

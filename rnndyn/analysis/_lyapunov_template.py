@@ -1,9 +1,9 @@
-# needs: _rhs _jac _index _work_size _matmul _orthonormalise
+# needs: _rhs _jac _member _work_size _matmul _orthonormalise
 # Kernel template for Lyapunov exponents of continuous-time models (see rnndyn/_jit.py),
 # specialised per model family with that family's jitted functions:
 #   _rhs(t, y, u, p, dy, work)   dy/dt written into dy
 #   _jac(t, y, u, p, J, work)    d(dy/dt)/dy written into J (n, n)
-#   _index(p, k)                 parameters of individual k of a population
+#   _member(p, k)                 parameters of individual k of a population
 #   _work_size(p)                length of the scratch vector
 #   _matmul, _orthonormalise     from _lyapunov_kernels.py (compiled once, cached; passed
 #                                here so an edit there renames the generated module)
@@ -147,7 +147,7 @@ def spectrum_population(p, Y0, Q0, t0, dt, method, n_transient, n_total, ortho_e
     """Population version: Y0 (P, n), Q0 (P, n, k), U (P, Tu, n_in), sums (P, k),
     hist (P, rows, k); info (P, 2) receives (status, time) per member."""
     for k in prange(Y0.shape[0]):
-        s, tf = spectrum(_index(p, k), Y0[k], Q0[k], t0, dt, method, n_transient, n_total,
+        s, tf = spectrum(_member(p, k), Y0[k], Q0[k], t0, dt, method, n_transient, n_total,
                          ortho_every, record_every, tu, U[k], hold, sums[k], hist[k])
         info[k, 0] = s
         info[k, 1] = tf
@@ -209,7 +209,7 @@ def two_trajectory(p, y0, v0, d0, t0, dt, method, n_transient, n_total, renorm_e
 def two_trajectory_population(p, Y0, V0, d0, t0, dt, method, n_transient, n_total,
                               renorm_every, record_every, tu, U, hold, out, hist, info):
     for k in prange(Y0.shape[0]):
-        s, tf = two_trajectory(_index(p, k), Y0[k], V0[k], d0, t0, dt, method, n_transient,
+        s, tf = two_trajectory(_member(p, k), Y0[k], V0[k], d0, t0, dt, method, n_transient,
                                n_total, renorm_every, record_every, tu, U[k], hold, out[k],
                                hist[k])
         info[k, 0] = s

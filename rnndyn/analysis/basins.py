@@ -5,13 +5,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..integrate.plumbing import check_model
+from .._validate import front_door, positive, positive_int
+from ..integrate.plumbing import check_model, integrator
 from .._summary import summary_repr
 from ..errors import ValidationError
 from ..executors import check_executor, map_population
 from ..models.base import Model, as_array
 from . import _kernels
-from ._common import analysis_kernels, constant_input, positive, positive_int
+from ._common import constant_input
 
 DIVERGED, UNASSIGNED = -2, -1
 
@@ -49,6 +50,7 @@ class BasinMap:
                            minlength=len(self.attractors)) / self.labels.size
 
 
+@front_door()
 def basins(model: Model, xs, ys, t_total: float, dt: float | None = None, *, dims=(0, 1),
            base=None, u=None, method: str = "rk4", attractors=None,
            tol: float = 1e-3, executor=None) -> BasinMap:
@@ -112,7 +114,7 @@ def basins(model: Model, xs, ys, t_total: float, dt: float | None = None, *, dim
     if method not in ("rk4", "euler"):
         raise ValidationError(f"{where}.method", f"must be 'rk4' or 'euler', got {method!r}")
     tol = positive(tol, f"{where}.tol")
-    if model.kind == "map":
+    if model.discrete:
         n_steps, h = positive_int(int(t_total), f"{where}.t_total"), 1.0
     else:
         t_total = positive(t_total, f"{where}.t_total")
@@ -128,7 +130,7 @@ def basins(model: Model, xs, ys, t_total: float, dt: float | None = None, *, dim
     U = np.array(np.broadcast_to(uu, (len(X), model.n_in)))
     check_executor(executor, f"{where}.executor")
     X, status = map_population(_final_states, executor, model, (X, U),
-                               (n_steps, h, method == "rk4"))
+                               (n_steps, h, 1 if method == "rk4" else 0))
     bad = (status != 0) | ~np.all(np.isfinite(X), axis=1)
     labels = np.full(len(X), UNASSIGNED, np.int64)
     if attractors is None:
@@ -163,10 +165,10 @@ def basins(model: Model, xs, ys, t_total: float, dt: float | None = None, *, dim
                     (int(dims[0]), int(dims[1])))
 
 
-def _final_states(model, X, U, n_steps, h, rk4):
-    """End states of the rows of X (m, n) after n_steps (in place) and their status (m,)."""
+def _final_states(model, X, U, n_steps, h, method):
+    """End states of the rows of X (m, n) after n_steps (in place) and their status (m,):
+    the integrators' own euler/rk4 steps (method 0/1) or map iterations."""
     status = np.zeros(len(X), np.int64)
-    analysis_kernels(model, population=False).final_states(
-        X, np.zeros(len(X), np.int64), U, model.kernel_params, model.kind == "map", n_steps, h,
-        rk4, status)
+    integrator(model, population=False).final_states(
+        model.kernel_params, X, U, np.zeros(len(X), np.int64), n_steps, h, method, status)
     return X, status

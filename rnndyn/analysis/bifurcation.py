@@ -16,13 +16,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._validate import front_door, positive, positive_int
 from ..integrate.plumbing import check_model
 from .._summary import summary_repr
 from ..errors import ValidationError
 from ..integrate import simulate
 from ..models.base import Model, as_array
 from . import _kernels
-from ._common import constant_input, family, population_over, positive, positive_int
+from ._common import constant_input, family, population_over
 from .fixed_points import classify, find_fixed_points, sort_eigenvalues
 
 ORBIT_KINDS = ("fixed point", "periodic", "chaotic", "quasi-periodic", "aperiodic", "diverged")
@@ -55,7 +56,7 @@ class OrbitClass:
 
 def _record(model, y0, t_transient, t_record, dt, u, method, where, executor=None):
     """Simulate the transient, then record every step: returns (times (T,), Y (P, T, n))."""
-    if model.kind == "map":
+    if model.discrete:
         t_transient = int(positive_int(int(t_transient), f"{where}.t_transient", 0))
         n_rec = positive_int(int(t_record), f"{where}.t_record", 2)
         t = np.arange(t_transient + n_rec, dtype=float)  # a map runs every step
@@ -73,7 +74,7 @@ def _record(model, y0, t_transient, t_record, dt, u, method, where, executor=Non
     if model.n_in:
         uu = constant_input(model, u, where)
         inputs = np.broadcast_to(uu, (len(t), model.n_in)).copy()
-    tr = simulate(model, y0, t, dt=dt if model.kind == "flow" else None, method=method,
+    tr = simulate(model, y0, t, dt=None if model.discrete else dt, method=method,
                   inputs=inputs, on_divergence="return", executor=executor)
     Y = tr.y if model.P is not None else tr.y[:, None]
     Y = Y[-n_rec:] if len(Y) >= n_rec else np.full((n_rec,) + Y.shape[1:], np.nan)
@@ -93,6 +94,7 @@ def _largest_lyapunov(model, y0, t_total, dt, u, seed):
     return np.asarray(getattr(res, "largest", res), dtype=float)
 
 
+@front_door()
 def classify_orbit(model: Model, y0, t_transient: float, t_record: float,
                    dt: float | None = None, *, u=None, method: str = "rk4", tol: float = 1e-3,
                    max_period: int = 16, chaos_threshold: float = 0.01,
@@ -139,21 +141,21 @@ def classify_orbit(model: Model, y0, t_transient: float, t_record: float,
     code = np.empty(P, np.int64)
     period = np.empty(P)
     events = np.empty(P, np.int64)
-    _kernels.classify_orbits(Y, model.kind == "map", tol, max_period, code, period, events)
+    _kernels.classify_orbits(Y, model.discrete, tol, max_period, code, period, events)
     period = period * step
     names = np.array(["fixed point", "periodic", "aperiodic", "diverged"], dtype=object)[code]
     lyap = np.full(P, np.nan)
     sel = np.flatnonzero(code == 2)
     if sel.size:
-        T_l = lyapunov_time or 10.0 * (t_record if model.kind == "flow" else max(t_record, 100))
-        if model.kind == "map":
+        T_l = lyapunov_time or 10.0 * (max(t_record, 100) if model.discrete else t_record)
+        if model.discrete:
             T_l = int(T_l)
         if model.P is None:
             sub, y_end = model, Y[0, -1]
         else:  # only the aperiodic members (usually few) pay for the exponent
             sub = type(model).stack([model[int(k)] for k in sel])
             y_end = Y[sel, -1]
-        lam = _largest_lyapunov(sub, y_end, T_l, dt if model.kind == "flow" else None, u, seed)
+        lam = _largest_lyapunov(sub, y_end, T_l, None if model.discrete else dt, u, seed)
         if lam is not None:
             lam = np.asarray(lam).reshape(-1)
             lyap[sel] = lam
@@ -197,6 +199,7 @@ class OrbitDiagram:
         return self.points[self.param == v]
 
 
+@front_door()
 def orbit_diagram(model: Model, param, values, y0, t_transient: float, t_record: float,
                   dt: float | None = None, *, variable: int = 0, section=None, u=None,
                   method: str = "rk4", max_points: int | None = None,
@@ -249,7 +252,7 @@ def orbit_diagram(model: Model, param, values, y0, t_transient: float, t_record:
     V, T, _ = Y.shape
     diverged = ~np.all(np.isfinite(Y), axis=(1, 2))
     x = Y[:, :, variable]
-    if model.kind == "map":
+    if model.discrete:
         mode = "iterates"
         mask = np.ones_like(x, dtype=bool)
         pts = x
@@ -356,30 +359,22 @@ def _param_column(model, param):
 class _Problem:
     """G(x; lam) and its derivatives for the continuation (single model, constant input)."""
 
-    def __init__(self, build, kind, u, t, h, column):
-        self.build, self.kind, self.u, self.t, self.h = build, kind, u, t, h
+    def __init__(self, build, u, t, h, column):
+        self.build, self.u, self.t, self.h = build, u, t, h
         self.column = column
 
     def G(self, x, lam):
-        m = self.build(lam)
-        u = self.u if m.n_in else None
-        if self.kind == "flow":
-            return m.rhs(self.t, x, u)
-        return m.step(x, u) - x
+        return self.build(lam).residual(x, self.u, self.t)
 
     def GJ(self, x, lam):
         m = self.build(lam)
-        u = self.u if m.n_in else None
-        if self.kind == "flow":
-            return m.rhs(self.t, x, u), m.jacobian(self.t, x, u)
-        return m.step(x, u) - x, m.jacobian(x, u) - np.eye(len(x))
+        return m.residual(x, self.u, self.t), m.residual_jacobian(x, self.u, self.t)
 
     def G_lam(self, x, lam):
         if self.column is not None:  # the model's parameter derivative dF/dtheta
             m = self.build(lam)
             field, pos = self.column
-            args = (self.t, x) if self.kind == "flow" else (x,)
-            return m.param_jacobian(*args, self.u if m.n_in else None, fields=field)[:, pos]
+            return m.param_jacobian(*m.point(x, self.u, self.t), fields=field)[:, pos]
         h = self.h * (1.0 + abs(lam))  # a callable parameter: central difference in lam
         return (self.G(x, lam + h) - self.G(x, lam - h)) / (2.0 * h)
 
@@ -418,9 +413,7 @@ class _Problem:
 
     def eig(self, z):
         m = self.build(z[-1])
-        u = self.u if m.n_in else None
-        J = m.jacobian(self.t, z[:-1], u) if self.kind == "flow" else m.jacobian(z[:-1], u)
-        return np.linalg.eigvals(J)
+        return np.linalg.eigvals(m.jacobian(*m.point(z[:-1], self.u, self.t)))
 
 
 def _tests(kind, ev, v, im_tol=1e-7):
@@ -437,6 +430,7 @@ def _tests(kind, ev, v, im_tol=1e-7):
     return out
 
 
+@front_door()
 def continuation(model: Model, param, start: float, stop: float, x0=None, *, u=None,
                  t: float = 0.0, ds: float = 0.01, ds_min: float = 1e-7, ds_max: float = 0.1,
                  max_steps: int = 5000, tol: float = 1e-10, fd_step: float = 1e-6,
@@ -496,7 +490,7 @@ def continuation(model: Model, param, start: float, stop: float, x0=None, *, u=N
                           (("ds", ds), ("ds_min", ds_min), ("ds_max", ds_max)))
     max_steps = positive_int(max_steps, f"{where}.max_steps")
     uu = constant_input(model, u, where)
-    prob = _Problem(build, model.kind, uu, float(t), positive(fd_step, f"{where}.fd_step"),
+    prob = _Problem(build, uu, float(t), positive(fd_step, f"{where}.fd_step"),
                     _param_column(model, param))
     m0 = build(start)
     if x0 is None:

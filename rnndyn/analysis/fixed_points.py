@@ -17,18 +17,18 @@ since every fixed point of a map lies in its image, e.g. in (-1, 1) for tanh and
 """
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..integrate.plumbing import check_model
+from .._validate import front_door, positive, positive_int, warn
+from ..integrate.plumbing import check_model, integrator
 from .._summary import summary_repr
 from ..errors import ConvergenceWarning, ValidationError
 from ..executors import check_executor, map_population
 from ..models.base import Model, as_array
 from . import _kernels
-from ._common import analysis_kernels, constant_input, positive, positive_int
+from ._common import analysis_module, constant_input
 
 METHODS = ("auto", "newton", "minimize")
 STABILITY = ("stable", "unstable", "saddle", "marginal")
@@ -126,6 +126,7 @@ class FixedPoints:
                                                                if len(self) else 1))
 
 
+@front_door()
 def classify(eigenvalues, kind: str, eig_tol: float = 1e-8):
     """Stability labels and numbers of unstable modes from Jacobian eigenvalues.
 
@@ -162,20 +163,22 @@ def sort_eigenvalues(ev, kind: str):
     return np.take_along_axis(ev, order, axis=-1)
 
 
+@front_door()
 def jacobian_eigenvalues(model: Model, points, u=None, t: float = 0.0, member=None):
     """Eigenvalues (K, n) of the model Jacobian at points (K, n), sorted as in
     :func:`sort_eigenvalues`; one kernel call for all points (and members of a population)."""
     X = np.array(points, dtype=float).reshape(-1, model.n)
-    K = analysis_kernels(model, population=model.P is not None)
+    K = analysis_module(model, population=model.P is not None)
     m = np.zeros(len(X), np.int64) if member is None else np.asarray(member, np.int64)
     U = np.array(np.broadcast_to(constant_input(model, u, "jacobian_eigenvalues"),
                                  (len(X), model.n_in)))
     J = np.empty((len(X), model.n, model.n))
-    K.jacobians(float(t), X, m, U, model.kernel_params, model.kind == "map", J)
+    K.jacobians(float(t), X, m, U, model.kernel_params, model.discrete, J)
     return sort_eigenvalues(np.linalg.eigvals(J), model.kind) if len(X) else \
         np.empty((0, model.n), complex)
 
 
+@front_door()
 def vector_field(model: Model, points, u=None, t: float = 0.0) -> np.ndarray:
     """dy/dt (flows) or the next state F(x) (maps) at each of ``points`` (K, n) of a single
     model, under the constant input ``u``, in one parallel kernel call.
@@ -188,12 +191,13 @@ def vector_field(model: Model, points, u=None, t: float = 0.0) -> np.ndarray:
     X = as_array(points, "vector_field.points", (None, model.n)).copy()
     U = np.array(np.broadcast_to(constant_input(model, u, "vector_field"), (len(X), model.n_in)))
     out = np.empty_like(X)
-    analysis_kernels(model, population=False).evaluate(
-        float(t), X, np.zeros(len(X), np.int64), U, model.kernel_params, model.kind == "map",
+    analysis_module(model, population=False).evaluate(
+        float(t), X, np.zeros(len(X), np.int64), U, model.kernel_params, model.discrete,
         out)
     return out
 
 
+@front_door()
 def random_starts(model: Model, n_starts: int, bounds=None, seed=None, u=None) -> np.ndarray:
     """Starting states drawn uniformly from a box.
 
@@ -216,7 +220,7 @@ def random_starts(model: Model, n_starts: int, bounds=None, seed=None, u=None) -
     check_model(model, "random_starts")
     rng = np.random.default_rng(seed)
     shape = (n_starts, model.n) if model.P is None else (model.P, n_starts, model.n)
-    if bounds is None and model.kind == "map":
+    if bounds is None and model.discrete:
         R = rng.random(shape)
         lo, hi = map_box(model, 2.0 * R - 1.0, constant_input(model, u, "random_starts"))
         return lo + (hi - lo) * R
@@ -228,6 +232,7 @@ def random_starts(model: Model, n_starts: int, bounds=None, seed=None, u=None) -
     return lo + (hi - lo) * rng.random(shape)
 
 
+@front_door()
 def map_box(model: Model, probes, u=None):
     """The start box of a map: [-1, 1] in every unit, widened to the range of the states the
     map visits from ``probes`` within 100 iterations (after 1, 10 and 100) under the
@@ -261,16 +266,17 @@ def map_box(model: Model, probes, u=None):
     member = np.repeat(np.arange(M, dtype=np.int64), len(X) // M)
     U = np.array(np.broadcast_to(constant_input(model, u, "map_box"), (len(X), model.n_in)))
     status = np.empty(len(X), np.int64)
-    K = analysis_kernels(model, population=P is not None)
+    K = integrator(model, population=P is not None)
     lo, hi = np.full(n, -1.0), np.full(n, 1.0)
     for steps in _PROBE_STEPS:
-        K.final_states(X, member, U, model.kernel_params, True, steps, 1.0, False, status)
+        K.final_states(model.kernel_params, X, U, member, steps, 1.0, 0, status)
         ok = np.all(np.isfinite(X), axis=1)
         if ok.any():
             lo, hi = np.minimum(lo, X[ok].min(axis=0)), np.maximum(hi, X[ok].max(axis=0))
     return np.maximum(lo, GENERIC_BOUNDS[0]), np.minimum(hi, GENERIC_BOUNDS[1])
 
 
+@front_door()
 def find_fixed_points(model: Model, n_starts: int = 64, *, starts=None, bounds=None,
                       u=None, t: float = 0.0, method: str = "auto", tol: float = 1e-10,
                       slow_speed: float | None = None, dedup_tol: float = 1e-6,
@@ -388,13 +394,12 @@ def find_fixed_points(model: Model, n_starts: int = 64, *, starts=None, bounds=N
     stab = np.where(fixed[reps], stab, SLOW).astype(object)
     n_failed = int((~ok).sum())
     if n_failed > FAIL_WARNING_FRACTION * (M * S):
-        warnings.warn(
+        warn(
             f"{where}: {n_failed} of {M * S} starts ({100 * n_failed / (M * S):.0f}%) "
             f"converged to neither a fixed point (|G| <= tol={tol:g}) nor a kept slow point, "
             "so points may be missing; try starts near states the model visits (starts=...), "
             f"a box matching its state range (bounds=...), a larger max_iter (now {max_iter}), "
-            "method='minimize', or slow_speed=... to keep slow points", FixedPointWarning,
-            stacklevel=2)
+            "method='minimize', or slow_speed=... to keep slow points", FixedPointWarning)
     order = np.lexsort((pts[:, 0] if len(pts) else pts, n_up, ~fixed[reps], mem)) \
         if len(pts) else np.arange(0)
     return FixedPoints(points=pts[order], speed=speed[reps][order], is_fixed=fixed[reps][order],
@@ -414,8 +419,8 @@ def _refine(model, X, t, u, tol, gtol, max_iter, newton):
     Q = np.empty(m * S)
     status = np.empty(m * S, np.int64)
     iters = np.empty(m * S, np.int64)
-    K = analysis_kernels(model, population=model.P is not None)
+    K = analysis_module(model, population=model.P is not None)
     solver = K.newton_many if newton else K.lbfgs_many
     solver(t, Xf, np.repeat(np.arange(m, dtype=np.int64), S), U, model.kernel_params,
-           model.kind == "map", tol, gtol, max_iter, Q, status, iters)
+           model.discrete, tol, gtol, max_iter, Q, status, iters)
     return Xf.reshape(X.shape), Q.reshape(lead), status.reshape(lead)

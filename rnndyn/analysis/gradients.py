@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._validate import front_door
 from ..errors import ValidationError
 from ..integrate.plumbing import check_model, initial_state, integrator, sequence_inputs
 
@@ -27,14 +28,15 @@ class GradientNorms(NamedTuple):
     log_norms: np.ndarray
 
 
-def jacobian_product_norms(model, x, h0=None, ord=2) -> GradientNorms:
+@front_door()
+def jacobian_product_norms(model, inputs, h0=None, ord=2) -> GradientNorms:
     """Norm of the product of step Jacobians ``dh_T/dh_{T-k}`` as a function of the lag k.
 
     Parameters
     ----------
     model : discrete model (``kind == "map"``)
         A single cell (e.g. LSTM, GRU, Elman, or a user ``Map``).
-    x : array (T, n_in)
+    inputs : array (T, n_in)
         One input sequence (for a model without inputs, ``np.zeros((T, 0))``).
     h0 : array (n,), optional
         Initial state; default zeros.
@@ -50,15 +52,15 @@ def jacobian_product_norms(model, x, h0=None, ord=2) -> GradientNorms:
     Raises
     ------
     ValidationError
-        For a flow, a population, or a bad ``x``/``h0``/``ord``.
+        For a flow, a population, or a bad ``inputs``/``h0``/``ord``.
     """
     check_model(model, "jacobian_product_norms", single=True, kind="map")
     if ord not in (2, "fro"):
         raise ValidationError("ord", f"must be 2 or 'fro', got {ord!r}", ord)
-    X, single = sequence_inputs(model, x, np.float64)
+    X, single = sequence_inputs(model, inputs, np.float64, "jacobian_product_norms.inputs")
     if not single:
-        raise ValidationError("x", f"expected one sequence of shape (T, {model.n_in}), got "
-                              f"{np.shape(x)}", x)
+        raise ValidationError("inputs", f"expected one sequence of shape (T, {model.n_in}), got "
+                              f"{np.shape(inputs)}", inputs)
     X = np.ascontiguousarray(X[:, 0])
     T, n = X.shape[0], model.n
     h = initial_state(model, h0, 1, np.float64)[0]

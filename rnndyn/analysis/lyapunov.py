@@ -18,12 +18,12 @@ turn a spectrum into attractor dimension and entropy rate.
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .._validate import front_door, positive, warn
 from .._summary import summary_repr
 from .._jit import bind
 from . import _lyapunov_kernels
@@ -110,6 +110,7 @@ def _spectrum_array(spectrum, name):
     return -np.sort(-s, axis=-1)
 
 
+@front_door()
 def kaplan_yorke_dimension(spectrum) -> float | np.ndarray:
     """Kaplan-Yorke (Lyapunov) dimension ``D = j + (lambda_1 + ... + lambda_j) / |lambda_{j+1}|``.
 
@@ -148,6 +149,7 @@ def kaplan_yorke_dimension(spectrum) -> float | np.ndarray:
     return float(D) if D.ndim == 0 else D
 
 
+@front_door()
 def ks_entropy(spectrum) -> float | np.ndarray:
     """Kolmogorov-Sinai entropy rate from Pesin's identity: the sum of the positive exponents.
 
@@ -168,27 +170,16 @@ def ks_entropy(spectrum) -> float | np.ndarray:
 
 # -- kernels --------------------------------------------------------------------------------
 def _kernels(model: Model):
-    template = "_lyapunov_template.py" if model.kind == "flow" else "_lyapunov_map_template.py"
+    template = "_lyapunov_map_template.py" if model.discrete else "_lyapunov_template.py"
     return bind(_HERE / template, model, population=True,
                 _matmul=_lyapunov_kernels.matmul,
                 _orthonormalise=_lyapunov_kernels.orthonormalise)
 
 
 # -- validation -----------------------------------------------------------------------------
-def _positive(name, value, allow_zero=False):
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValidationError(name, f"must be a number, got {value!r}", value) from None
-    if not np.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
-        want = ">= 0" if allow_zero else "> 0"
-        raise ValidationError(name, f"must be a finite number {want}, got {value!r}", value)
-    return v
-
-
 def _steps(name, value, dt, kind, allow_zero=False):
     """Whole number of steps in a duration (time units for flows, steps for maps)."""
-    v = _positive(name, value, allow_zero)
+    v = positive(value, name, allow_zero)
     if kind == "map":
         if v != round(v):
             raise ValidationError(name, f"counts steps for a map; pass a whole number, got "
@@ -205,16 +196,16 @@ def _plan(model, t_total, dt, t_transient, interval, interval_name, method):
     if not isinstance(model, Model):
         raise ValidationError("model", f"expected an rnndyn model, got {type(model).__name__}",
                               model)
-    flow = model.kind == "flow"
+    flow = not model.discrete
     if flow:
         if dt is None:
             raise ValidationError("dt", "a flow needs an integration step dt > 0 (time units)")
-        dt = _positive("dt", dt)
+        dt = positive(dt, "dt")
         if method not in _METHODS:
             raise ValidationError("method", f"unknown method {method!r}; the tangent dynamics "
                                   f"need a fixed step: choose one of {sorted(_METHODS)}", method)
     else:
-        dt = 1.0 if dt is None else _positive("dt", dt)
+        dt = 1.0 if dt is None else positive(dt, "dt")
     n_total = _steps("t_total", t_total, dt, model.kind)
     n_transient = _steps("t_transient", t_transient, dt, model.kind, allow_zero=True)
     if interval is None:
@@ -226,9 +217,9 @@ def _plan(model, t_total, dt, t_transient, interval, interval_name, method):
 
 def _inputs(model, inputs, t0, dt, n_steps, method, P):
     """Input samples: flows (tu (Tu,), U (P', Tu, n_in)); maps X (P', n_steps, n_in)."""
-    t = t0 + dt * np.arange(n_steps + 1) if model.kind == "flow" else np.arange(n_steps + 1.0)
+    t = np.arange(n_steps + 1.0) if model.discrete else t0 + dt * np.arange(n_steps + 1)
     tu, U = input_samples(model, inputs, t, dt, method, P)
-    if model.kind == "map":
+    if model.discrete:
         m = U.shape[0]
         if model.n_in == 0:
             return np.zeros((m, n_steps, 0))
@@ -306,6 +297,7 @@ def _raise_divergence(info, pop, kind):
 
 
 # -- front doors ----------------------------------------------------------------------------
+@front_door()
 def lyapunov_spectrum(model: Model, y0, t_total: float, dt: float | None = None,
                       k: int | None = None, t_transient: float = 0.0,
                       t_ortho: float | None = None, inputs=None, method: str = "rk4",
@@ -394,7 +386,7 @@ def lyapunov_spectrum(model: Model, y0, t_total: float, dt: float | None = None,
     if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or not 1 <= k <= n:
         raise ValidationError("k", f"must be an int in [1, n={n}], got {k!r}", k)
     k = int(k)
-    tol = _positive("tol", tol)
+    tol = positive(tol, "tol")
     pop = P is not None
     sums, hist, times = _run(model, y0, inputs, t0, dt, method, n_transient, n_total, every, k,
                              None, seed, executor)
@@ -407,7 +399,7 @@ def lyapunov_spectrum(model: Model, y0, t_total: float, dt: float | None = None,
         message += (f"; warning: (lambda_1 - lambda_k) * t_ortho = {np.max(spread):.3g} > "
                     f"{_MAX_LOG_SPREAD:g}, the weakest exponents may be inaccurate: lower t_ortho")
     if not np.all(converged) or np.max(spread) > _MAX_LOG_SPREAD:
-        warnings.warn(message, ConvergenceWarning, stacklevel=2)
+        warn(message, ConvergenceWarning)
     return LyapunovResult(sums if pop else sums[0], hist if pop else hist[0], times,
                           converged, message, "qr", n)
 
@@ -425,7 +417,7 @@ def _run(model, y0, inputs, t0, dt, method, n_transient, n_total, every, k, d0, 
     n_steps = n_transient + n_total
     record_every = max(1, math.ceil(math.ceil(n_total / every) / MAX_HISTORY))
     times, _ = _checkpoints(n_total, every, record_every, dt)
-    if model.kind == "flow":
+    if not model.discrete:
         tu, U = _inputs(model, inputs, float(t0), dt, n_steps, method, P)
     else:
         tu, U = None, _inputs(model, inputs, 0.0, dt, n_steps, method, P)
@@ -459,7 +451,7 @@ def _measure(model, Y0, U, tu, frame, d0, t0, dt, method, n_transient, n_total, 
     sums = np.zeros((m, k))
     hist = np.full((m, n_records, k), np.nan)
     info = np.zeros((m, 2))
-    if model.kind == "flow":
+    if not model.discrete:
         args = (t0, dt, _METHODS[method], n_transient, n_total, every, record_every, tu)
         if pop:
             many(p, Y0, *lead, *args, U, False, sums, hist, info)
@@ -475,6 +467,7 @@ def _measure(model, Y0, U, tu, frame, d0, t0, dt, method, n_transient, n_total, 
     return sums / dt, hist / dt, info
 
 
+@front_door()
 def largest_lyapunov(model: Model, y0, t_total: float, dt: float | None = None,
                      t_transient: float = 0.0, t_renorm: float | None = None, inputs=None,
                      method: str = "rk4", d0: float = 1e-8, seed=None, tol: float = 1e-2,
@@ -512,14 +505,14 @@ def largest_lyapunov(model: Model, y0, t_total: float, dt: float | None = None,
     """
     dt, n_total, n_transient, every = _plan(model, t_total, dt, t_transient, t_renorm,
                                             "t_renorm", method)
-    d0 = _positive("d0", d0)
-    tol = _positive("tol", tol)
+    d0 = positive(d0, "d0")
+    tol = positive(tol, "tol")
     n, P = model.n, model.P
     pop = P is not None
     out, hist, times = _run(model, y0, inputs, t0, dt, method, n_transient, n_total, every, 1,
                             d0, seed, executor)
     converged, message, _ = _assess(hist if pop else hist[0], times, tol, pop, "t_renorm")
     if not np.all(converged):
-        warnings.warn(message, ConvergenceWarning, stacklevel=2)
+        warn(message, ConvergenceWarning)
     return LyapunovResult(out if pop else out[0], hist if pop else hist[0], times, converged,
                           message, "two-trajectory", n)

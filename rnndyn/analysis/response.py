@@ -16,11 +16,12 @@ import numpy as np
 import scipy.linalg
 import scipy.signal
 
+from .._validate import front_door, positive, positive_int
 from ..integrate.plumbing import check_model
 from ..errors import ValidationError
 from ..integrate import simulate
 from ..models.base import Model, as_array
-from ._common import constant_input, positive, positive_int
+from ._common import constant_input
 
 METHODS = ("jacobian", "simulate")
 
@@ -41,10 +42,10 @@ def _io(model, B, C, where):
 
 
 def _jac(model, x0, u, t):
-    uu = u if model.n_in else None
-    return model.jacobian(t, x0, uu) if model.kind == "flow" else model.jacobian(x0, uu)
+    return model.jacobian(*model.point(x0, u, t))
 
 
+@front_door()
 def impulse_response(model: Model, x0, times, *, u=None, B=None, C=None,
                      method: str = "jacobian", eps: float = 1e-6, dt: float | None = None,
                      t: float = 0.0) -> np.ndarray:
@@ -85,14 +86,14 @@ def impulse_response(model: Model, x0, times, *, u=None, B=None, C=None,
     if times.ndim != 1 or times.size < 1 or np.any(times < 0) or np.any(np.diff(times) <= 0):
         raise ValidationError(f"{where}.times", "expected increasing times >= 0 (shape (T,)), "
                               f"got shape {times.shape}", times)
-    if model.kind == "map" and not np.array_equal(times, np.round(times)):
+    if model.discrete and not np.array_equal(times, np.round(times)):
         raise ValidationError(f"{where}.times", "a map responds at integer steps; pass "
                               "np.arange(T)", times)
     B, C = _io(model, B, C, where)
     uu = constant_input(model, u, where)
     if method == "jacobian":
         A = _jac(model, x0, uu, t)
-        if model.kind == "flow":
+        if not model.discrete:
             E = scipy.linalg.expm(A[None] * times[:, None, None])
         else:
             ks = times.astype(np.int64)
@@ -111,20 +112,21 @@ def impulse_response(model: Model, x0, times, *, u=None, B=None, C=None,
     Y0 = np.concatenate([x0 + eps * B.T, x0 - eps * B.T])
     tt = times if times[0] == 0 else np.concatenate([[0.0], times])
     inputs = None if not model.n_in else np.broadcast_to(uu, (len(tt), model.n_in)).copy()
-    if model.kind == "flow":
+    if not model.discrete:
         dt = positive(dt, f"{where}.dt")
         tr = simulate(pop, Y0, tt + t, dt=dt, method="rk4", inputs=inputs)
     else:
         tt = np.arange(int(times[-1]) + 1, dtype=float)
         inputs = None if not model.n_in else np.broadcast_to(uu, (len(tt), model.n_in)).copy()
         tr = simulate(pop, Y0, tt, inputs=inputs)
-    Y = tr.y if model.kind == "flow" else tr.y[times.astype(int)]
-    if model.kind == "flow" and times[0] != 0:
+    Y = tr.y[times.astype(int)] if model.discrete else tr.y
+    if not model.discrete and times[0] != 0:
         Y = Y[1:]
     D = (Y[:, :m] - Y[:, m:]) / (2.0 * eps)  # (T, m, n)
     return np.einsum("pn,tmn->tpm", C, D)
 
 
+@front_door()
 def frequency_response(model: Model, x0, omega, *, u=None, B=None, C=None,
                        method: str = "jacobian", t_total: float | None = None,
                        dt: float | None = None, eps: float = 1e-6,
@@ -161,7 +163,7 @@ def frequency_response(model: Model, x0, omega, *, u=None, B=None, C=None,
     if method == "jacobian":
         A = _jac(model, x0, constant_input(model, u, where), t)
         eye = np.eye(model.n)
-        if model.kind == "flow":
+        if not model.discrete:
             M = 1j * omega[:, None, None] * eye - A
         else:
             M = eye - np.exp(-1j * omega)[:, None, None] * A
@@ -173,7 +175,7 @@ def frequency_response(model: Model, x0, omega, *, u=None, B=None, C=None,
                                   "move omega off it", omega) from None
         return np.einsum("pn,wnm->wpm", C, X)
     t_total = positive(t_total, f"{where}.t_total")
-    if model.kind == "map":
+    if model.discrete:
         times = np.arange(positive_int(int(t_total), f"{where}.t_total") + 1, dtype=float)
         h = impulse_response(model, x0, times, u=u, B=B, C=C, method="simulate", eps=eps)
         return np.einsum("wt,tpm->wpm", np.exp(-1j * np.outer(omega, times)), h)
@@ -186,6 +188,7 @@ def frequency_response(model: Model, x0, omega, *, u=None, B=None, C=None,
     return np.einsum("wt,tpm->wpm", np.exp(-1j * np.outer(omega, times)) * w, h)
 
 
+@front_door()
 def power_spectrum(x, dt: float = 1.0, *, nperseg: int | None = None, window: str = "hann",
                    detrend: str = "constant"):
     """One-sided power spectral density of a trajectory (Welch's method).
@@ -218,6 +221,7 @@ def power_spectrum(x, dt: float = 1.0, *, nperseg: int | None = None, window: st
     return f, S
 
 
+@front_door()
 def autocorrelation(x, max_lag: int | None = None, *, unbiased: bool = False):
     """Normalised autocorrelation ``r(k) = c(k) / c(0)`` of each column (mean removed).
 

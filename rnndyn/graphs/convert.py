@@ -4,7 +4,7 @@ Conventions: ``W[i, j]`` is the weight of the connection j -> i (row = target), 
 graph edge ``(j, i)`` carries ``weight=W[i, j]``. Input-role nodes are not state
 variables: their outgoing edges form ``W_in[i, k]`` (state node i, input node k).
 
-Unit order: unless given (``nodelist=``, ``inputs=``), the units of ``to_arrays`` are in
+Unit order: unless given (``nodelist=``, ``input_nodes=``), the units of ``to_arrays`` are in
 sorted node-id order when the ids can be compared (all ints, or all strings; strings
 compare digit runs as numbers, so "h2" < "h10" and "in2" < "in10"), else in insertion
 order. Unit ``i`` of a graph with int ids 0..n-1 is therefore node ``i``, however the
@@ -13,14 +13,13 @@ graph was built.
 from __future__ import annotations
 
 import re
-import sys
-import warnings
 from collections.abc import Mapping
 from typing import NamedTuple
 
 import networkx as nx
 import numpy as np
 
+from .._validate import front_door, warn
 from ..errors import ValidationError
 from .validate import (
     ACTIVATIONS,
@@ -42,14 +41,14 @@ class NetworkArrays(NamedTuple):
     W : ndarray, shape (n, n), float64
         Recurrent weights, ``W[i, j]`` = weight j -> i.
     W_in : ndarray, shape (n, n_in), float64
-        Input weights, ``W_in[i, k]`` = weight from input node ``inputs[k]`` to state node i.
+        Input weights, ``W_in[i, k]`` = weight from input node ``input_nodes[k]`` to state node i.
     tau, bias, gain : ndarray, shape (n,), float64
         Per state node.
     roles : tuple of str, length n
         ``"hidden"`` or ``"output"`` per state node.
     nodes : tuple, length n
         State node ids, in array order.
-    inputs : tuple, length n_in
+    input_nodes : tuple, length n_in
         Input node ids, in column order of ``W_in``.
     activation : str
         ``"sigmoid"`` or ``"tanh"``.
@@ -64,7 +63,7 @@ class NetworkArrays(NamedTuple):
     gain: np.ndarray
     roles: tuple
     nodes: tuple
-    inputs: tuple
+    input_nodes: tuple
     activation: str
     graph_attrs: dict
 
@@ -97,16 +96,6 @@ def _default_order(ids: list) -> list:
     return ids
 
 
-def _warn(msg: str) -> None:
-    """UserWarning attributed to the first caller outside rnndyn (e.g. the user's
-    ``CTRNN.from_graph(G)`` line rather than rnndyn's own call of to_arrays)."""
-    level, frame = 2, sys._getframe(1)
-    while frame is not None and str(frame.f_globals.get("__name__", "")).split(".")[0] == "rnndyn":
-        frame = frame.f_back
-        level += 1
-    warnings.warn(msg, UserWarning, stacklevel=level)
-
-
 def _check_ambiguities(G) -> None:
     """Warn about what a graph leaves to defaults that often surprise (see to_arrays)."""
     sources = [v for v, d in G.nodes(data=True)
@@ -114,12 +103,12 @@ def _check_ambiguities(G) -> None:
     if sources:
         shown = ", ".join(repr(v) for v in sources[:5])
         more = f" and {len(sources) - 5} more" if len(sources) > 5 else ""
-        _warn(f"graph: node(s) {shown}{more} have outgoing edges, no incoming edge and no "
+        warn(f"graph: node(s) {shown}{more} have outgoing edges, no incoming edge and no "
               "'role' attribute, so they become hidden state units (role 'hidden'); if they "
               f"are external inputs set role='input' (G.nodes[{sources[0]!r}]['role'] = "
               "'input'), else set role='hidden' to silence this warning")
     if "activation" not in G.graph:
-        _warn(f"graph: has no 'activation' graph attribute; using the default "
+        warn(f"graph: has no 'activation' graph attribute; using the default "
               f"{DEFAULT_ACTIVATION!r}. Set G.graph['activation'] = 'sigmoid' or 'tanh' to "
               "choose it and silence this warning")
 
@@ -156,7 +145,8 @@ def _order(name: str, requested, available: list, kind: str, all_nodes) -> tuple
     return tuple(req)
 
 
-def to_arrays(G, nodelist=None, inputs=None) -> NetworkArrays:
+@front_door()
+def to_arrays(G, nodelist=None, input_nodes=None) -> NetworkArrays:
     """Convert a network graph to arrays.
 
     Parameters
@@ -169,7 +159,7 @@ def to_arrays(G, nodelist=None, inputs=None) -> NetworkArrays:
         ids are mutually orderable (all ints; or all strings, with digit runs compared as
         numbers: "h2" before "h10"), otherwise the graph's node insertion order. The
         order used is returned as ``nodes``.
-    inputs : sequence, optional
+    input_nodes : sequence, optional
         Order of the input nodes (columns of ``W_in``); must list each exactly once.
         Default: the same rule as ``nodelist``.
 
@@ -184,7 +174,7 @@ def to_arrays(G, nodelist=None, inputs=None) -> NetworkArrays:
     Raises
     ------
     ValidationError
-        If ``G`` is invalid, or ``nodelist``/``inputs`` is not a permutation of the
+        If ``G`` is invalid, or ``nodelist``/``input_nodes`` is not a permutation of the
         state/input nodes.
 
     Warns
@@ -200,7 +190,7 @@ def to_arrays(G, nodelist=None, inputs=None) -> NetworkArrays:
     state_avail = [n for n, r in G.nodes(data="role", default="hidden") if r != "input"]
     input_avail = [n for n, r in G.nodes(data="role", default="hidden") if r == "input"]
     nodes = _order("nodelist", nodelist, state_avail, "state", G)
-    ins = _order("inputs", inputs, input_avail, "input", G)
+    ins = _order("input_nodes", input_nodes, input_avail, "input", G)
 
     n, n_in = len(nodes), len(ins)
     idx = {v: i for i, v in enumerate(nodes)}
@@ -230,7 +220,7 @@ def to_arrays(G, nodelist=None, inputs=None) -> NetworkArrays:
         gain=column("gain"),
         roles=roles,
         nodes=nodes,
-        inputs=ins,
+        input_nodes=ins,
         activation=G.graph.get("activation", DEFAULT_ACTIVATION),
         graph_attrs=graph_attrs,
     )
@@ -284,6 +274,7 @@ def _ids(name: str, ids, count: int, default) -> list:
     return ids
 
 
+@front_door()
 def from_arrays(
     W,
     W_in=None,
@@ -292,7 +283,7 @@ def from_arrays(
     gain=None,
     roles=None,
     nodes=None,
-    inputs=None,
+    input_nodes=None,
     activation: str = DEFAULT_ACTIVATION,
     graph_attrs=None,
 ) -> nx.DiGraph:
@@ -304,15 +295,15 @@ def from_arrays(
         Recurrent weights, ``W[i, j]`` = weight j -> i. Zero entries produce no edge, so
         the graph's topology is the nonzero pattern of ``W``.
     W_in : array_like, shape (n, n_in), optional
-        Input weights; ``W_in[i, k]`` becomes edge ``(inputs[k], nodes[i])``. Zeros
-        produce no edge. Default: no inputs, or all-zero if ``inputs`` is given.
+        Input weights; ``W_in[i, k]`` becomes edge ``(input_nodes[k], nodes[i])``. Zeros
+        produce no edge. Default: no inputs, or all-zero if ``input_nodes`` is given.
     tau, bias, gain : array_like, shape (n,) or scalar, optional
         Per-node parameters (defaults 1.0, 0.0, 1.0); ``tau`` must be > 0.
     roles : sequence of str, length n, optional
         ``"hidden"`` or ``"output"`` per state node (default all ``"hidden"``).
     nodes : sequence of str or int, length n, optional
         State node ids (default ``0..n-1``); numpy integers become ``int``.
-    inputs : sequence of str or int, length n_in, optional
+    input_nodes : sequence of str or int, length n_in, optional
         Input node ids (default ``"in0", "in1", ...``).
     activation : {"sigmoid", "tanh"}
         Stored as ``G.graph["activation"]``.
@@ -334,7 +325,7 @@ def from_arrays(
         ``activation`` is unknown (or contradicts ``graph_attrs["activation"]``).
     """
     nodes = None if nodes is None else list(nodes)
-    inputs = None if inputs is None else list(inputs)
+    input_nodes = None if input_nodes is None else list(input_nodes)
     Wa = _asarray("W", W)
     if Wa.ndim != 2 or Wa.shape[0] != Wa.shape[1] or Wa.shape[0] == 0:
         raise ValidationError(
@@ -344,7 +335,7 @@ def from_arrays(
     Wa = _real_array("W", Wa, (n, n), "(n, n)")
 
     if W_in is None:
-        n_in = 0 if inputs is None else len(inputs)
+        n_in = 0 if input_nodes is None else len(input_nodes)
         W_ina = np.zeros((n, n_in))
     else:
         W_ina = _asarray("W_in", W_in)
@@ -379,17 +370,17 @@ def from_arrays(
                 raise ValidationError(
                     "roles",
                     f"state nodes take role 'hidden' or 'output', got {r!r} at index {i} "
-                    "(input nodes are given through W_in/inputs)",
+                    "(input nodes are given through W_in/input_nodes)",
                     roles,
                 )
 
     node_ids = _ids("nodes", nodes, n, range(n))
-    input_ids = _ids("inputs", inputs, n_in, (f"in{k}" for k in range(n_in)))
+    input_ids = _ids("input_nodes", input_nodes, n_in, (f"in{k}" for k in range(n_in)))
     overlap = set(node_ids) & set(input_ids)
     if overlap:
         raise ValidationError(
-            "inputs", f"ids {sorted(map(repr, overlap))} are also state node ids; use distinct ids",
-            inputs,
+            "input_nodes", f"ids {sorted(map(repr, overlap))} are also state node ids; use distinct ids",
+            input_nodes,
         )
 
     if not isinstance(activation, str) or activation not in ACTIVATIONS:
@@ -432,6 +423,7 @@ def from_arrays(
     return G
 
 
+@front_door()
 def to_weights(G, nodelist=None) -> np.ndarray:
     """Return the recurrent weight matrix of ``G``.
 
@@ -457,6 +449,7 @@ def to_weights(G, nodelist=None) -> np.ndarray:
     return to_arrays(G, nodelist=nodelist).W
 
 
+@front_door()
 def from_weights(W, nodes=None, *, tau=None, bias=None, gain=None, roles=None,
                  activation: str = DEFAULT_ACTIVATION) -> nx.DiGraph:
     """Build a graph from a weight matrix alone (no inputs).

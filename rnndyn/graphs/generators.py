@@ -14,6 +14,7 @@ import math
 import networkx as nx
 import numpy as np
 
+from .._validate import front_door, positive_int
 from .._validate import check_seed
 from ..errors import ValidationError
 from .convert import from_arrays, to_arrays
@@ -32,14 +33,6 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- checks
-def _int(name: str, value, minimum: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise ValidationError(name, f"must be an int, got {type(value).__name__} {value!r}", value)
-    if value < minimum:
-        raise ValidationError(name, f"must be >= {minimum}, got {value!r}", value)
-    return int(value)
-
-
 def _real(name: str, value, lo: float, hi: float = math.inf, *, lo_open: bool = False) -> float:
     x = as_real(value)
     if x is None or not math.isfinite(x):
@@ -81,6 +74,7 @@ def _graph_from_edges(n: int, edges, rng, weight, scale, activation) -> nx.DiGra
 
 
 # ----------------------------------------------------------------------- generators
+@front_door()
 def random_network(n, g=1.5, p=1.0, seed=None, activation="tanh", self_connections=False):
     """Random rate network of Sompolinsky, Crisanti & Sommers (1988).
 
@@ -112,7 +106,7 @@ def random_network(n, g=1.5, p=1.0, seed=None, activation="tanh", self_connectio
     ValidationError
         If ``n``, ``g`` or ``p`` is out of range.
     """
-    n = _int("n", n, 1)
+    n = positive_int(n, "n", 1)
     g = _real("g", g, 0.0)
     p = _real("p", p, 0.0, 1.0, lo_open=True)
     rng = check_seed(seed)
@@ -124,6 +118,7 @@ def random_network(n, g=1.5, p=1.0, seed=None, activation="tanh", self_connectio
     return from_arrays(J, activation=activation)
 
 
+@front_door()
 def erdos_renyi(n, p, *, weight=None, scale=1.0, seed=None, activation=DEFAULT_ACTIVATION):
     """Directed Erdos-Renyi G(n, p) network without self-connections.
 
@@ -149,13 +144,14 @@ def erdos_renyi(n, p, *, weight=None, scale=1.0, seed=None, activation=DEFAULT_A
     ValidationError
         If an argument is out of range.
     """
-    n = _int("n", n, 1)
+    n = positive_int(n, "n", 1)
     p = _real("p", p, 0.0, 1.0)
     rng = check_seed(seed)
     H = nx.gnp_random_graph(n, p, seed=rng, directed=True)
     return _graph_from_edges(n, H.edges(), rng, weight, scale, activation)
 
 
+@front_door()
 def small_world(n, k, p, *, weight=None, scale=1.0, seed=None, activation=DEFAULT_ACTIVATION):
     """Watts-Strogatz small-world network, each undirected edge made two directed edges.
 
@@ -181,8 +177,8 @@ def small_world(n, k, p, *, weight=None, scale=1.0, seed=None, activation=DEFAUL
     ValidationError
         If an argument is out of range.
     """
-    n = _int("n", n, 1)
-    k = _int("k", k, 0)
+    n = positive_int(n, "n", 1)
+    k = positive_int(k, "k", 0)
     p = _real("p", p, 0.0, 1.0)
     if k >= n:
         raise ValidationError("k", f"must be < n = {n}, got {k}", k)
@@ -192,6 +188,7 @@ def small_world(n, k, p, *, weight=None, scale=1.0, seed=None, activation=DEFAUL
     return _graph_from_edges(n, edges, rng, weight, scale, activation)
 
 
+@front_door()
 def ring(n, k=1, bidirectional=False, *, weight=None, scale=1.0, seed=None,
          activation=DEFAULT_ACTIVATION):
     """Directed ring lattice: node i projects to i+1, ..., i+k (mod n).
@@ -217,8 +214,8 @@ def ring(n, k=1, bidirectional=False, *, weight=None, scale=1.0, seed=None,
     ValidationError
         If an argument is out of range.
     """
-    n = _int("n", n, 2)
-    k = _int("k", k, 1)
+    n = positive_int(n, "n", 2)
+    k = positive_int(k, "k", 1)
     if k > n - 1:
         raise ValidationError("k", f"must be <= n - 1 = {n - 1}, got {k}", k)
     rng = check_seed(seed)
@@ -227,6 +224,7 @@ def ring(n, k=1, bidirectional=False, *, weight=None, scale=1.0, seed=None,
     return _graph_from_edges(n, edges, rng, weight, scale, activation)
 
 
+@front_door()
 def modular(n_modules, module_size, p_in, p_out, *, weight=None, scale=1.0, seed=None,
             activation=DEFAULT_ACTIVATION):
     """Modular network (directed stochastic block model, no self-connections).
@@ -253,8 +251,8 @@ def modular(n_modules, module_size, p_in, p_out, *, weight=None, scale=1.0, seed
     ValidationError
         If an argument is out of range.
     """
-    n_modules = _int("n_modules", n_modules, 1)
-    module_size = _int("module_size", module_size, 1)
+    n_modules = positive_int(n_modules, "n_modules", 1)
+    module_size = positive_int(module_size, "module_size", 1)
     p_in = _real("p_in", p_in, 0.0, 1.0)
     p_out = _real("p_out", p_out, 0.0, 1.0)
     n = n_modules * module_size
@@ -269,6 +267,7 @@ def modular(n_modules, module_size, p_in, p_out, *, weight=None, scale=1.0, seed
     return G
 
 
+@front_door()
 def fully_connected(n, self_connections=True, *, weight=None, scale=1.0, seed=None,
                     activation=DEFAULT_ACTIVATION):
     """All-to-all network.
@@ -292,7 +291,7 @@ def fully_connected(n, self_connections=True, *, weight=None, scale=1.0, seed=No
     ValidationError
         If an argument is out of range.
     """
-    n = _int("n", n, 1)
+    n = positive_int(n, "n", 1)
     rng = check_seed(seed)
     H = nx.complete_graph(n, create_using=nx.DiGraph)
     edges = list(H.edges()) + ([(i, i) for i in range(n)] if self_connections else [])
@@ -300,6 +299,7 @@ def fully_connected(n, self_connections=True, *, weight=None, scale=1.0, seed=No
 
 
 # ------------------------------------------------------------------ transformations
+@front_door()
 def center_crossing(G) -> nx.DiGraph:
     """Return a copy of ``G`` with center-crossing biases (Mathayomchan & Beer 2002).
 
@@ -338,6 +338,7 @@ def center_crossing(G) -> nx.DiGraph:
     return H
 
 
+@front_door()
 def ctrnn_network(W, tau=1.0, bias=0.0, gain=1.0, W_in=None, output=None,
                   activation=DEFAULT_ACTIVATION) -> nx.DiGraph:
     """Build a CTRNN graph (Beer 1995) from arrays or scalars.

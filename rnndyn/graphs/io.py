@@ -43,6 +43,7 @@ except ImportError:  # Windows: stale temporary files are recognised by their ag
 import networkx as nx
 import numpy as np
 
+from .._validate import front_door
 from ..errors import ValidationError
 from .validate import validate_graph
 
@@ -378,6 +379,7 @@ def _remove_stale_temps(folder: str, name: str) -> None:
             continue
 
 
+@front_door()
 def save(G, path) -> None:
     """Write a graph, a model or a population to ``path`` as versioned JSON, atomically.
 
@@ -539,6 +541,7 @@ def _graph_from_payload(payload, where: str, path: str) -> nx.DiGraph:
     return G
 
 
+@front_door()
 def load(path) -> nx.DiGraph | list:
     """Read a graph (or the list of graphs) written by :func:`save`.
 

@@ -1,9 +1,9 @@
-# needs: _rhs _output _index _work_size
+# needs: _rhs _output _member _work_size
 # Kernel template for continuous-time models (see rnndyn/_jit.py): specialised per model
-# family, where _rhs, _output and _index are that family's jitted functions:
+# family, where _rhs, _output and _member are that family's jitted functions:
 #   _rhs(t, y, u, p, dy, work)   dy/dt written into dy
 #   _output(y, p, out)           model outputs written into out
-#   _index(p, k)                 parameters of individual k of a population
+#   _member(p, k)                 parameters of individual k of a population
 #   _work_size(p)                length of the scratch vector
 # Status codes: 0 success, 1 non-finite state, 2 step size underflow (rk45), 3 max_steps
 # reached (rk45).
@@ -294,7 +294,7 @@ def fixed_step_population(p, Y0, t_out, C, H, method, tu, U, hold, Y, info):
     info (P, 4) receives (status, time, unit, last good sample) for each individual.
     """
     for k in prange(Y0.shape[0]):
-        s, tf, unit, last = fixed_step(_index(p, k), Y0[k], t_out, C, H, method, tu, U[k],
+        s, tf, unit, last = fixed_step(_member(p, k), Y0[k], t_out, C, H, method, tu, U[k],
                                        hold, Y[k])
         info[k, 0] = s
         info[k, 1] = tf
@@ -305,7 +305,7 @@ def fixed_step_population(p, Y0, t_out, C, H, method, tu, U, hold, Y, info):
 @njit(**_JIT_PARALLEL)
 def rk45_population(p, Y0, t_out, h_init, h_max, rtol, atol, max_steps, tu, U, hold, Y, info):
     for k in prange(Y0.shape[0]):
-        s, tf, unit, last = rk45(_index(p, k), Y0[k], t_out, h_init, h_max, rtol, atol,
+        s, tf, unit, last = rk45(_member(p, k), Y0[k], t_out, h_init, h_max, rtol, atol,
                                  max_steps, tu, U[k], hold, Y[k])
         info[k, 0] = s
         info[k, 1] = tf
@@ -317,7 +317,7 @@ def rk45_population(p, Y0, t_out, h_init, h_max, rtol, atol, max_steps, tu, U, h
 def outputs(p, Y, OUT):
     """Model outputs of every stored state: Y (P, T, n) -> OUT (P, T, n_out)."""
     for k in prange(Y.shape[0]):
-        pk = _index(p, k)
+        pk = _member(p, k)
         for t in range(Y.shape[1]):
             _output(Y[k, t], pk, OUT[k, t])
 
@@ -326,7 +326,7 @@ def outputs(p, Y, OUT):
 def outputs_serial(p, Y, OUT):
     """``outputs`` on the calling thread (a Stepper's reset, when its ticks are serial)."""
     for k in range(Y.shape[0]):
-        pk = _index(p, k)
+        pk = _member(p, k)
         for t in range(Y.shape[1]):
             _output(Y[k, t], pk, OUT[k, t])
 
@@ -338,9 +338,9 @@ def advance_population(p, Y, U, t, dt, n_sub, method, OUT, status, S, WORK):
     0 or 1 (non-finite). S (P, 5, n) and WORK (P, n_work) are scratch, allocated once by the
     caller so a tick allocates nothing."""
     for k in prange(Y.shape[0]):
-        _advance(_index(p, k), Y[k], U[k], t, dt / n_sub, n_sub, method, S[k], WORK[k])
+        _advance(_member(p, k), Y[k], U[k], t, dt / n_sub, n_sub, method, S[k], WORK[k])
         status[k] = 0 if _finite(Y[k]) else 1
-        _output(Y[k], _index(p, k), OUT[k])
+        _output(Y[k], _member(p, k), OUT[k])
 
 
 @njit(**_JIT)
@@ -348,9 +348,27 @@ def advance_population_serial(p, Y, U, t, dt, n_sub, method, OUT, status, S, WOR
     """``advance_population`` on the calling thread: for small populations the launch of
     numba's threads costs more than the work (20-30x more on a loaded machine)."""
     for k in range(Y.shape[0]):
-        _advance(_index(p, k), Y[k], U[k], t, dt / n_sub, n_sub, method, S[k], WORK[k])
+        _advance(_member(p, k), Y[k], U[k], t, dt / n_sub, n_sub, method, S[k], WORK[k])
         status[k] = 0 if _finite(Y[k]) else 1
-        _output(Y[k], _index(p, k), OUT[k])
+        _output(Y[k], _member(p, k), OUT[k])
+
+
+@njit(**_JIT_PARALLEL)
+def final_states(p, Y, U, member, n_steps, h, method, status):
+    """Advance every row of Y (S, n) in place by n_steps euler/rk4 steps of h from t = 0
+    under its constant input U (S, n_in) with the parameters of population member member[s],
+    keeping only the end state (a basin grid of any size needs O(S n) memory); status[s] = 1
+    if row s became non-finite (it stops there)."""
+    for s in prange(Y.shape[0]):
+        pk = _member(p, member[s])
+        S = np.empty((5, Y.shape[1]))
+        work = np.empty(_work_size(pk))
+        status[s] = 0
+        for start in range(0, n_steps, 64):
+            _advance(pk, Y[s], U[s], start * h, h, min(64, n_steps - start), method, S, work)
+            if not _finite(Y[s]):
+                status[s] = 1
+                break
 
 
 @njit(**_JIT)

@@ -1,9 +1,9 @@
-# needs: _step _output _index _work_size _jac
+# needs: _step _output _member _work_size _jac
 # Kernel template for discrete-time models (see rnndyn/_jit.py): specialised per model
-# family, where _step, _output, _index and _work_size are that family's jitted functions:
+# family, where _step, _output, _member and _work_size are that family's jitted functions:
 #   _step(h, x, p, h_new, work)   next state written into h_new
 #   _output(h, p, out)            model outputs written into out
-#   _index(p, k)                  parameters of batch member / individual k
+#   _member(p, k)                  parameters of batch member / individual k
 #   _work_size(p)                 scratch length for one member's parameters
 #   _jac(h, x, p, J, work)        dh_new/dh (only step_jacobians uses it)
 import numpy as np
@@ -38,7 +38,7 @@ def iterate_population(p, H0, X, Y, OUT, info):
     """Batch/population version: H0 (B, n), X (B, T, n_in), Y (B, T+1, n), OUT (B, T+1, n_out);
     info (B, 3) receives (status, step, unit) per member."""
     for k in prange(H0.shape[0]):
-        s, t, unit = iterate(_index(p, k), H0[k], X[k], Y[k], OUT[k])
+        s, t, unit = iterate(_member(p, k), H0[k], X[k], Y[k], OUT[k])
         info[k, 0] = s
         info[k, 1] = t
         info[k, 2] = unit
@@ -48,10 +48,10 @@ def iterate_population(p, H0, X, Y, OUT, info):
 @njit(**_JIT)
 def run_member(p, H0, X, Y, OUT, info, b):
     """Sequence b of a time-major batch: X (T, B, n_in), H0 (B, n) -> Y[:, b] = h_1..h_T,
-    OUT[:, b]; uses _index(p, b) (one shared parameter set, or individual b of a population).
+    OUT[:, b]; uses _member(p, b) (one shared parameter set, or individual b of a population).
     info[b] = (status, step of failure or T, first bad unit or -1); a diverged member stops."""
     T, n = X.shape[0], H0.shape[1]
-    pk = _index(p, b)
+    pk = _member(p, b)
     work = np.empty(_work_size(pk), dtype=Y.dtype)
     info[b, 0], info[b, 1], info[b, 2] = 0, T, -1
     h = H0[b]
@@ -87,7 +87,7 @@ def run_batch(p, H0, X, Y, OUT, info):
 
 @njit(**_JIT)
 def advance_member(p, H, X, H_new, OUT, work, status, b):
-    pk = _index(p, b)
+    pk = _member(p, b)
     _step(H[b], X[b], pk, H_new[b], work[b])
     acc = 0.0
     for i in range(H.shape[1]):
@@ -113,6 +113,26 @@ def advance_batch(p, H, X, H_new, OUT, work, status):
     """``advance_batch_serial`` in parallel over the members (for large batches)."""
     for b in prange(H.shape[0]):
         advance_member(p, H, X, H_new, OUT, work, status, b)
+
+
+@njit(**_JIT_PARALLEL)
+def final_states(p, H, X, member, n_steps, h, method, status):
+    """Iterate every row of H (S, n) in place n_steps times under its constant input X
+    (S, n_in) with the parameters of population member member[s], keeping only the end
+    state; status[s] = 1 if row s became non-finite (it stops there). h and method are
+    unused: the signature of the flow template's."""
+    for s in prange(H.shape[0]):
+        pk = _member(p, member[s])
+        work = np.empty(_work_size(pk), dtype=H.dtype)
+        h_new = np.empty_like(H[s])
+        status[s] = 0
+        for it in range(n_steps):
+            _step(H[s], X[s], pk, h_new, work)
+            H[s, :] = h_new
+            if it % 64 == 63 and not np.all(np.isfinite(H[s])):
+                break
+        if not np.all(np.isfinite(H[s])):
+            status[s] = 1
 
 
 @njit(**_JIT)

@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._validate import front_door
 from ..errors import DivergenceError, ValidationError
 from ..models.base import Model
 from ..models.deep import Bidirectional, BidirectionalStack
@@ -60,16 +61,16 @@ def _dtype(dtype, x):
     return dtype
 
 
-def sequence_inputs(model, x, dtype):
-    """x as a C-contiguous (T, B, n_in) array; returns (X, single) where single means the
-    caller passed one sequence (T, n_in)."""
+def sequence_inputs(model, x, dtype, name: str = "run.inputs"):
+    """``x`` (the argument ``name``) as a C-contiguous (T, B, n_in) array; returns (X, single)
+    where single means the caller passed one sequence (T, n_in)."""
     m, P = model.n_in, model.P
     try:
         X = np.asarray(x)
     except (TypeError, ValueError) as exc:
-        raise ValidationError("x", f"must be a numeric array (T, B, {m}), got {exc}", x) from None
+        raise ValidationError(name, f"must be a numeric array (T, B, {m}), got {exc}", x) from None
     if X.dtype.kind not in "iuf":
-        raise ValidationError("x", f"must be a real numeric array (T, B, {m}), got dtype "
+        raise ValidationError(name, f"must be a real numeric array (T, B, {m}), got dtype "
                               f"{X.dtype}", x)
     want = f"(T, B, {m}) or (T, {m})" + (f" with B = P = {P}" if P else "")
     if X.ndim == 2 and X.shape[1] == m:
@@ -79,12 +80,12 @@ def sequence_inputs(model, x, dtype):
     elif X.ndim == 3 and X.shape[2] == m and (P is None or X.shape[1] == P):
         single = False
     else:
-        raise ValidationError("x", f"expected shape {want} for a cell with {m} inputs, got "
+        raise ValidationError(name, f"expected shape {want} for a cell with {m} inputs, got "
                               f"{X.shape}", x)
     X = np.ascontiguousarray(X, dtype=dtype)
     if not np.all(np.isfinite(X)):
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(X))[0])
-        raise ValidationError("x", f"must be finite, got {X[bad]} at index {bad}", x)
+        raise ValidationError(name, f"must be finite, got {X[bad]} at index {bad}", x)
     return X, single and P is None
 
 
@@ -94,7 +95,8 @@ def _parallel(B, work_per_member):
     return B > 1 and work_per_member >= 20_000
 
 
-def run(model: Model, x, h0=None, *, dtype=None, method: str = "auto",
+@front_door()
+def run(model: Model, inputs, h0=None, *, dtype=None, method: str = "auto",
         on_divergence: str = "raise") -> RunResult:
     """Run a discrete cell over input sequences.
 
@@ -103,18 +105,18 @@ def run(model: Model, x, h0=None, *, dtype=None, method: str = "auto",
     model : discrete model (``kind == "map"``), ``Bidirectional`` or ``BidirectionalStack``
         A single cell (B sequences share its parameters) or a population of P cells
         (``Model.stack``; sequence b runs on member b, so B = P). A bidirectional model runs
-        its forward cell over x and its backward cell over x reversed (layer by layer for a
+        its forward cell over the inputs and its backward cell over them reversed (layer by layer for a
         stack, each layer reading both directions of the one below); its states, outputs and
-        finals are the [forward; backward] concatenations, aligned with x in time.
-    x : array (T, B, n_in) or (T, n_in)
-        Inputs, time-major; (T, n_in) is one sequence (fed to every member of a population).
+        finals are the [forward; backward] concatenations, aligned with the inputs in time.
+    inputs : array (T, B, n_in) or (T, n_in)
+        Input sequences, time-major; (T, n_in) is one sequence (fed to every member of a population).
         float64 or float32.
     h0 : array (n,) or (B, n), optional
         Initial state (LSTM: [h; c]); default zeros. A ``Bidirectional`` takes a pair
         ``(h0_forward, h0_backward)`` (entries may be None), a ``BidirectionalStack`` one such
         pair per layer.
     dtype : {None, numpy.float64, numpy.float32}
-        Precision of the run; default float32 if x is float32, else float64. Parameters are
+        Precision of the run; default float32 if inputs is float32, else float64. Parameters are
         cast to it.
     method : {"auto", "loop", "blas"}
         "loop": per-sequence loops inside numba, in parallel over long batches; "blas": the
@@ -127,7 +129,7 @@ def run(model: Model, x, h0=None, *, dtype=None, method: str = "auto",
     -------
     RunResult
         ``states`` (T, B, n), ``outputs`` (T, B, n_out), ``final`` (B, n), ``status`` (B,);
-        without the B axis when x was one sequence (T, n_in) and the model is single.
+        without the B axis when inputs was one sequence (T, n_in) and the model is single.
 
     Raises
     ------
@@ -137,7 +139,7 @@ def run(model: Model, x, h0=None, *, dtype=None, method: str = "auto",
         If a state becomes non-finite and ``on_divergence="raise"``.
     """
     if isinstance(model, (Bidirectional, BidirectionalStack)):
-        return _run_bidirectional(model, x, h0, dtype=dtype, method=method,
+        return _run_bidirectional(model, inputs, h0, dtype=dtype, method=method,
                                   on_divergence=on_divergence)
     check_model(model, "run", kind="map")
     if method not in ("auto", "loop", "blas"):
@@ -146,8 +148,8 @@ def run(model: Model, x, h0=None, *, dtype=None, method: str = "auto",
     if on_divergence not in ("raise", "return"):
         raise ValidationError("on_divergence", f"must be 'raise' or 'return', got "
                               f"{on_divergence!r}", on_divergence)
-    dtype = _dtype(dtype, x)
-    X, single = sequence_inputs(model, x, dtype)
+    dtype = _dtype(dtype, inputs)
+    X, single = sequence_inputs(model, inputs, dtype)
     T, B = X.shape[:2]
     H0 = initial_state(model, h0, B, dtype, "h0")
     pop = model.P is not None
@@ -184,7 +186,7 @@ def run(model: Model, x, h0=None, *, dtype=None, method: str = "auto",
     return RunResult(Y, OUT, final.copy(), status)
 
 
-def _run_bidirectional(model, x, h0, **kwargs) -> RunResult:
+def _run_bidirectional(model, inputs, h0, **kwargs) -> RunResult:
     """``run`` of a Bidirectional (one layer) or a BidirectionalStack (layer by layer)."""
     layers = model.layers if isinstance(model, BidirectionalStack) else (model,)
     pairs = (None,) * len(layers) if h0 is None else (h0,) if len(layers) == 1 and \
@@ -192,7 +194,7 @@ def _run_bidirectional(model, x, h0, **kwargs) -> RunResult:
     if len(pairs) != len(layers):
         raise ValidationError("run.h0", f"expected one (forward, backward) pair per layer "
                               f"({len(layers)}), got {len(pairs)}", h0)
-    y = np.asarray(x)
+    y = np.asarray(inputs)
     states, finals, status = [], [], 0
     for layer, pair in zip(layers, pairs):
         h_f, h_b = (None, None) if pair is None else pair
@@ -225,10 +227,11 @@ class DiscreteStepper:
     Examples
     --------
     >>> stepper = DiscreteStepper(lstm, batch=4)
-    >>> for x_t in xs:                     # x_t: (4, n_in)
-    ...     y_t = stepper.step(x_t)        # (4, H)
+    >>> for u_t in us:                     # u_t: (4, n_in)
+    ...     y_t = stepper.step(u_t)        # (4, H)
     """
 
+    @front_door()
     def __init__(self, model: Model, batch: int | None = None, h0=None, dtype=np.float64):
         check_model(model, "run", kind="map")
         if model.P is not None and batch not in (None, model.P):
@@ -243,7 +246,7 @@ class DiscreteStepper:
         self._K = integrator(model, model.P is not None)
         self._p = cast_params(model.kernel_params, self.dtype)
         member = model[0] if model.P else model
-        ws = model.kernels.work_size(member.kernel_params)
+        ws = model.functions.work_size(member.kernel_params)
         self._work = np.empty((self.B, ws), dtype=self.dtype)
         self._H = np.zeros((self.B, model.n), dtype=self.dtype)
         self._Hn = np.zeros_like(self._H)
@@ -251,34 +254,28 @@ class DiscreteStepper:
         self._status = np.zeros(self.B, dtype=np.int64)
         self._advance = self._K.advance_batch if _parallel(
             self.B, 50 * model.n * (model.n + model.n_in)) else self._K.advance_batch_serial
-        self._x0 = np.zeros((self.B, 0), dtype=self.dtype)
+        self._x0 = np.zeros((self.B, model.n_in), dtype=self.dtype)
         self.reset(h0)
 
+    @front_door()
     def reset(self, h0=None) -> np.ndarray:
         """Set the state (default zeros) and the step counter to 0; returns the state."""
         self._H[:] = initial_state(self.model, h0, self.B, self.dtype, "h0")
         self.t = 0
         return self.state
 
-    def step(self, x=None) -> np.ndarray:
-        """Feed one input, (n_in,) or (B, n_in); returns the outputs (n_out,) or (B, n_out).
+    @front_door()
+    def step(self, u=None) -> np.ndarray:
+        """Feed one input ``u``, (n_in,) or (B, n_in) (None: zero input); returns the outputs
+        (n_out,) or (B, n_out).
 
         Raises
         ------
         DivergenceError
             If a member's state became non-finite.
         """
-        m = self.model.n_in
-        if m == 0:
-            X = self._x0
-        else:
-            X = None if x is None else np.asarray(x, dtype=self.dtype)
-            if X is None or X.shape not in ((m,), (self.B, m)):
-                raise ValidationError("x", f"expected shape ({m},) or ({self.B}, {m}), got "
-                                      f"{None if X is None else X.shape}", x)
-            X = np.ascontiguousarray(np.broadcast_to(X, (self.B, m)))
-        self._advance(self._p, self._H, X, self._Hn, self._out, self._work,
-                              self._status)
+        X = self._x0 if u is None else self._input(u)
+        self._advance(self._p, self._H, X, self._Hn, self._out, self._work, self._status)
         self._H, self._Hn = self._Hn, self._H
         self.t += 1
         if self._status.any():
@@ -286,6 +283,25 @@ class DiscreteStepper:
             raise DivergenceError(f"state became non-finite at step {self.t} (member {b})",
                                   t=float(self.t), individual=b)
         return (self._out[0] if self._single else self._out).copy()
+
+    def _input(self, u) -> np.ndarray:
+        m = self.model.n_in
+        if m == 0:
+            if np.size(u):
+                raise ValidationError("DiscreteStepper.step.u", "this model has no inputs "
+                                      "(n_in = 0); pass None", u)
+            return self._x0
+        try:
+            U = np.asarray(u, dtype=self.dtype)
+        except (TypeError, ValueError) as exc:
+            raise ValidationError("DiscreteStepper.step.u", f"must be a numeric array, got "
+                                  f"{u!r} ({exc})", u) from None
+        if U.shape not in ((m,), (self.B, m)):
+            raise ValidationError("DiscreteStepper.step.u", f"expected shape ({m},) or "
+                                  f"({self.B}, {m}), got {U.shape}", u)
+        if not np.all(np.isfinite(U)):
+            raise ValidationError("DiscreteStepper.step.u", "must be finite", u)
+        return np.ascontiguousarray(np.broadcast_to(U, (self.B, m)))
 
     @property
     def state(self) -> np.ndarray:

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import numbers
-import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Callable
 
 import numpy as np
 
+from .._validate import front_door, real_number, warn
 from .._summary import summary_repr
 from ..errors import DivergenceError, RnndynError, StabilityWarning, ValidationError
 from ..models.base import Model, as_array
@@ -101,7 +101,7 @@ def input_samples(model, inputs, t, dt, method, P):
         U = as_array(np.stack(values), "inputs(t)")
     else:
         tu, U = t, as_array(inputs, "inputs")
-        if model.kind == "map":  # the input at step k drives the transition k -> k+1
+        if model.discrete:  # the input at step k drives the transition k -> k+1
             tu = t[:-1]
             if U.shape[:1] == (len(t),):
                 U = U[:-1]
@@ -157,16 +157,6 @@ def _callable_grid(t, dt, method, kind):
     M = M.astype(np.int64)
     pieces = [t0 + np.arange(k) * (s / k) for t0, s, k in zip(t[:-1], np.diff(t), M)]
     return np.concatenate(pieces + [t[-1:]])
-
-
-def real_number(v, name: str, what: str = "a real number") -> float:
-    """``float(v)`` for a real scalar (not a bool or a string), else a ValidationError."""
-    if isinstance(v, np.ndarray) and v.ndim == 0:
-        v = v[()]
-    if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
-        raise ValidationError(name, f"must be {what}, got {v!r} of type {type(v).__name__}; "
-                              f"pass a float, e.g. {name}=0.01", v)
-    return float(v)
 
 
 def _check_dt(dt, method):
@@ -229,6 +219,7 @@ def stability_warning(method: str, h: float, tau_lo: float | None, step: str, fi
             f"(<= {limit * tau_lo * substeps:.3g}){fix}.")
 
 
+@front_door()
 def simulate(model: Model, y0, t, dt: float | None = None, method: str = "rk4", inputs=None, *,
              rtol: float = 1e-6, atol: float = 1e-9, max_step: float = np.inf,
              max_steps: int = MAX_STEPS, hold: str = "linear", on_divergence: str = "raise",
@@ -298,7 +289,7 @@ def simulate(model: Model, y0, t, dt: float | None = None, method: str = "rk4", 
         raise ValidationError("hold", f"must be 'linear' or 'previous', got {hold!r}")
     P = model.P
     t = _times(t, model.kind)
-    if model.kind == "flow":
+    if not model.discrete:
         if method not in METHODS:
             raise ValidationError("method", f"unknown method {method!r}; choose one of "
                                   f"{sorted(METHODS)}", method)
@@ -312,10 +303,10 @@ def simulate(model: Model, y0, t, dt: float | None = None, method: str = "rk4", 
                                   max_steps)
         rtol, atol, max_step = float(rtol), float(atol), float(max_step)
         if method == "rk45" and rtol < MIN_RTOL:
-            warnings.warn(f"rtol={rtol!r} is below 100 * eps = {MIN_RTOL:.3g}, where rounding "
+            warn(f"rtol={rtol!r} is below 100 * eps = {MIN_RTOL:.3g}, where rounding "
                           f"errors dominate the error estimate; using rtol={MIN_RTOL:.3g} (as "
                           "scipy.integrate.solve_ivp does). Pass rtol >= 2.3e-14, or use "
-                          "method='rk4' with a small dt", UserWarning, stacklevel=2)
+                          "method='rk4' with a small dt")
             rtol = MIN_RTOL
         tau_lo = tau_min(model)
         if method != "rk45":
@@ -325,7 +316,7 @@ def simulate(model: Model, y0, t, dt: float | None = None, method: str = "rk4", 
             fix = " or method='rk4'" if rk4_ok else " or method='rk45'"
             msg = stability_warning(method, h, tau_lo, f"dt={h:.4g}", fix)
             if msg:
-                warnings.warn(msg, StabilityWarning, stacklevel=2)
+                warn(msg, StabilityWarning)
     check_executor(executor)
     y0 = initial_state(model, y0, P)
     tu, U = input_samples(model, inputs, t, dt, method, P)
@@ -355,7 +346,7 @@ def _integrate(model, Y0, U, t, dt, method, tu, hold_previous, max_step, rtol, a
     Y = np.full((m, T, model.n), np.nan)  # a row the kernel did not write stays NaN
     info = np.zeros((m, 4))
     OUT = None
-    if model.kind == "map":
+    if model.discrete:
         X = np.ascontiguousarray(np.broadcast_to(U, (m, T - 1, model.n_in))) \
             if model.n_in else np.zeros((m, T - 1, 0))
         info3 = np.zeros((m, 3))

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import math
-import warnings
 
 import numba
 import numpy as np
 
+from .._validate import front_door, warn
 from ..errors import DivergenceError, StabilityWarning, ValidationError
 from ..models.base import Model, as_array
 from ._common import integrator
@@ -69,9 +69,10 @@ class Stepper:
     ...     out = ctl.step(sensors(out))                  # sensors: (P, n_in)
     """
 
+    @front_door()
     def __init__(self, model: Model, dt: float = 0.01, method: str = "euler",
                  substeps: int = 1, y0=None, threads: int | None = None):
-        if not isinstance(model, Model) or model.kind != "flow":
+        if not isinstance(model, Model) or model.discrete:
             raise ValidationError("model", "Stepper drives continuous-time models (flows); "
                                   "use rnndyn.integrate.run for discrete cells")
         if method not in ("euler", "rk4"):
@@ -89,7 +90,7 @@ class Stepper:
         self.dt = self._check_dt(dt)
         self._tau_min = tau_min(model)
         self._stable_dt = self.dt  # largest dt checked for stability (warned at most once)
-        self._warn_unstable(self.dt, stacklevel=3)
+        self._warn_unstable(self.dt)
         self._P = model.P or 1
         self._K = integrator(model, population=model.P is not None)
         work = self._P * (self.substeps * (1 if method == "euler" else 4)
@@ -106,7 +107,7 @@ class Stepper:
         self._p = model.kernel_params
         self._S = np.empty((self._P, 5, model.n))
         single = model[0] if model.P else model
-        self._work = np.empty((self._P, model.kernels.work_size(single.kernel_params)))
+        self._work = np.empty((self._P, model.functions.work_size(single.kernel_params)))
         self._out = np.empty((self._P, model.n_out))
         self._status = np.zeros(self._P, dtype=np.int64)
         self._u0 = np.zeros((self._P, model.n_in))
@@ -123,7 +124,7 @@ class Stepper:
         finally:
             numba.set_num_threads(before)
 
-    def _warn_unstable(self, dt, stacklevel):
+    def _warn_unstable(self, dt):
         """StabilityWarning if a tick of length dt is unstable for the fastest tau."""
         h = dt / self.substeps
         step = f"dt={dt:.4g}" + (f" and substeps={self.substeps} (step {h:.4g})"
@@ -135,7 +136,7 @@ class Stepper:
         fix = f", more substeps (>= {more})" + (" or method='rk4'" if rk4_ok else "")
         msg = stability_warning(self.method, h, self._tau_min, step, fix, self.substeps)
         if msg:
-            warnings.warn(msg, StabilityWarning, stacklevel=stacklevel)
+            warn(msg, StabilityWarning)
 
     @staticmethod
     def _check_dt(dt):
@@ -148,6 +149,7 @@ class Stepper:
     def _shape(self, a):
         return a if self.model.P is not None else a[0]
 
+    @front_door()
     def reset(self, y0=None) -> np.ndarray:
         """Set the state (default zeros) and time 0; returns the outputs (P, n_out) or (n_out,)."""
         n, P = self.model.n, self._P
@@ -163,6 +165,7 @@ class Stepper:
         self._call(self._outputs, self._p, self._y[:, None, :], self._out[:, None, :])
         return self._shape(self._out).copy()
 
+    @front_door()
     def step(self, u=None, dt: float | None = None) -> np.ndarray:
         """Advance by one tick under input ``u`` (n_in,) or (P, n_in); returns the outputs.
 
@@ -177,8 +180,8 @@ class Stepper:
             dt = self._check_dt(dt)
             if dt > self._stable_dt:  # a larger tick than any checked so far
                 self._stable_dt = dt
-                self._warn_unstable(dt, stacklevel=3)
-        if u is None:  # no signal: zero input (an autonomous model has none anyway)
+                self._warn_unstable(dt)
+        if u is None or (self.model.n_in == 0 and not np.size(u)):  # zero input
             U = np.zeros((self._P, self.model.n_in))
         elif self.model.n_in == 0:
             raise ValidationError("Stepper.step.u", "this model has no inputs (n_in = 0); pass "

@@ -1,5 +1,5 @@
 """Parameter containers and pure dynamics, one file per family (protocol: ``models.base``)."""
-from .base import Kernels, Model
+from .base import Functions, Model
 from .ctrnn import CTRNN
 from .deep import Bidirectional, BidirectionalStack, Stacked, rmlp
 from .cell import ACTIVATIONS as DISCRETE_ACTIVATIONS
@@ -8,6 +8,6 @@ from .discrete import Elman, FullyRecurrent, IndRNN, Jordan, SecondOrderRNN
 from .gated import GRU, LSTM
 from .user import Flow, Map, logistic_map, lorenz
 
-__all__ = ["Kernels", "Model", "CTRNN", "Flow", "Map", "lorenz", "logistic_map", "Elman",
+__all__ = ["Functions", "Model", "CTRNN", "Flow", "Map", "lorenz", "logistic_map", "Elman",
            "FullyRecurrent", "Jordan", "IndRNN", "SecondOrderRNN", "LSTM", "GRU", "Stacked",
            "Bidirectional", "BidirectionalStack", "rmlp", "Cell", "DISCRETE_ACTIVATIONS"]

@@ -10,13 +10,13 @@ from .._config import JIT
 
 
 @njit(**JIT)
-def index_same(p, k):
+def member_same(p, k):
     """Every member of a batch shares one parameter set."""
     return p
 
 
 @njit(**JIT)
-def index_rows(p, k):
+def member_rows(p, k):
     """Parameters stored as one array with the population on axis 0."""
     return p[k]
 

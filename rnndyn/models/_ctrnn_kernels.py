@@ -253,5 +253,5 @@ def output_tanh(y, p, out):
 
 
 @njit(**JIT)
-def index(p, k):
+def member(p, k):
     return (p[0][k], p[1][k], p[2])

@@ -168,7 +168,7 @@ def elman_output_jac(h, p, Jo):
 
 
 @njit(**JIT)
-def elman_index(p, k):
+def elman_member(p, k):
     return (p[0][k], p[1][k], p[2][k], p[3][k], p[4][k], p[5], p[6], p[7])
 
 
@@ -323,7 +323,7 @@ def jordan_output_jac(h, p, Jo):
 
 
 @njit(**JIT)
-def jordan_index(p, k):
+def jordan_member(p, k):
     return (p[0][k], p[1][k], p[2][k], p[3][k], p[4][k], p[5], p[6])
 
 
@@ -427,7 +427,7 @@ def indrnn_jac_input(h, x, p, Jx, work):
 
 
 @njit(**JIT)
-def indrnn_index(p, k):
+def indrnn_member(p, k):
     return (p[0][k], p[1][k], p[2][k], p[3])
 
 
@@ -516,7 +516,7 @@ def second_order_jac_input(h, x, p, Jx, work):
 
 
 @njit(**JIT)
-def second_order_index(p, k):
+def second_order_member(p, k):
     return (p[0][k], p[1][k], p[2])
 
 

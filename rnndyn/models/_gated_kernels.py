@@ -227,7 +227,7 @@ def hidden_output_vjp(h, p, v, gh, gp):
 
 
 @njit(**JIT)
-def lstm_index(p, k):
+def lstm_member(p, k):
     return (p[0][k], p[1][k], p[2][k], p[3][k], p[4], p[5], p[6][k], p[7][k])
 
 
@@ -491,7 +491,7 @@ def gru_vjp(h, x, p, v, gh, gx, gp, work):
 
 
 @njit(**JIT)
-def gru_index(p, k):
+def gru_member(p, k):
     return (p[0][k], p[1][k], p[2][k], p[3][k], p[4], p[5], p[6], p[7][k], p[8][k])
 
 

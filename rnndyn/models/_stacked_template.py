@@ -1,6 +1,6 @@
 # Kernel template (see rnndyn/_jit.py) of a deep stack of cells of ONE family, specialised
 # with that family's functions:
-#   _cstep, _cjac, _cjac_x, _cout, _cout_jac, _cwork, _cindex, _cvjp, _cout_vjp, _cpsize
+#   _cstep, _cjac, _cjac_x, _cout, _cout_jac, _cwork, _cmember, _cvjp, _cout_vjp, _cpsize
 # Parameters p = (layers, sizes, W_out, b_out, act_out, readout): ``layers`` a homogeneous
 # tuple of per-layer parameter tuples, ``sizes`` (L, 3) int array of (state n_l, input m_l,
 # output o_l) per layer, W_out (O, o_L), b_out (O,). The state is [s_1; ...; s_L]; layer l
@@ -89,7 +89,7 @@ def jacobian(h, x, p, J, work):
 
 
 @njit(**_JIT)
-def index(p, k):
+def member(p, k):
     return p
 
 

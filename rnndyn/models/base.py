@@ -17,7 +17,7 @@ kind       function                                        meaning
 both       ``output(y, p, out)``                           the model's outputs (n_out,)
 both       ``output_vjp(y, p, v, gy, gp)``                 v^T d out / d(y, theta_raw)
 both       ``param_size(p)``                               d_raw, the length of theta_raw
-both       ``index(p, k)``                                 parameters of individual k
+both       ``member(p, k)``                                 parameters of individual k
 both       ``work_size(p)``                                length of the scratch ``work``
 =========  ==============================================  ==================================
 
@@ -25,12 +25,12 @@ Kernel-level functions write into (overwrite) caller-owned buffers instead of re
 arrays, so a step allocates nothing; the pure, allocating forms are the methods
 ``Model.rhs``, ``Model.step``, ``Model.jacobian``, ``Model.vjp``, ``Model.param_jacobian``.
 ``p`` is ``model.kernel_params``; in a population (stacked model) its arrays carry a leading
-axis P that ``index`` strips.
+axis P that ``member`` strips.
 
 Parameters as vectors. ``model.param_fields`` names the parameter arrays that can vary;
 ``to_vector(fields)`` flattens the free entries of the named fields (entries outside a
 topology mask are not free) into theta, and ``from_vector(theta, fields)`` returns a new
-model. Kernels differentiate with respect to ``theta_raw``, the family's own flat layout of
+model. Functions differentiate with respect to ``theta_raw``, the family's own flat layout of
 the arrays its kernels read (``_raw_layout``); theta is a selection of theta_raw, so a
 gradient with respect to theta is ``g_raw[model.theta_index(fields)]``.
 
@@ -49,18 +49,19 @@ import numpy as np
 
 from .._jit import specialize
 from .._summary import summary_repr
+from .._validate import as_array, front_door  # noqa: F401  (as_array: families import it here)
 from ..errors import ValidationError
 from . import _base_kernels
 
 
-class Kernels(NamedTuple):
+class Functions(NamedTuple):
     """The jitted functions of one model family (see the module docstring)."""
 
     rhs: Callable | None  # flows
     step: Callable | None  # maps
     jacobian: Callable | None
     output: Callable
-    index: Callable
+    member: Callable
     work_size: Callable
     vjp: Callable | None = None
     param_jacobian: Callable | None = None
@@ -77,10 +78,10 @@ class VJP(NamedTuple):
 
 
 _HERE = Path(__file__).parent
-_complete: dict[tuple, Kernels] = {}
+_complete: dict[tuple, Functions] = {}
 
 
-def complete(k: Kernels, kind: str) -> Kernels:
+def complete(k: Functions, kind: str) -> Functions:
     """``k`` with every slot filled: what the family does not write is derived.
 
     A missing Jacobian, parameter Jacobian or output VJP becomes central differences inside
@@ -111,30 +112,6 @@ def complete(k: Kernels, kind: str) -> Kernels:
                       output_vjp=k.output_vjp or fd.output_vjp)
     _complete[key] = full
     return full
-
-
-def as_array(value, name: str, shape: tuple | None = None, dtype=np.float64) -> np.ndarray:
-    """Read-only float64 copy of ``value``, checked for shape and finiteness.
-
-    ``shape`` entries may be None (any length). Raises ValidationError naming ``name``.
-    """
-    if np.iscomplexobj(value):  # numpy would drop the imaginary part with only a warning
-        raise ValidationError(name, f"must be real, got a complex array ({np.asarray(value).dtype})"
-                              "; pass the real part explicitly if that is what you mean", value)
-    try:
-        arr = np.array(value, dtype=dtype, copy=True)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError(name, f"must be a numeric array, got {value!r} ({exc})",
-                              value) from None
-    if shape is not None and (arr.ndim != len(shape) or any(
-            s is not None and s != a for s, a in zip(shape, arr.shape))):
-        want = "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
-        raise ValidationError(name, f"expected shape {want}, got {arr.shape}", value)
-    if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
-        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
-        raise ValidationError(name, f"must be finite, got {arr[bad]} at index {bad}", value)
-    arr.flags.writeable = False
-    return arr
 
 
 def unit_indices(value, n: int, name: str) -> tuple:
@@ -174,14 +151,14 @@ def check_mask(mask, weights: np.ndarray, name: str, rows: int = 1):
     return m
 
 
-def edge_masks(G, nodes, inputs) -> tuple:
+def edge_masks(G, nodes, input_nodes) -> tuple:
     """(mask (n, n), input_mask (n, n_in)) of the connections present in graph G: entry
-    [i, j] is True iff G has the edge nodes[j] -> nodes[i] (inputs[j] -> nodes[i])."""
-    inputs = tuple(inputs or ())
+    [i, j] is True iff G has the edge nodes[j] -> nodes[i] (input_nodes[j] -> nodes[i])."""
+    input_nodes = tuple(input_nodes or ())
     idx = {v: i for i, v in enumerate(nodes)}
-    src = {v: j for j, v in enumerate(inputs)}
+    src = {v: j for j, v in enumerate(input_nodes)}
     mask = np.zeros((len(nodes), len(nodes)), dtype=bool)
-    input_mask = np.zeros((len(nodes), len(inputs)), dtype=bool)
+    input_mask = np.zeros((len(nodes), len(input_nodes)), dtype=bool)
     for a, b in G.edges():
         if b in idx:
             if a in idx:
@@ -245,6 +222,7 @@ class ParamVector:
             return np.arange(int(np.prod(shape)))
         return np.flatnonzero(np.broadcast_to(free, shape))
 
+    @front_door()
     def to_vector(self, fields=None) -> np.ndarray:
         """The free entries of ``fields`` (default: all of ``param_fields``) as one vector.
 
@@ -259,6 +237,7 @@ class ParamVector:
                  ..., self._free_flat(f, shapes[f])] for f in fields]
         return np.concatenate(parts, axis=-1) if parts else np.zeros(lead + (0,))
 
+    @front_door()
     def from_vector(self, theta, fields=None):
         """A new model whose ``fields`` take their free entries from ``theta``.
 
@@ -374,13 +353,13 @@ class Model(ParamVector, ABC):
     """Base of every model: a frozen dataclass of parameter arrays plus family kernels.
 
     Subclasses are ``@dataclass(frozen=True, eq=False)`` and set ``kind`` (``"flow"`` or
-    ``"map"``), ``_kernels`` (the family's own functions; ``kernels`` completes them),
+    ``"map"``), ``_functions`` (the family's own jitted functions; ``functions`` completes them),
     ``_batched`` (the fields that carry the population axis) and ``_params`` (the fields
     that form the parameter vector).
     """
 
     kind: ClassVar[str] = "flow"
-    _kernels: ClassVar[Kernels]
+    _functions: ClassVar[Functions]
 
     # -- sizes ----------------------------------------------------------------------------
     @property
@@ -409,14 +388,14 @@ class Model(ParamVector, ABC):
         """The parameter object ``p`` passed to the kernels."""
 
     @property
-    def kernels(self) -> Kernels:
+    def functions(self) -> Functions:
         """Every kernel of the family; those it does not write are derived (``complete``)."""
-        return complete(self._kernels, self.kind)
+        return complete(self._functions, self.kind)
 
     @property
     def has_jacobian(self) -> bool:
         """True if the state Jacobian is analytic (else: central differences in a kernel)."""
-        return self._kernels.jacobian is not None
+        return self._functions.jacobian is not None
 
     # -- parameter derivatives --------------------------------------------------------------
     def _raw_layout(self) -> list:
@@ -425,6 +404,7 @@ class Model(ParamVector, ABC):
         no field (a fixed array the kernels read) lists none. Default: ``_params`` in order."""
         return [((f,), shape) for f, shape in self.param_fields.items()]
 
+    @front_door()
     def theta_index(self, fields=None) -> np.ndarray:
         """Positions in theta_raw of the entries of ``to_vector(fields)``: a kernel's
         parameter gradient ``g_raw`` gives the gradient with respect to theta as
@@ -442,10 +422,10 @@ class Model(ParamVector, ABC):
     def _point(self, what, args, v=None):
         """Checked (parameters, t, state, input, v) of every member for a derivative call."""
         name = f"{type(self).__name__}.{what}"
-        flow = self.kind == "flow"
+        flow = not self.discrete
         n_args = 3 if flow else 2
         if not 1 + flow <= len(args) <= n_args:
-            sig = "t, y, u=None" if flow else "h, x=None"
+            sig = "t, y, u=None" if flow else "h, u=None"
             raise ValidationError(name, f"takes ({sig}), got {len(args)} arguments")
         args = list(args) + [None] * (n_args - len(args))
         t = float(args[0]) if flow else 0.0
@@ -466,11 +446,12 @@ class Model(ParamVector, ABC):
         V = None
         if v is not None:
             V = np.broadcast_to(as_array(v, f"{name}.v", lead + (self.n,)), (P, self.n))
-        k = self.kernels
-        members = [k.index(self.kernel_params, i) for i in range(P)] if lead else \
+        k = self.functions
+        members = [k.member(self.kernel_params, i) for i in range(P)] if lead else \
             [self.kernel_params]
         return k, members, t, Y, U, V, bool(lead)
 
+    @front_door()
     def vjp(self, v, *args, fields=None) -> VJP:
         """Vector-Jacobian product of one rhs evaluation (flows: ``vjp(v, t, y, u=None)``) or
         one step (maps: ``vjp(v, h, x=None)``).
@@ -496,7 +477,7 @@ class Model(ParamVector, ABC):
             gp = np.empty(k.param_size(pk))
             work = np.empty(k.work_size(pk))
             y, u, w = y.copy(), u.copy(), w.copy()
-            if self.kind == "flow":
+            if not self.discrete:
                 k.vjp(t, y, u, pk, w, gy, gu, gp, work)
             else:
                 k.vjp(y, u, pk, w, gy, gu, gp, work)
@@ -504,6 +485,7 @@ class Model(ParamVector, ABC):
         parts = [np.stack(a) if pop else a[0] for a in zip(*out)]
         return VJP(*parts)
 
+    @front_door()
     def param_jacobian(self, *args, fields=None) -> np.ndarray:
         """dF/dtheta of one rhs evaluation (flows: ``param_jacobian(t, y, u=None)``) or one
         step (maps: ``param_jacobian(h, x=None)``).
@@ -520,18 +502,19 @@ class Model(ParamVector, ABC):
             Jp = np.empty((self.n, k.param_size(pk)))
             work = np.empty(k.work_size(pk))
             y, u = y.copy(), u.copy()
-            if self.kind == "flow":
+            if not self.discrete:
                 k.param_jacobian(t, y, u, pk, Jp, work)
             else:
                 k.param_jacobian(y, u, pk, Jp, work)
             out.append(Jp[:, sel])
         return np.stack(out) if pop else out[0]
 
+    @front_door()
     def output_vjp(self, v, y, fields=None) -> tuple:
         """(v^T d out/dy (n,), v^T d out/dtheta (d,)) for output cotangent v (n_out,)
         (single models)."""
         self._single("output_vjp")
-        k = self.kernels
+        k = self.functions
         y = as_array(y, "y", (self.n,)).copy()
         v = as_array(v, "v", (self.n_out,)).copy()
         p = self.kernel_params
@@ -541,6 +524,7 @@ class Model(ParamVector, ABC):
 
     # -- populations ----------------------------------------------------------------------
     @classmethod
+    @front_door()
     def stack(cls, models):
         """Population (leading axis P) from single models of this family with equal shapes.
 
@@ -603,45 +587,70 @@ class Model(ParamVector, ABC):
             raise ValidationError("u", "this model has no inputs (n_in = 0); pass None", u)
         return as_array(u, "u", (self.n_in,)).copy()
 
+    @front_door()
     def rhs(self, t: float, y, u=None) -> np.ndarray:
         """dy/dt at (t, y) under input u (flows). Returns a new (n,) array."""
         self._single("rhs")
         y = as_array(y, "y", (self.n,)).copy()
         dy = np.empty(self.n)
-        self.kernels.rhs(float(t), y, self._u(u), self.kernel_params, dy,
-                         np.empty(self.kernels.work_size(self.kernel_params)))
+        self.functions.rhs(float(t), y, self._u(u), self.kernel_params, dy,
+                           np.empty(self.functions.work_size(self.kernel_params)))
         return dy
 
-    def step(self, h, x=None) -> np.ndarray:
-        """Next state of a map from state h under input x. Returns a new (n,) array."""
+    @front_door()
+    def step(self, h, u=None) -> np.ndarray:
+        """Next state of a map from state h under input u. Returns a new (n,) array."""
         self._single("step")
         h = as_array(h, "h", (self.n,)).copy()
         out = np.empty(self.n)
-        self.kernels.step(h, self._u(x), self.kernel_params, out,
-                          np.empty(self.kernels.work_size(self.kernel_params)))
+        self.functions.step(h, self._u(u), self.kernel_params, out,
+                            np.empty(self.functions.work_size(self.kernel_params)))
         return out
 
+    @front_door()
     def jacobian(self, *args) -> np.ndarray:
-        """Analytic Jacobian: ``jacobian(t, y, u=None)`` for flows, ``jacobian(h, x=None)`` for maps."""
+        """Analytic Jacobian: ``jacobian(t, y, u=None)`` for flows, ``jacobian(h, u=None)`` for maps."""
         self._single("jacobian")
-        work = np.empty(self.kernels.work_size(self.kernel_params))
+        work = np.empty(self.functions.work_size(self.kernel_params))
         J = np.empty((self.n, self.n))
-        if self.kind == "flow":
+        if not self.discrete:
             t, y, u = (list(args) + [None])[:3]
             y = as_array(y, "y", (self.n,)).copy()
-            self.kernels.jacobian(float(t), y, self._u(u), self.kernel_params, J, work)
+            self.functions.jacobian(float(t), y, self._u(u), self.kernel_params, J, work)
         else:
-            h, x = (list(args) + [None])[:2]
+            h, u = (list(args) + [None])[:2]
             h = as_array(h, "h", (self.n,)).copy()
-            self.kernels.jacobian(h, self._u(x), self.kernel_params, J, work)
+            self.functions.jacobian(h, self._u(u), self.kernel_params, J, work)
         return J
 
+    # -- one signature for flows and maps ------------------------------------------------
+    @property
+    def discrete(self) -> bool:
+        """True for a map (time counts steps), False for a flow (time is continuous)."""
+        return self.kind == "map"
+
+    def point(self, y, u=None, t: float = 0.0) -> tuple:
+        """The arguments of this kind's pure functions at state y: ``(t, y, u)`` for a flow,
+        ``(y, u)`` for a map, so ``model.jacobian(*model.point(y, u))`` serves both."""
+        return (y, u) if self.discrete else (t, y, u)
+
+    def residual(self, y, u=None, t: float = 0.0) -> np.ndarray:
+        """The function whose zeros are the fixed points: dy/dt for a flow, F(y) - y for a
+        map."""
+        return self.step(y, u) - y if self.discrete else self.rhs(t, y, u)
+
+    def residual_jacobian(self, y, u=None, t: float = 0.0) -> np.ndarray:
+        """d residual / dy: the Jacobian of a flow, the Jacobian minus I of a map."""
+        J = self.jacobian(*self.point(y, u, t))
+        return J - np.eye(self.n) if self.discrete else J
+
+    @front_door()
     def output(self, y) -> np.ndarray:
         """Model outputs for state y (n,)."""
         self._single("output")
         y = as_array(y, "y", (self.n,)).copy()
         out = np.empty(self.n_out)
-        self.kernels.output(y, self.kernel_params, out)
+        self.functions.output(y, self.kernel_params, out)
         return out
 
 

@@ -88,14 +88,16 @@ class Cell(Model):
         """Number of free parameters of one network (redundant bias pairs counted once)."""
 
 
-def _uniform(rng, shape, k):
+def uniform_init(rng, shape, k):
+    """U(-k, k) weights: PyTorch's default initialisation (k = 1/sqrt(hidden size))."""
     return rng.uniform(-k, k, size=shape)
 
 
-def _graph_arrays(G, nodelist, inputs, who):
+def graph_arrays(G, nodelist, input_nodes, who):
+    """``graphs.to_arrays`` for a cell's ``from_graph`` (``who``: the class, for messages)."""
     from .. import graphs
 
-    a = graphs.to_arrays(G, nodelist=nodelist, inputs=inputs)
+    a = graphs.to_arrays(G, nodelist=nodelist, input_nodes=input_nodes)
     for name in ("tau", "gain"):
         values = getattr(a, name)
         if not np.all(values == 1.0):
@@ -105,7 +107,8 @@ def _graph_arrays(G, nodelist, inputs, who):
     return a
 
 
-def _to_graph(W, W_in, bias, activation, roles, nodes, inputs, graph_attrs):
+def cell_graph(W, W_in, bias, activation, roles, nodes, input_nodes, graph_attrs):
+    """The networkx graph of a single-matrix cell (``to_graph`` of Elman and its kin)."""
     from .. import graphs
 
     attrs = dict(graph_attrs)
@@ -113,5 +116,5 @@ def _to_graph(W, W_in, bias, activation, roles, nodes, inputs, graph_attrs):
     if activation != graph_act:
         attrs["cell_activation"] = activation
     return graphs.from_arrays(W, W_in=W_in, bias=bias, roles=roles, nodes=nodes,
-                              inputs=inputs if W_in.shape[1] else None, activation=graph_act,
+                              input_nodes=input_nodes if W_in.shape[1] else None, activation=graph_act,
                               graph_attrs=attrs)

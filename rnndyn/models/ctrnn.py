@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import ValidationError
 from . import _ctrnn_kernels
-from .base import Kernels, Model, as_array, check_mask, edge_masks, unit_indices
+from .base import Functions, Model, as_array, check_mask, edge_masks, unit_indices
 
 _K = _ctrnn_kernels
 ACTIVATIONS = ("sigmoid", "tanh")
@@ -25,10 +25,10 @@ ACTIVATIONS = ("sigmoid", "tanh")
 BLAS_FROM = 128
 #: (activation, driven, blas) -> the family's kernels compiled for it
 KERNELS = {
-    (name, driven, blas): Kernels(
+    (name, driven, blas): Functions(
         rhs=getattr(_K, f"rhs_{name}" + "_driven" * driven + "_blas" * blas), step=None,
         jacobian=getattr(_K, f"jacobian_{name}"), output=getattr(_K, f"output_{name}"),
-        index=_K.index, work_size=_K.work_size, vjp=getattr(_K, f"vjp_{name}"),
+        member=_K.member, work_size=_K.work_size, vjp=getattr(_K, f"vjp_{name}"),
         output_vjp=getattr(_K, f"output_vjp_{name}"), param_size=_K.param_size)
     for name in ACTIVATIONS for driven in (False, True) for blas in (False, True)}
 
@@ -66,7 +66,7 @@ class CTRNN(Model):
         Topology: connection j -> i exists iff ``mask[i, j]`` (inputs: ``input_mask[i, k]``).
         Weights outside it are zero and are not parameters (not in ``to_vector``).
         Default: every connection exists. ``from_graph`` sets both from the edges.
-    nodes, inputs : tuple, optional
+    nodes, input_nodes : tuple, optional
         Graph node ids of the units and of the inputs (kept for ``to_graph``).
     graph_attrs : dict, optional
         Other graph-level attributes, kept for ``to_graph``.
@@ -82,7 +82,7 @@ class CTRNN(Model):
     mask: np.ndarray | None = None
     input_mask: np.ndarray | None = None
     nodes: tuple | None = None
-    inputs: tuple | None = None
+    input_nodes: tuple | None = None
     graph_attrs: dict = field(default_factory=dict)
 
     kind = "flow"
@@ -122,7 +122,7 @@ class CTRNN(Model):
             set_("outputs", unit_indices(self.outputs, n, "CTRNN.outputs"))
         for name, weights in (("mask", self.W), ("input_mask", self.W_in)):
             set_(name, check_mask(getattr(self, name), weights, f"CTRNN.{name}"))
-        for name, size in (("nodes", n), ("inputs", self.W_in.shape[-1])):
+        for name, size in (("nodes", n), ("input_nodes", self.W_in.shape[-1])):
             ids = getattr(self, name)
             if ids is not None:
                 if len(ids) != size:
@@ -149,7 +149,7 @@ class CTRNN(Model):
         return self.W.shape[0] if self.W.ndim == 3 else None
 
     @property
-    def _kernels(self) -> Kernels:
+    def _functions(self) -> Functions:
         return KERNELS[self.activation, self.n_in > 0, self.n >= BLAS_FROM]
 
     def _free(self, name):
@@ -164,16 +164,16 @@ class CTRNN(Model):
 
     # -- construction ---------------------------------------------------------------------
     @classmethod
-    def from_graph(cls, G, nodelist=None, inputs=None) -> "CTRNN":
+    def from_graph(cls, G, nodelist=None, input_nodes=None) -> "CTRNN":
         """Build from a networkx DiGraph (see ``rnndyn.graphs`` for the attributes)."""
         from .. import graphs
 
-        a = graphs.to_arrays(G, nodelist=nodelist, inputs=inputs)
+        a = graphs.to_arrays(G, nodelist=nodelist, input_nodes=input_nodes)
         outs = tuple(i for i, r in enumerate(a.roles) if r == "output")
-        mask, input_mask = edge_masks(G, a.nodes, a.inputs)
+        mask, input_mask = edge_masks(G, a.nodes, a.input_nodes)
         return cls(W=a.W, tau=a.tau, bias=a.bias, gain=a.gain, W_in=a.W_in,
                    activation=a.activation, outputs=outs or None, mask=mask,
-                   input_mask=input_mask, nodes=a.nodes, inputs=a.inputs,
+                   input_mask=input_mask, nodes=a.nodes, input_nodes=a.input_nodes,
                    graph_attrs=a.graph_attrs)
 
     def to_graph(self):
@@ -187,7 +187,7 @@ class CTRNN(Model):
         return graphs.from_arrays(
             np.array(self.W), W_in=np.array(self.W_in), tau=np.array(self.tau),
             bias=np.array(self.bias), gain=np.array(self.gain), roles=roles, nodes=self.nodes,
-            inputs=self.inputs, activation=self.activation, graph_attrs=self.graph_attrs)
+            input_nodes=self.input_nodes, activation=self.activation, graph_attrs=self.graph_attrs)
 
     def center_crossing(self) -> "CTRNN":
         """Copy with center-crossing biases ``bias_i = -sum_j W[i, j] / 2`` (Mathayomchan &

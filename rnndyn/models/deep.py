@@ -25,7 +25,7 @@ import numpy as np
 from .._jit import specialize
 from .._validate import check_seed
 from ..errors import ValidationError
-from .base import Composite, Kernels, as_array
+from .base import Composite, Functions, as_array
 from .cell import ACTIVATIONS, Cell, check_activation
 from .discrete import Elman
 
@@ -112,16 +112,16 @@ class Stacked(Composite, Cell):
         return sum(c.n_params for c in self.layers) + self.W_out.size + self.b_out.size
 
     @cached_property
-    def _kernels(self) -> Kernels:
+    def _functions(self) -> Functions:
         c = self.layers[0]
-        k = c.kernels
+        k = c.functions
         mod = specialize(_TEMPLATE, _cstep=k.step, _cjac=k.jacobian, _cjac_x=c.jac_input,
                          _cout=k.output, _cout_jac=c.output_jac, _cwork=k.work_size,
-                         _cindex=k.index, _cvjp=k.vjp, _cout_vjp=k.output_vjp,
+                         _cmember=k.member, _cvjp=k.vjp, _cout_vjp=k.output_vjp,
                          _cpsize=k.param_size)
-        return Kernels(rhs=None, step=mod.step, jacobian=mod.jacobian, output=mod.output,
-                       index=mod.index, work_size=mod.work_size, vjp=mod.vjp,
-                       output_vjp=mod.output_vjp, param_size=mod.param_size)
+        return Functions(rhs=None, step=mod.step, jacobian=mod.jacobian, output=mod.output,
+                         member=mod.member, work_size=mod.work_size, vjp=mod.vjp,
+                         output_vjp=mod.output_vjp, param_size=mod.param_size)
 
     # -- parameters: "layers.<l>.<field>" of each layer, then the readout ------------------
     @property

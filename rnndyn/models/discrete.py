@@ -26,8 +26,8 @@ from ..errors import ValidationError
 from . import _base_kernels
 from . import _discrete_kernels as dk
 from ._torch import read as read_torch
-from .base import Kernels, check_mask, edge_masks, unit_indices
-from .cell import ACTIVATIONS, Cell, _graph_arrays, _to_graph, _uniform
+from .base import Functions, check_mask, edge_masks, unit_indices
+from .cell import ACTIVATIONS, Cell, graph_arrays, cell_graph, uniform_init
 
 # ---------------------------------------------------------------------------- Elman
 @dataclass(frozen=True, eq=False, repr=False)
@@ -59,10 +59,10 @@ class Elman(Cell):
     activation: str = "tanh"
     output_activation: str = "identity"
 
-    _kernels = Kernels(rhs=None, step=dk.elman_step, jacobian=dk.elman_jacobian,
-                       output=dk.elman_output, index=dk.elman_index,
-                       work_size=dk.elman_work_size, vjp=dk.elman_vjp,
-                       output_vjp=dk.elman_output_vjp, param_size=dk.elman_param_size)
+    _functions = Functions(rhs=None, step=dk.elman_step, jacobian=dk.elman_jacobian,
+                         output=dk.elman_output, member=dk.elman_member,
+                         work_size=dk.elman_work_size, vjp=dk.elman_vjp,
+                         output_vjp=dk.elman_output_vjp, param_size=dk.elman_param_size)
     jac_input = staticmethod(dk.elman_jac_input)
     output_jac = staticmethod(dk.elman_output_jac)
     _batched = ("W_ih", "W_hh", "b_ih", "b_hh", "W_y", "b_y")
@@ -126,10 +126,10 @@ class Elman(Cell):
         """PyTorch's initialisation: every weight and bias ~ U(-1/sqrt(H), 1/sqrt(H))."""
         rng = check_seed(seed)
         k = 1.0 / np.sqrt(H)
-        W_y = None if n_out is None else _uniform(rng, (n_out, H), k)
-        return cls(W_ih=_uniform(rng, (H, n_in), k), W_hh=_uniform(rng, (H, H), k),
-                   b_ih=_uniform(rng, H, k), b_hh=_uniform(rng, H, k), W_y=W_y,
-                   b_y=0.0 if n_out is None else _uniform(rng, n_out, k),
+        W_y = None if n_out is None else uniform_init(rng, (n_out, H), k)
+        return cls(W_ih=uniform_init(rng, (H, n_in), k), W_hh=uniform_init(rng, (H, H), k),
+                   b_ih=uniform_init(rng, H, k), b_hh=uniform_init(rng, H, k), W_y=W_y,
+                   b_y=0.0 if n_out is None else uniform_init(rng, n_out, k),
                    activation=activation, output_activation=output_activation)
 
     # -- PyTorch weight exchange ----------------------------------------------------------
@@ -156,14 +156,14 @@ class Elman(Cell):
 
     # -- graphs ---------------------------------------------------------------------------
     @classmethod
-    def from_graph(cls, G, nodelist=None, inputs=None, activation: str | None = None) -> "Elman":
+    def from_graph(cls, G, nodelist=None, input_nodes=None, activation: str | None = None) -> "Elman":
         """State nodes -> W_hh, input-role nodes -> W_ih, node ``bias`` -> b_ih; no readout.
 
         The activation is ``activation``, else the graph attribute ``cell_activation``, else
         ``G.graph["activation"]``. Node ``tau`` and ``gain`` do not exist in a discrete cell
         and must keep their defaults (1).
         """
-        a = _graph_arrays(G, nodelist, inputs, cls.__name__)
+        a = graph_arrays(G, nodelist, input_nodes, cls.__name__)
         act = activation or a.graph_attrs.get("cell_activation", a.activation)
         return cls(W_ih=a.W_in, W_hh=a.W, b_ih=a.bias, activation=act)
 
@@ -173,7 +173,7 @@ class Elman(Cell):
         if self._readout:
             raise ValidationError("Elman.to_graph", "a readout (W_y) has no graph form; use "
                                   "FullyRecurrent with output-role units instead")
-        return _to_graph(np.array(self.W_hh), np.array(self.W_ih),
+        return cell_graph(np.array(self.W_hh), np.array(self.W_ih),
                          np.array(self.b_ih + self.b_hh), self.activation, None, None, None, {})
 
 
@@ -199,7 +199,7 @@ class FullyRecurrent(Cell):
         Name from ``ACTIVATIONS``; default "tanh".
     outputs : sequence of int, optional
         Units whose activity is the output. Default all.
-    nodes, inputs, graph_attrs : optional
+    nodes, input_nodes, graph_attrs : optional
         Graph node ids and attributes kept for ``to_graph``.
     """
 
@@ -210,11 +210,11 @@ class FullyRecurrent(Cell):
     activation: str = "tanh"
     outputs: tuple | None = None
     nodes: tuple | None = None
-    inputs: tuple | None = None
+    input_nodes: tuple | None = None
     graph_attrs: dict = field(default_factory=dict)
     input_mask: np.ndarray | None = None
 
-    _kernels = Elman._kernels
+    _functions = Elman._functions
     jac_input = staticmethod(dk.elman_jac_input)
     output_jac = staticmethod(dk.elman_output_jac)
     _batched = ("W", "W_in", "bias")
@@ -248,7 +248,7 @@ class FullyRecurrent(Cell):
         self._act("activation")
         if self.outputs is not None:
             self._set("outputs", unit_indices(self.outputs, n, "FullyRecurrent.outputs"))
-        for name, size in (("nodes", n), ("inputs", self.W_in.shape[-1])):
+        for name, size in (("nodes", n), ("input_nodes", self.W_in.shape[-1])):
             ids = getattr(self, name)
             if ids is not None:
                 if len(ids) != size:
@@ -295,7 +295,7 @@ class FullyRecurrent(Cell):
                 ACTIVATIONS[self.activation], dk.IDENTITY, int(outs is not None))
 
     @classmethod
-    def from_graph(cls, G, nodelist=None, inputs=None,
+    def from_graph(cls, G, nodelist=None, input_nodes=None,
                    activation: str | None = None) -> "FullyRecurrent":
         """From a networkx DiGraph: the edge set is the mask, edge weights W / W_in, node
         ``bias`` the bias, units with role "output" the outputs.
@@ -303,13 +303,13 @@ class FullyRecurrent(Cell):
         The activation is ``activation``, else the graph attribute ``cell_activation``, else
         ``G.graph["activation"]``.
         """
-        a = _graph_arrays(G, nodelist, inputs, cls.__name__)
-        mask, input_mask = edge_masks(G, a.nodes, a.inputs)
+        a = graph_arrays(G, nodelist, input_nodes, cls.__name__)
+        mask, input_mask = edge_masks(G, a.nodes, a.input_nodes)
         outs = tuple(i for i, r in enumerate(a.roles) if r == "output")
         act = activation or a.graph_attrs.get("cell_activation", a.activation)
         attrs = {k: v for k, v in a.graph_attrs.items() if k != "cell_activation"}
         return cls(W=a.W, mask=mask, W_in=a.W_in, bias=a.bias, activation=act,
-                   outputs=outs or None, nodes=a.nodes, inputs=a.inputs, graph_attrs=attrs,
+                   outputs=outs or None, nodes=a.nodes, input_nodes=a.input_nodes, graph_attrs=attrs,
                    input_mask=input_mask)
 
     def to_graph(self):
@@ -319,8 +319,8 @@ class FullyRecurrent(Cell):
         roles = ["hidden"] * self.H
         for i in self.outputs or ():
             roles[i] = "output"
-        return _to_graph(np.array(self.W * self.mask), np.array(self.W_in), np.array(self.bias),
-                         self.activation, roles, self.nodes, self.inputs, self.graph_attrs)
+        return cell_graph(np.array(self.W * self.mask), np.array(self.W_in), np.array(self.bias),
+                         self.activation, roles, self.nodes, self.input_nodes, self.graph_attrs)
 
 
 # ---------------------------------------------------------------------------- Jordan
@@ -350,10 +350,10 @@ class Jordan(Cell):
     activation: str = "tanh"
     output_activation: str = "tanh"
 
-    _kernels = Kernels(rhs=None, step=dk.jordan_step, jacobian=dk.jordan_jacobian,
-                       output=dk.jordan_output, index=dk.jordan_index,
-                       work_size=dk.jordan_work_size, vjp=dk.jordan_vjp,
-                       output_vjp=dk.jordan_output_vjp, param_size=dk.jordan_param_size)
+    _functions = Functions(rhs=None, step=dk.jordan_step, jacobian=dk.jordan_jacobian,
+                         output=dk.jordan_output, member=dk.jordan_member,
+                         work_size=dk.jordan_work_size, vjp=dk.jordan_vjp,
+                         output_vjp=dk.jordan_output_vjp, param_size=dk.jordan_param_size)
     jac_input = staticmethod(dk.jordan_jac_input)
     output_jac = staticmethod(dk.jordan_output_jac)
     _batched = ("W_ih", "U", "W_y", "b", "b_y")
@@ -404,9 +404,9 @@ class Jordan(Cell):
                output_activation="tanh") -> "Jordan":
         rng = check_seed(seed)
         k = 1.0 / np.sqrt(H)
-        return cls(W_ih=_uniform(rng, (H, n_in), k), U=_uniform(rng, (H, n_out), k),
-                   W_y=_uniform(rng, (n_out, H), k), b=_uniform(rng, H, k),
-                   b_y=_uniform(rng, n_out, k), activation=activation,
+        return cls(W_ih=uniform_init(rng, (H, n_in), k), U=uniform_init(rng, (H, n_out), k),
+                   W_y=uniform_init(rng, (n_out, H), k), b=uniform_init(rng, H, k),
+                   b_y=uniform_init(rng, n_out, k), activation=activation,
                    output_activation=output_activation)
 
 
@@ -430,11 +430,11 @@ class IndRNN(Cell):
     b: np.ndarray = 0.0
     activation: str = "relu"
 
-    _kernels = Kernels(rhs=None, step=dk.indrnn_step, jacobian=dk.indrnn_jacobian,
-                       output=_base_kernels.output_state, index=dk.indrnn_index,
-                       work_size=dk.indrnn_work_size, vjp=dk.indrnn_vjp,
-                       output_vjp=_base_kernels.state_output_vjp,
-                       param_size=dk.indrnn_param_size)
+    _functions = Functions(rhs=None, step=dk.indrnn_step, jacobian=dk.indrnn_jacobian,
+                         output=_base_kernels.output_state, member=dk.indrnn_member,
+                         work_size=dk.indrnn_work_size, vjp=dk.indrnn_vjp,
+                         output_vjp=_base_kernels.state_output_vjp,
+                         param_size=dk.indrnn_param_size)
     jac_input = staticmethod(dk.indrnn_jac_input)
     output_jac = staticmethod(dk.identity_output_jac)
     _batched = ("W_ih", "u", "b")
@@ -495,11 +495,11 @@ class SecondOrderRNN(Cell):
     b: np.ndarray = 0.0
     activation: str = "sigmoid"
 
-    _kernels = Kernels(rhs=None, step=dk.second_order_step, jacobian=dk.second_order_jacobian,
-                       output=_base_kernels.output_state, index=dk.second_order_index,
-                       work_size=dk.second_order_work_size, vjp=dk.second_order_vjp,
-                       output_vjp=_base_kernels.state_output_vjp,
-                       param_size=dk.second_order_param_size)
+    _functions = Functions(rhs=None, step=dk.second_order_step, jacobian=dk.second_order_jacobian,
+                         output=_base_kernels.output_state, member=dk.second_order_member,
+                         work_size=dk.second_order_work_size, vjp=dk.second_order_vjp,
+                         output_vjp=_base_kernels.state_output_vjp,
+                         param_size=dk.second_order_param_size)
     jac_input = staticmethod(dk.second_order_jac_input)
     output_jac = staticmethod(dk.identity_output_jac)
     _batched = ("W", "b")

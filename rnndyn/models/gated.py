@@ -26,9 +26,9 @@ import numpy as np
 from .._validate import check_seed
 from ..errors import ValidationError
 from . import _gated_kernels as gk
-from .base import Kernels, check_mask, edge_masks
+from .base import Functions, check_mask, edge_masks
 from ._torch import read as read_torch
-from .cell import ACTIVATIONS, Cell, _graph_arrays, _uniform
+from .cell import ACTIVATIONS, Cell, graph_arrays, uniform_init
 
 GRU_VARIANTS = {0: "GRU", 1: "GRU1", 2: "GRU2", 3: "GRU3"}
 
@@ -103,9 +103,9 @@ class _Gated(Cell):
         return export(self)
 
     @classmethod
-    def _from_graph_masks(cls, G, nodelist, inputs):
-        a = _graph_arrays(G, nodelist, inputs, cls.__name__)
-        return edge_masks(G, a.nodes, a.inputs)
+    def _from_graph_masks(cls, G, nodelist, input_nodes):
+        a = graph_arrays(G, nodelist, input_nodes, cls.__name__)
+        return edge_masks(G, a.nodes, a.input_nodes)
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -140,10 +140,10 @@ class LSTM(_Gated):
     input_mask: np.ndarray | None = None
 
     G = 4
-    _kernels = Kernels(rhs=None, step=gk.lstm_step, jacobian=gk.lstm_jacobian,
-                       output=gk.lstm_output, index=gk.lstm_index, work_size=gk.lstm_work_size,
-                       vjp=gk.lstm_vjp, output_vjp=gk.hidden_output_vjp,
-                       param_size=gk.lstm_param_size)
+    _functions = Functions(rhs=None, step=gk.lstm_step, jacobian=gk.lstm_jacobian,
+                         output=gk.lstm_output, member=gk.lstm_member, work_size=gk.lstm_work_size,
+                         vjp=gk.lstm_vjp, output_vjp=gk.hidden_output_vjp,
+                         param_size=gk.lstm_param_size)
     jac_input = staticmethod(gk.lstm_jac_input)
     output_jac = staticmethod(gk.hidden_output_jac)
     batch_kernel = staticmethod(gk.lstm_run_batch)
@@ -187,9 +187,9 @@ class LSTM(_Gated):
         ``input_mask`` (H, n_in) zero the absent connections."""
         rng = check_seed(seed)
         k = 1.0 / np.sqrt(H)
-        W_ih, W_hh = _uniform(rng, (4 * H, n_in), k), _uniform(rng, (4 * H, H), k)
-        b_ih, b_hh = _uniform(rng, 4 * H, k), _uniform(rng, 4 * H, k)
-        P = _uniform(rng, (3, H), k) if peephole else None
+        W_ih, W_hh = uniform_init(rng, (4 * H, n_in), k), uniform_init(rng, (4 * H, H), k)
+        b_ih, b_hh = uniform_init(rng, 4 * H, k), uniform_init(rng, 4 * H, k)
+        P = uniform_init(rng, (3, H), k) if peephole else None
         if mask is not None:
             W_hh = W_hh * np.tile(np.asarray(mask, dtype=bool), (4, 1))
         if input_mask is not None:
@@ -210,10 +210,10 @@ class LSTM(_Gated):
         return read_torch(state, cls.__name__).to_model(cls, **kwargs)
 
     @classmethod
-    def from_graph(cls, G, *, seed=None, nodelist=None, inputs=None, **kwargs) -> "LSTM":
+    def from_graph(cls, G, *, seed=None, nodelist=None, input_nodes=None, **kwargs) -> "LSTM":
         """Topology from a networkx DiGraph (state nodes: units; input-role nodes: inputs);
         weights drawn as in ``random`` on the graph's connections only."""
-        mask, in_mask = cls._from_graph_masks(G, nodelist, inputs)
+        mask, in_mask = cls._from_graph_masks(G, nodelist, input_nodes)
         return cls.random(in_mask.shape[1], mask.shape[0], seed=seed, mask=mask,
                           input_mask=in_mask, **kwargs)
 
@@ -250,10 +250,10 @@ class GRU(_Gated):
     input_mask: np.ndarray | None = None
 
     G = 3
-    _kernels = Kernels(rhs=None, step=gk.gru_step, jacobian=gk.gru_jacobian,
-                       output=gk.lstm_output, index=gk.gru_index, work_size=gk.gru_work_size,
-                       vjp=gk.gru_vjp, output_vjp=gk.hidden_output_vjp,
-                       param_size=gk.gru_param_size)
+    _functions = Functions(rhs=None, step=gk.gru_step, jacobian=gk.gru_jacobian,
+                         output=gk.lstm_output, member=gk.gru_member, work_size=gk.gru_work_size,
+                         vjp=gk.gru_vjp, output_vjp=gk.hidden_output_vjp,
+                         param_size=gk.gru_param_size)
     _params = ("W_ih", "W_hh", "b_ih", "b_hh")
     jac_input = staticmethod(gk.gru_jac_input)
     output_jac = staticmethod(gk.hidden_output_jac)
@@ -315,8 +315,8 @@ class GRU(_Gated):
         weights set to zero."""
         rng = check_seed(seed)
         k = 1.0 / np.sqrt(H)
-        W_ih, W_hh = _uniform(rng, (3 * H, n_in), k), _uniform(rng, (3 * H, H), k)
-        b_ih, b_hh = _uniform(rng, 3 * H, k), _uniform(rng, 3 * H, k)
+        W_ih, W_hh = uniform_init(rng, (3 * H, n_in), k), uniform_init(rng, (3 * H, H), k)
+        b_ih, b_hh = uniform_init(rng, 3 * H, k), uniform_init(rng, 3 * H, k)
         if variant in (1, 2, 3):
             W_ih[: 2 * H] = 0.0
         if variant == 2:
@@ -338,8 +338,8 @@ class GRU(_Gated):
         return read_torch(state, cls.__name__).to_model(cls, **kwargs)
 
     @classmethod
-    def from_graph(cls, G, *, seed=None, nodelist=None, inputs=None, **kwargs) -> "GRU":
+    def from_graph(cls, G, *, seed=None, nodelist=None, input_nodes=None, **kwargs) -> "GRU":
         """Topology from a networkx DiGraph; weights drawn as in ``random`` on its edges."""
-        mask, in_mask = cls._from_graph_masks(G, nodelist, inputs)
+        mask, in_mask = cls._from_graph_masks(G, nodelist, input_nodes)
         return cls.random(in_mask.shape[1], mask.shape[0], seed=seed, mask=mask,
                           input_mask=in_mask, **kwargs)

@@ -17,7 +17,7 @@ from numba import njit
 from .._config import JIT
 from ..errors import ValidationError
 from . import _base_kernels
-from .base import Kernels, Model, as_array
+from .base import Functions, Model, as_array
 
 
 class _UserModel(Model):
@@ -28,11 +28,11 @@ class _UserModel(Model):
         if not isinstance(self.dim, (int, np.integer)) or self.dim < 1:
             raise ValidationError(f"{type(self).__name__}.dim",
                                   f"must be a positive int, got {self.dim!r}", self.dim)
-        if not isinstance(self.inputs, (int, np.integer)) or self.inputs < 0:
-            raise ValidationError(f"{type(self).__name__}.inputs",
-                                  f"must be an int >= 0, got {self.inputs!r}", self.inputs)
-        fn = self.rhs_fn if self.kind == "flow" else self.step_fn
-        for name, f in (("rhs_fn" if self.kind == "flow" else "step_fn", fn),
+        if not isinstance(self.n_in, (int, np.integer)) or self.n_in < 0:
+            raise ValidationError(f"{type(self).__name__}.n_in",
+                                  f"must be an int >= 0, got {self.n_in!r}", self.n_in)
+        fn = self.step_fn if self.discrete else self.rhs_fn
+        for name, f in (("step_fn" if self.discrete else "rhs_fn", fn),
                         ("jac_fn", self.jac_fn), ("vjp_fn", self.vjp_fn),
                         ("param_jac_fn", self.param_jac_fn), ("output_fn", self.output_fn)):
             required = f is fn  # the dynamics; the others are optional
@@ -52,17 +52,17 @@ class _UserModel(Model):
 
     def _probe(self):
         """Call each user function once in Python mode (numpy bounds-checks every index,
-        numba's compiled code does not) on a probe point: a dim, p or inputs that does not
+        numba's compiled code does not) on a probe point: a dim, p or n_in that does not
         match the function, or a wrong signature, becomes a ValidationError here instead of
         out-of-bounds memory access later. dy/h_new and out must be written in full."""
-        n, m = int(self.dim), int(self.inputs)
+        n, m = int(self.dim), int(self.n_in)
         p = self.p[0] if self.p.ndim == 2 else self.p
         rng = np.random.default_rng(0)
         y, u = 0.1 + 0.5 * rng.random(n), 0.1 + 0.5 * rng.random(m)
-        lead = (0.0, y, u) if self.kind == "flow" else (y, u)
+        lead = (y, u) if self.discrete else (0.0, y, u)
         d = p.shape[0]
-        calls = [("rhs_fn" if self.kind == "flow" else "step_fn",
-                  self.rhs_fn if self.kind == "flow" else self.step_fn, (n,), True),
+        calls = [("step_fn" if self.discrete else "rhs_fn",
+                  self.step_fn if self.discrete else self.rhs_fn, (n,), True),
                  ("jac_fn", self.jac_fn, (n, n), False),
                  ("param_jac_fn", self.param_jac_fn, (n, d), False)]
         for field, fn, shape, full in calls:
@@ -91,7 +91,7 @@ class _UserModel(Model):
                 py(*args)
         except IndexError as exc:
             raise ValidationError(name, f"{py.__name__} indexes outside its arrays for dim = "
-                                  f"{self.dim}, inputs = {self.inputs}, len(p) = "
+                                  f"{self.dim}, n_in = {self.n_in}, len(p) = "
                                   f"{self.p.shape[-1]} ({exc}); make them match the function",
                                   fn) from None
         except Exception:  # other failures in Python mode are not ours to judge
@@ -103,23 +103,19 @@ class _UserModel(Model):
                                   "lower dim / n_outputs", fn)
 
     @property
-    def _kernels(self) -> Kernels:  # per instance: the functions are the user's
-        fn = self.rhs_fn if self.kind == "flow" else self.step_fn
-        return Kernels(rhs=fn if self.kind == "flow" else None,
-                       step=fn if self.kind == "map" else None, jacobian=self.jac_fn,
-                       output=self.output_fn or _base_kernels.output_state,
-                       index=_base_kernels.index_rows, work_size=_base_kernels.no_work,
-                       vjp=self.vjp_fn, param_jacobian=self.param_jac_fn,
-                       output_vjp=None if self.output_fn else _base_kernels.state_output_vjp,
-                       param_size=_base_kernels.vector_param_size)
+    def _functions(self) -> Functions:  # per instance: the functions are the user's
+        fn = self.step_fn if self.discrete else self.rhs_fn
+        return Functions(rhs=None if self.discrete else fn,
+                         step=fn if self.discrete else None, jacobian=self.jac_fn,
+                         output=self.output_fn or _base_kernels.output_state,
+                         member=_base_kernels.member_rows, work_size=_base_kernels.no_work,
+                         vjp=self.vjp_fn, param_jacobian=self.param_jac_fn,
+                         output_vjp=None if self.output_fn else _base_kernels.state_output_vjp,
+                         param_size=_base_kernels.vector_param_size)
 
     @property
     def n(self) -> int:
         return int(self.dim)
-
-    @property
-    def n_in(self) -> int:
-        return int(self.inputs)
 
     @property
     def n_out(self) -> int:
@@ -155,7 +151,7 @@ class Flow(_UserModel):
         Parameters; a 2-D array is a population.
     dim : int
         State dimension n.
-    inputs : int
+    n_in : int
         Input width (default 0: autonomous).
     output_fn, n_outputs : optional
         ``(y, p, out) -> None`` writing ``n_outputs`` values; default: the state.
@@ -177,7 +173,7 @@ class Flow(_UserModel):
     jac_fn: Callable | None = None
     p: np.ndarray = ()
     dim: int = 1
-    inputs: int = 0
+    n_in: int = 0
     output_fn: Callable | None = None
     n_outputs: int = 0
     name: str = "flow"
@@ -198,7 +194,7 @@ class Map(_UserModel):
     jac_fn: Callable | None = None
     p: np.ndarray = ()
     dim: int = 1
-    inputs: int = 0
+    n_in: int = 0
     output_fn: Callable | None = None
     n_outputs: int = 0
     name: str = "map"
