@@ -76,7 +76,7 @@ def test_rk45_max_steps_stops_with_a_clear_status():
     tr = rd.simulate(NET, Y0, t, method="rk45", max_steps=10, on_divergence="return")
     assert tr.status == 3 and not tr.success and "max_steps" in tr.message
     assert 1 <= len(tr.t) < len(t) and np.all(np.isfinite(tr.y))
-    with pytest.raises(rd.DivergenceError, match="max_steps"):
+    with pytest.raises(rd.ConvergenceError, match="max_steps"):
         rd.simulate(NET, Y0, t, method="rk45", max_steps=10)
     pop = rd.CTRNN.stack([NET, NET])
     tr = rd.simulate(pop, Y0, t, method="rk45", max_steps=10, on_divergence="return")

@@ -10,7 +10,7 @@ import numpy as np
 
 from .._validate import front_door, real_number, warn
 from .._summary import summary_repr
-from ..errors import DivergenceError, RnndynError, StabilityWarning, ValidationError
+from ..errors import ConvergenceError, DivergenceError, RnndynError, StabilityWarning, ValidationError
 from ..models.base import Model, as_array
 from ..executors import check_executor, map_population
 from ._common import initial_state, integrator
@@ -269,8 +269,10 @@ def simulate(model: Model, y0, t, dt: float | None = None, method: str = "rk4", 
         On bad arguments (the message names the parameter and the fix), e.g. a dt that
         needs more than 1e12 euler/rk4 steps.
     DivergenceError
-        If the state becomes non-finite (or rk45's step underflows or it runs out of
-        ``max_steps``) and ``on_divergence="raise"``.
+        If the state becomes non-finite (or rk45's step underflows) and
+        ``on_divergence="raise"``.
+    ConvergenceError
+        If rk45 runs out of ``max_steps`` and ``on_divergence="raise"``.
 
     Warns
     -----
@@ -400,8 +402,10 @@ def _result(model, t, Y, OUT, info, pop, on_divergence):
         if pop:
             message += f"; {bad.size} of {len(status)} individuals failed"
         if on_divergence == "raise":
-            raise DivergenceError(message + " (pass on_divergence='return' to get the partial "
-                                  "trajectory)", t=float(info[k, 1]), unit=unit,
+            message += " (pass on_divergence='return' to get the partial trajectory)"
+            if status[k] == 3:  # the budget ran out: nothing diverged
+                raise ConvergenceError(message)
+            raise DivergenceError(message, t=float(info[k, 1]), unit=unit,
                                   individual=k if pop else None)
         for j in bad:  # rows after the last good sample are not results
             Y[j, int(info[j, 3]) + 1:] = np.nan
