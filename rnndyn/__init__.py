@@ -13,18 +13,19 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
-from . import errors, graphs, models, integrate, analysis, train  # noqa: E402
+from . import errors, graphs, models, integrate, analysis, train, tasks  # noqa: E402
 from .errors import (ConvergenceError, ConvergenceWarning, DivergenceError,  # noqa: E402
                      RnndynError, StabilityWarning, ValidationError)
 from .integrate import DiscreteStepper, Stepper, Trajectory, run, simulate  # noqa: E402
-from .models import (CTRNN, GRU, LSTM, Bidirectional, BidirectionalStack, Elman,  # noqa: E402
-                     Flow, FullyRecurrent, IndRNN, Jordan, Map, Memristive, SecondOrderRNN,
-                     Stacked, logistic_map, lorenz, rmlp)
+from .models import (CTRNN, ESN, GRU, LSM, LSTM, Bidirectional,  # noqa: E402
+                     BidirectionalStack, Elman, ESNFlow, Flow, FullyRecurrent, IndRNN, Jordan,
+                     Map, Memristive, SecondOrderRNN, Stacked, logistic_map, lorenz, rmlp,
+                     rossler)
 
-__all__ = ["graphs", "models", "integrate", "analysis", "train", "errors", "CTRNN", "Flow", "Map",
+__all__ = ["graphs", "models", "integrate", "analysis", "train", "tasks", "errors", "CTRNN", "Flow", "Map",
            "lorenz", "logistic_map", "Elman", "FullyRecurrent", "Jordan", "IndRNN",
            "SecondOrderRNN", "LSTM", "GRU", "Stacked", "Bidirectional", "BidirectionalStack",
-           "rmlp", "Memristive", "simulate", "Trajectory", "Stepper", "run", "DiscreteStepper",
+           "rmlp", "Memristive", "ESN", "ESNFlow", "LSM", "rossler", "simulate", "Trajectory", "Stepper", "run", "DiscreteStepper",
            "RnndynError", "ValidationError", "DivergenceError", "ConvergenceError",
            "ConvergenceWarning", "StabilityWarning", "__version__"]
 

@@ -22,3 +22,8 @@ from ..errors import ConvergenceWarning  # noqa: E402
 
 __all__ += ["lyapunov_spectrum", "largest_lyapunov", "kaplan_yorke_dimension", "ks_entropy",
             "LyapunovResult", "ConvergenceWarning", "jacobian_product_norms"]
+from .reservoir import (EchoStateCheck, MemoryCapacity, conditional_lyapunov,  # noqa: E402
+                        echo_state_check, memory_capacity, nmse, nrmse)
+
+__all__ += ["memory_capacity", "MemoryCapacity", "echo_state_check", "EchoStateCheck",
+            "conditional_lyapunov", "nrmse", "nmse"]

@@ -7,9 +7,10 @@ from .cell import Cell
 from .discrete import Elman, FullyRecurrent, IndRNN, Jordan, SecondOrderRNN
 from .gated import GRU, LSTM
 from .memristive import Memristive
-from .user import Flow, Map, logistic_map, lorenz
+from .reservoir import ESN, LSM, ESNFlow
+from .user import Flow, Map, logistic_map, lorenz, rossler
 
 __all__ = ["Functions", "Model", "CTRNN", "Flow", "Map", "lorenz", "logistic_map", "Elman",
            "FullyRecurrent", "Jordan", "IndRNN", "SecondOrderRNN", "LSTM", "GRU", "Stacked",
            "Bidirectional", "BidirectionalStack", "rmlp", "Cell", "DISCRETE_ACTIVATIONS",
-           "Memristive"]
+           "Memristive", "ESN", "ESNFlow", "LSM", "rossler"]

@@ -240,9 +240,31 @@ def _logistic_jac(h, x, p, J, work):
     J[0, 0] = p[0] * (1.0 - 2.0 * h[0])
 
 
+@njit(**JIT)
+def _rossler_rhs(t, y, u, p, dy, work):
+    """Rössler (1976): dx = -y - z, dy = x + a y, dz = b + z (x - c)."""
+    a, b, c = p[0], p[1], p[2]
+    dy[0] = -y[1] - y[2]
+    dy[1] = y[0] + a * y[1]
+    dy[2] = b + y[2] * (y[0] - c)
+
+
+@njit(**JIT)
+def _rossler_jac(t, y, u, p, J, work):
+    a, c = p[0], p[2]
+    J[0, 0], J[0, 1], J[0, 2] = 0.0, -1.0, -1.0
+    J[1, 0], J[1, 1], J[1, 2] = 1.0, a, 0.0
+    J[2, 0], J[2, 1], J[2, 2] = y[2], 0.0, y[0] - c
+
+
 def lorenz(sigma: float = 10.0, rho: float = 28.0, beta: float = 8.0 / 3.0) -> Flow:
     """The Lorenz (1963) system; at (10, 28, 8/3) its exponents are (0.9056, 0, -14.5723)."""
     return Flow(_lorenz_rhs, _lorenz_jac, p=[sigma, rho, beta], dim=3, name="lorenz")
+
+
+def rossler(a: float = 0.2, b: float = 0.2, c: float = 5.7) -> Flow:
+    """The Rössler (1976) system; at (0.2, 0.2, 5.7) a chaotic band with lambda_1 ~ 0.07."""
+    return Flow(_rossler_rhs, _rossler_jac, p=[a, b, c], dim=3, name="rossler")
 
 
 def logistic_map(r: float = 4.0) -> Map:
