@@ -74,7 +74,7 @@ class MemoryCapacity(NamedTuple):
 
 
 def memory_capacity(esn: ESN, k_max: int | None = None, *, n_train: int = 5000,
-                    n_test: int = 2000, washout: int = 500, input_range: float = 1.0,
+                    n_test: int = 2000, washout: int | None = None, input_range: float = 1.0,
                     inputs=None, ridge: float = 0.0, seed=None) -> MemoryCapacity:
     """Short-term memory capacity (Jaeger 2002): ``MC = sum_{k=1}^{k_max} MC_k``.
 
@@ -89,7 +89,10 @@ def memory_capacity(esn: ESN, k_max: int | None = None, *, n_train: int = 5000,
     esn : ESN with n_u = 1 and n_fb = 0
     k_max : int, optional
         Largest delay (default 2 n, past which MC_k of a reservoir of n units is ~0).
-    n_train, n_test, washout : int
+    n_train, n_test : int
+    washout : int, optional
+        Steps discarded before training; at least k_max (the readouts look that far back).
+        Default max(500, k_max).
     input_range : float
         Half-width of the uniform input distribution.
     inputs : array (washout + n_train + n_test,), optional
@@ -111,7 +114,8 @@ def memory_capacity(esn: ESN, k_max: int | None = None, *, n_train: int = 5000,
     k_max = positive_int(2 * esn.n if k_max is None else k_max, "memory_capacity.k_max")
     n_train = positive_int(n_train, "memory_capacity.n_train", minimum=2)
     n_test = positive_int(n_test, "memory_capacity.n_test", minimum=2)
-    washout = positive_int(washout, "memory_capacity.washout", minimum=0)
+    washout = positive_int(max(500, k_max) if washout is None else washout,
+                           "memory_capacity.washout", minimum=0)
     if washout < k_max:
         raise ValidationError("memory_capacity.washout", f"is {washout} but the longest delay "
                               f"is {k_max}: the washout must hold the delayed inputs; use "
