@@ -17,15 +17,15 @@ from . import errors, graphs, models, integrate, analysis, train, tasks  # noqa:
 from .errors import (ConvergenceError, ConvergenceWarning, DivergenceError,  # noqa: E402
                      RnndynError, StabilityWarning, ValidationError)
 from .integrate import DiscreteStepper, Stepper, Trajectory, run, simulate  # noqa: E402
-from .models import (CTRNN, ESN, GRU, LSM, LSTM, Bidirectional,  # noqa: E402
-                     BidirectionalStack, Elman, ESNFlow, Flow, FullyRecurrent, IndRNN, Jordan,
-                     Map, Memristive, SecondOrderRNN, Stacked, logistic_map, lorenz, rmlp,
-                     rossler)
+from .models import (BAM, CTRNN, ESN, GRU, LSM, LSTM, Bidirectional,  # noqa: E402
+                     BidirectionalStack, ContinuousHopfield, Elman, ESNFlow, Flow,
+                     FullyRecurrent, Hopfield, IndRNN, Jordan, Map, Memristive, ModernHopfield,
+                     SecondOrderRNN, Stacked, logistic_map, lorenz, rmlp, rossler)
 
 __all__ = ["graphs", "models", "integrate", "analysis", "train", "tasks", "errors", "CTRNN", "Flow", "Map",
            "lorenz", "logistic_map", "Elman", "FullyRecurrent", "Jordan", "IndRNN",
            "SecondOrderRNN", "LSTM", "GRU", "Stacked", "Bidirectional", "BidirectionalStack",
-           "rmlp", "Memristive", "ESN", "ESNFlow", "LSM", "rossler", "simulate", "Trajectory", "Stepper", "run", "DiscreteStepper",
+           "rmlp", "Memristive", "ESN", "ESNFlow", "LSM", "rossler", "Hopfield", "ContinuousHopfield", "ModernHopfield", "BAM", "simulate", "Trajectory", "Stepper", "run", "DiscreteStepper",
            "RnndynError", "ValidationError", "DivergenceError", "ConvergenceError",
            "ConvergenceWarning", "StabilityWarning", "__version__"]
 

@@ -6,6 +6,8 @@ from .cell import ACTIVATIONS as DISCRETE_ACTIVATIONS
 from .cell import Cell
 from .discrete import Elman, FullyRecurrent, IndRNN, Jordan, SecondOrderRNN
 from .gated import GRU, LSTM
+from . import mtrnn
+from .hopfield import BAM, ContinuousHopfield, Hopfield, ModernHopfield
 from .memristive import Memristive
 from .reservoir import ESN, LSM, ESNFlow
 from .user import Flow, Map, logistic_map, lorenz, rossler
@@ -13,4 +15,5 @@ from .user import Flow, Map, logistic_map, lorenz, rossler
 __all__ = ["Functions", "Model", "CTRNN", "Flow", "Map", "lorenz", "logistic_map", "Elman",
            "FullyRecurrent", "Jordan", "IndRNN", "SecondOrderRNN", "LSTM", "GRU", "Stacked",
            "Bidirectional", "BidirectionalStack", "rmlp", "Cell", "DISCRETE_ACTIVATIONS",
-           "Memristive", "ESN", "ESNFlow", "LSM", "rossler"]
+           "Memristive", "ESN", "ESNFlow", "LSM", "rossler", "Hopfield", "ContinuousHopfield",
+           "ModernHopfield", "BAM", "mtrnn"]
