@@ -1,0 +1,459 @@
+"""Gradients of a sequence loss with respect to a map model's parameters: exact BPTT,
+truncated BPTT(h, h') and RTRL, with one signature so a trainer switches method by name::
+
+    loss, grad = bptt(model, inputs, targets, loss="mse", fields=None)
+
+``grad`` is shaped like ``model.to_vector(fields)``. Every map model works (Elman, Jordan,
+FullyRecurrent with masks, IndRNN, SecondOrderRNN, LSTM with peepholes, GRU and its
+variants, Stacked, user ``Map`` models), and every flow (CTRNN, user ``Flow``) discretised
+by Euler or RK4 (``dt=``, ``scheme=``; RTRL: Euler only): the methods are generic numba templates over the
+model's own kernels (``step``, ``vjp``, ``jacobian``, ``param_jacobian``, ``output_vjp``;
+see ``rnndyn.models.base``), specialised per family (``rnndyn._jit.bind``). The gradient
+with respect to the family's raw parameter layout is mapped to ``to_vector(fields)`` by
+``model.theta_index(fields)`` (shared biases such as b_ih + b_hh each get the full
+gradient; entries outside a topology mask are not parameters).
+
+Inputs are time-major, as in ``rnndyn.run``: (T, B, n_in) for B sequences or (T, n_in) for
+one; targets (T, B, n_out) or (T, n_out); ``mask`` (T,) or (T, B) says which steps carry a
+target (default: all). The loss is one of ``rnndyn.train.losses`` (``"mse"``,
+``"cross_entropy"``, ``"bits"``).
+
+References: Werbos (1990), Proc. IEEE 78(10):1550 (BPTT); Williams & Peng (1990), Neural
+Computation 2(4):490 (truncated BPTT(h, h')); Williams & Zipser (1989), Neural Computation
+1(2):270 (RTRL).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from .._jit import bind
+from .._validate import choice, positive, positive_int
+from ..errors import DivergenceError, ValidationError
+from ..integrate import run, simulate
+from ..integrate.plumbing import cast_params, check_model, initial_state, sequence_inputs
+from ..models.deep import Bidirectional
+from .losses import get_loss
+
+_HERE = Path(__file__).parent
+_DTYPES = (np.float64, np.float32)
+
+
+class Gradient(NamedTuple):
+    """``(loss, gradient)``: the loss value and its gradient shaped like
+    ``model.to_vector(fields)``."""
+
+    loss: float
+    gradient: np.ndarray
+
+
+class _Problem(NamedTuple):
+    model: object
+    loss: object
+    index: np.ndarray  # positions of to_vector(fields) in theta_raw
+    X: np.ndarray  # (T, B, n_in)
+    targets: np.ndarray  # (T, B, n_out)
+    mask: np.ndarray  # (T, B) bool
+    H0: np.ndarray  # (B, n)
+    dtype: type
+    dt: float | None = None  # flows: the step of the discretisation
+    scheme: str = "rk4"  # flows: "euler" or "rk4"
+
+
+def _dtype(dtype, where):
+    try:
+        dt = np.dtype(dtype).type
+    except TypeError:
+        dt = None
+    if dt not in _DTYPES:
+        raise ValidationError(f"{where}.dtype", f"must be float64 or float32, got {dtype!r}",
+                              dtype)
+    return dt
+
+
+def prepare(model, inputs, targets, loss, fields, mask=None, h0=None, dtype=np.float64,
+            where: str = "bptt", dt=None, scheme: str = "rk4", flows: bool = True) -> _Problem:
+    """Check every argument of a gradient method (the names in errors start with ``where``)."""
+    check_model(model, where, single=True, kind=None if flows else "map")
+    if model.kind == "flow":
+        if dt is None:
+            raise ValidationError(f"{where}.dt", f"a flow ({type(model).__name__}) is "
+                                  "differentiated as its Euler or RK4 discretisation: pass the "
+                                  "step dt (and scheme='euler' or 'rk4')", dt)
+        dt = positive(dt, f"{where}.dt")
+        scheme = choice(scheme, f"{where}.scheme", ("euler", "rk4"))
+    elif dt is not None:
+        raise ValidationError(f"{where}.dt", f"only flows take a step dt; "
+                              f"{type(model).__name__} is a map, pass dt=None", dt)
+    loss = get_loss(loss, f"{where}.loss")
+    index = model.theta_index(fields)
+    dtype = _dtype(dtype, where)
+    X, single = sequence_inputs(model, inputs, dtype, f"{where}.inputs")
+    T, B = X.shape[:2]
+    if T == 0:
+        raise ValidationError(f"{where}.inputs", "has no time steps (T = 0); pass at least one",
+                              inputs)
+    O = model.n_out
+    want = (T, O) if single else (T, B, O)
+    try:
+        Tg = np.asarray(targets, dtype=float)
+    except (TypeError, ValueError):
+        raise ValidationError(f"{where}.targets", f"must be a numeric array of shape {want}, "
+                              f"got {type(targets).__name__}", targets) from None
+    if Tg.shape != want:
+        raise ValidationError(f"{where}.targets", f"expected shape {want} (T, "
+                              f"{'' if single else 'B, '}n_out = {O}) to match the inputs "
+                              f"{np.shape(inputs)}, got {Tg.shape}", targets)
+    Tg = Tg.reshape(T, B, O)
+    if mask is None:
+        M = np.ones((T, B), dtype=bool)
+    else:
+        M = np.asarray(mask)
+        if M.dtype != bool or M.shape not in ((T,), (T, B)):
+            raise ValidationError(f"{where}.mask", f"expected a bool array of shape ({T},) or "
+                                  f"({T}, {B}): the steps that carry a target, got "
+                                  f"{M.dtype} {M.shape}", mask)
+        M = np.broadcast_to(M.reshape(T, -1), (T, B))
+    if not M.any():
+        raise ValidationError(f"{where}.mask", "selects no step; nothing to learn from", mask)
+    loss.check_targets(Tg, M, where)
+    H0 = initial_state(model, h0, B, dtype, f"{where}.h0")
+    return _Problem(model, loss, index, X, Tg, M, H0, dtype, dt, scheme)
+
+
+def grid(pb: _Problem) -> np.ndarray:
+    """Times t_0..t_T of a discretised flow's states (step dt)."""
+    return pb.dt * np.arange(pb.X.shape[0] + 1)
+
+
+def forward(pb: _Problem):
+    """(states, loss value, dL/d outputs (T, B, n_out)) by the shared runner (maps: states
+    h_1..h_T (T, B, n)) or integrator (flows: y_0..y_T (T+1, B, n), one Euler/RK4 step per
+    input sample, the input held over the step)."""
+    model = pb.model
+    if model.kind == "map":
+        res = run(model, pb.X, pb.H0, dtype=pb.dtype)
+        states, outputs = res.states, res.outputs
+    else:
+        T, B = pb.X.shape[:2]
+        pop = type(model).stack([model] * B) if B > 1 else model
+        U = np.concatenate([pb.X, pb.X[-1:]])  # a sample for t_T too (never used: held)
+        tr = simulate(pop, pb.H0 if B > 1 else pb.H0[0], grid(pb), dt=pb.dt,
+                      method=pb.scheme, hold="previous",
+                      inputs=None if model.n_in == 0 else (U if B > 1 else U[:, 0]))
+        states = np.ascontiguousarray(tr.y.reshape(T + 1, B, model.n), dtype=pb.dtype)
+        outputs = tr.outputs.reshape(T + 1, B, model.n_out)[1:]
+    value, GO = pb.loss(np.asarray(outputs, dtype=float), pb.targets, pb.mask)
+    return states, value, np.ascontiguousarray(GO, dtype=pb.dtype)
+
+
+def _param_size(model) -> int:
+    return int(model.functions.param_size(model.kernel_params))
+
+
+def _kernel_params(model, dtype):
+    return cast_params(model.kernel_params, dtype)
+
+
+def _parallel(B: int, work: int) -> bool:
+    # numba's thread launch costs tens of microseconds: only for several long sequences
+    return B > 1 and work >= 200_000
+
+
+def _backward(pb: _Problem, Y, GO, h: int, hp: int) -> np.ndarray:
+    """The BPTT(h, h') gradient with respect to theta_raw (d_raw,), summed over sequences,
+    from the stored states Y and output cotangents GO."""
+    model = pb.model
+    T, B = pb.X.shape[:2]
+    d = _param_size(model)
+    G = np.empty((B, d), dtype=pb.dtype)
+    GH0 = np.empty((B, model.n), dtype=pb.dtype)
+    K = bind(_HERE / "_bptt_template.py", model)
+    par = _parallel(B, T * d * max(1, h // hp))
+    p = _kernel_params(model, pb.dtype)
+    if model.kind == "map":
+        (K.backward if par else K.backward_serial)(p, pb.H0, pb.X, Y, GO, h, hp, G, GH0)
+    else:
+        scheme = K.EULER if pb.scheme == "euler" else K.RK4
+        (K.flow_backward if par else K.flow_backward_serial)(
+            p, Y, pb.X, grid(pb), GO, scheme, h, hp, G, GH0)
+    return G.sum(axis=0, dtype=np.float64)
+
+
+def _bptt(pb: _Problem, h: int, hp: int) -> Gradient:
+    Y, value, GO = forward(pb)
+    return Gradient(value, _backward(pb, Y, GO, h, hp)[pb.index])
+
+
+def _bptt_bidirectional(model, inputs, targets, loss, fields, mask, h0, dtype) -> Gradient:
+    """Exact BPTT of a ``Bidirectional``: one run of both cells, the loss on the concatenated
+    outputs, then each cell's backward pass over its own time order (the backward cell's
+    reversed) with its part of the output cotangents."""
+    names = list(model.param_fields) if fields is None else \
+        [fields] if isinstance(fields, str) else list(fields)
+    for f in names:
+        if f not in model.param_fields:
+            raise ValidationError("bptt.fields", f"no parameter field {f!r}; choose from "
+                                  f"{list(model.param_fields)}", fields)
+    fwd, bwd = model.forward, model.backward
+    h0f, h0b = (None, None) if h0 is None else h0
+    O_f = fwd.n_out
+    # check inputs, targets and mask once against the whole model (its n_out), per cell h0
+    loss = get_loss(loss, "bptt.loss")
+    probe = prepare(fwd, inputs, np.zeros(np.shape(inputs)[:-1] + (O_f,)), "mse", None, mask,
+                    h0f, dtype, "bptt")
+    T, B = probe.X.shape[:2]
+    single = np.ndim(inputs) == 2
+    want = (T, model.n_out) if single else (T, B, model.n_out)
+    Tg = np.asarray(targets, dtype=float)
+    if Tg.shape != want:
+        raise ValidationError("bptt.targets", f"expected shape {want} (the outputs [forward; "
+                              f"backward]), got {Tg.shape}", targets)
+    Tg = Tg.reshape(T, B, model.n_out)
+    loss.check_targets(Tg, probe.mask, "bptt")
+    res = run(model, probe.X, (probe.H0, initial_state(bwd, h0b, B, probe.dtype, "bptt.h0")),
+              dtype=probe.dtype)
+    value, GO = loss(np.asarray(res.outputs, dtype=float), Tg, probe.mask)
+    GO = np.asarray(GO, dtype=probe.dtype)
+    n_f = fwd.n
+    pb = probe._replace(model=bwd, X=np.ascontiguousarray(probe.X[::-1]),
+                        H0=initial_state(bwd, h0b, B, probe.dtype, "bptt.h0"))
+    g = {"forward": _backward(probe, np.ascontiguousarray(res.states[..., :n_f]),
+                              np.ascontiguousarray(GO[..., :O_f]), T, T),
+         "backward": _backward(pb, np.ascontiguousarray(res.states[::-1, :, n_f:]),
+                               np.ascontiguousarray(GO[::-1, :, O_f:]), T, T)}
+    cells = {"forward": fwd, "backward": bwd}
+    parts = []
+    for f in names:
+        part, sub = f.split(".", 1)
+        parts.append(g[part][cells[part].theta_index([sub])])
+    return Gradient(value, np.concatenate(parts) if parts else np.zeros(0))
+
+
+def bptt(model, inputs, targets, loss="mse", fields=None, *, mask=None, h0=None,
+         dtype=np.float64, dt: float | None = None, scheme: str = "rk4") -> Gradient:
+    """Exact gradient of a sequence loss by backpropagation through time.
+
+    Parameters
+    ----------
+    model : map model, ``Bidirectional`` (exact BPTT only; h0 a pair), or flow (CTRNN,
+        user ``Flow``) with ``dt``; single
+    inputs : array (T, B, n_in) or (T, n_in)
+        Input sequences, time-major. For a flow, sample k is held over step k, from
+        t_k = k dt to t_{k+1}, and the outputs are those at t_1..t_T.
+    targets : array (T, B, n_out) or (T, n_out)
+        Targets of the outputs after each step (only the steps in ``mask`` are read).
+    loss : {"mse", "cross_entropy", "bits"} or rnndyn.train.losses.Loss
+    fields : str or sequence of str, optional
+        Parameter fields to differentiate (default: all, as ``model.to_vector``).
+    mask : bool array (T,) or (T, B), optional
+        Steps that carry a target (default: every step).
+    h0 : array (n,) or (B, n), optional
+        Initial states (default zeros; LSTM: [h; c]).
+    dtype : numpy.float64 or numpy.float32
+        Precision of the forward and backward passes (the gradient is returned in float64).
+    dt, scheme : float, {"euler", "rk4"}
+        Flows only: the flow is differentiated as its discretisation, one ``scheme`` step of
+        size dt per input sample (discretise-then-optimise: the exact gradient of the
+        trajectory ``rnndyn.simulate(model, y0, t, dt, method=scheme, hold="previous")``
+        computes on t = 0, dt, ..., T dt).
+
+    Returns
+    -------
+    Gradient
+        ``(loss, gradient)``, gradient (d,) shaped like ``model.to_vector(fields)``.
+
+    Raises
+    ------
+    ValidationError
+        For a flow or a population, inputs/targets/mask of the wrong shape, an unknown
+        loss or field.
+    DivergenceError
+        If the state becomes non-finite on the forward pass.
+    """
+    if isinstance(model, Bidirectional):
+        return _bptt_bidirectional(model, inputs, targets, loss, fields, mask, h0, dtype)
+    pb = prepare(model, inputs, targets, loss, fields, mask, h0, dtype, "bptt", dt, scheme)
+    T = pb.X.shape[0]
+    return _bptt(pb, T, T)
+
+
+def truncated_bptt(model, inputs, targets, loss="mse", fields=None, *, h: int,
+                   h_prime: int | None = None, mask=None, h0=None,
+                   dtype=np.float64, dt: float | None = None, scheme: str = "rk4") -> Gradient:
+    """Truncated BPTT(h, h') (Williams & Peng 1990): every h' steps, the errors of the last
+    h' outputs are backpropagated h >= h' steps; the returned gradient is the sum of these
+    truncated gradients over the sequence (what an online learner would apply every h'
+    steps, here at fixed parameters). BPTT(h) is BPTT(h, 1); h = h' >= T is exact BPTT.
+
+    Parameters are as for ``bptt``, plus ``h`` (the truncation depth, int >= 1) and
+    ``h_prime`` (steps between backward passes, 1 <= h' <= h; default h: disjoint blocks).
+
+    Raises
+    ------
+    ValidationError
+        As ``bptt``; also for h <= 0 or h' outside [1, h].
+    """
+    h = positive_int(h, "truncated_bptt.h")
+    hp = h if h_prime is None else positive_int(h_prime, "truncated_bptt.h_prime")
+    if hp > h:
+        raise ValidationError("truncated_bptt.h_prime", f"must be <= h = {h} (errors "
+                              f"injected more than h steps back would never be "
+                              f"backpropagated), got {hp}", h_prime)
+    pb = prepare(model, inputs, targets, loss, fields, mask, h0, dtype, "truncated_bptt", dt,
+                 scheme)
+    return _bptt(pb, h, hp)
+
+
+def _available_bytes() -> int:
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):  # not on this platform
+        return 2 ** 31
+
+
+def rtrl_bytes(model, parallel: int = 1, dtype=np.float64) -> int:
+    """Bytes RTRL needs for the sensitivities of ``parallel`` sequences run at once: S,
+    its update and the parameter Jacobian, each n x d_raw."""
+    return 3 * model.n * _param_size(model) * np.dtype(dtype).itemsize * parallel
+
+
+def check_rtrl_size(model, parallel: int, dtype, max_bytes, where: str) -> None:
+    """Refuse (ValidationError) when the sensitivity matrices would not fit in memory."""
+    limit = _available_bytes() // 2 if max_bytes is None else max_bytes
+    need = rtrl_bytes(model, parallel, dtype)
+    if need > limit:
+        d = _param_size(model)
+        raise ValidationError(f"{where}.model", f"RTRL needs {need:,} bytes for its "
+                              f"sensitivities (3 x n x d_raw = 3 x {model.n} x {d} values x "
+                              f"{parallel} sequence(s) at once) but the limit is {limit:,} "
+                              "bytes; use bptt or truncated_bptt, a smaller net, or raise "
+                              "max_bytes", model)
+
+
+def rtrl(model, inputs, targets, loss="mse", fields=None, *, mask=None, h0=None,
+         dtype=np.float64, max_bytes: int | None = None, dt: float | None = None,
+         scheme: str = "rk4") -> Gradient:
+    """Gradient of a sequence loss by real-time recurrent learning (Williams & Zipser 1989):
+    the sensitivities d h_t / d theta run forward with the state, so the gradient of the
+    loss at step t is known at step t (see ``OnlineRTRL`` to use it online). At fixed
+    parameters it equals the BPTT gradient. Costs O(n^2 d) time and O(n d) memory per step.
+
+    Parameters are as for ``bptt`` (a flow needs ``dt`` and ``scheme="euler"``: the
+    sensitivities of its Euler map), plus ``max_bytes``: the memory the sensitivities may take
+    (default: half of the available memory).
+
+    Raises
+    ------
+    ValidationError
+        As ``bptt``; also when the sensitivities would need more than ``max_bytes``.
+    """
+    pb = prepare(model, inputs, targets, loss, fields, mask, h0, dtype, "rtrl", dt, scheme)
+    if model.kind == "flow" and pb.scheme != "euler":
+        raise ValidationError("rtrl.scheme", f"RTRL follows the sensitivities of the Euler map "
+                              f"only; pass scheme='euler' or use bptt for {scheme!r}", scheme)
+    T, B = pb.X.shape[:2]
+    d = _param_size(model)
+    par = _parallel(B, T * d * model.n)
+    check_rtrl_size(model, min(B, os.cpu_count() or 1) if par else 1, pb.dtype, max_bytes,
+                    "rtrl")
+    Y, value, GO = forward(pb)
+    G = np.empty((B, d), dtype=pb.dtype)
+    K = bind(_HERE / "_rtrl_template.py", model)
+    p = _kernel_params(model, pb.dtype)
+    if model.kind == "map":
+        (K.rtrl if par else K.rtrl_serial)(p, pb.H0, pb.X, GO, G)
+    else:
+        (K.flow_rtrl if par else K.flow_rtrl_serial)(p, Y, pb.X, grid(pb), GO, G)
+    return Gradient(value, G.sum(axis=0, dtype=np.float64)[pb.index])
+
+
+class OnlineRTRL:
+    """RTRL as an online learner (Williams & Zipser 1989): feed one input (and target) per
+    step, get that step's loss gradient at once, and change the parameters between steps
+    (``update``); the sensitivities carry over, as in the paper's real-time algorithm.
+
+    Parameters
+    ----------
+    model : map model, single
+    loss, fields : as ``rtrl``
+    batch : int
+        Number of sequences stepped together (their gradients are summed).
+    h0 : array (n,) or (batch, n), optional
+    max_bytes : int, optional
+        As ``rtrl``.
+
+    Examples
+    --------
+    >>> learner = OnlineRTRL(model, "mse", batch=1)
+    >>> for x_t, y_t in zip(xs, ys):
+    ...     loss, grad = learner.step(x_t, y_t)
+    ...     learner.update(learner.theta - 0.01 * grad)
+    """
+
+    def __init__(self, model, loss="mse", fields=None, *, batch: int = 1, h0=None,
+                 max_bytes: int | None = None):
+        check_model(model, "OnlineRTRL", single=True, kind="map")
+        self.loss = get_loss(loss, "OnlineRTRL.loss")
+        self.fields = fields
+        self.index = model.theta_index(fields)
+        self.B = positive_int(batch, "OnlineRTRL.batch")
+        check_rtrl_size(model, self.B, np.float64, max_bytes, "OnlineRTRL")
+        self._K = bind(_HERE / "_rtrl_template.py", model)
+        d = _param_size(model)
+        self._H = initial_state(model, h0, self.B, np.float64, "OnlineRTRL.h0").copy()
+        self._Hn = np.empty_like(self._H)
+        self._S = np.zeros((self.B, model.n, d))
+        self._Sn = np.empty_like(self._S)
+        self._g = np.empty(d)
+        self._set(model)
+        self.t = 0
+
+    def _set(self, model):
+        self.model = model
+        self._p = model.kernel_params
+        self._out = np.empty((self.B, model.n_out))
+
+    @property
+    def theta(self) -> np.ndarray:
+        """The current parameters ``model.to_vector(fields)``."""
+        return self.model.to_vector(self.fields)
+
+    def update(self, theta) -> None:
+        """Continue with parameters ``theta`` (shaped like ``to_vector(fields)``)."""
+        self._set(self.model.from_vector(theta, self.fields))
+
+    def step(self, x, target=None) -> Gradient:
+        """Advance one step with input x (n_in,) or (batch, n_in); with a target (n_out,) or
+        (batch, n_out), return that step's ``(loss, gradient)`` (else (nan, zeros)).
+
+        Raises
+        ------
+        DivergenceError
+            If the state becomes non-finite.
+        """
+        m, O = self.model.n_in, self.model.n_out
+        X = np.ascontiguousarray(np.broadcast_to(
+            np.asarray(x, dtype=float).reshape(-1, m) if m else np.zeros((1, 0)), (self.B, m)))
+        self._K.advance_batch(self._p, self._H, X, self._S, self._Hn, self._Sn)
+        self._H, self._Hn = self._Hn, self._H
+        self._S, self._Sn = self._Sn, self._S
+        self.t += 1
+        if not np.all(np.isfinite(self._H)):
+            raise DivergenceError(f"state became non-finite at step {self.t}", t=float(self.t))
+        if target is None:
+            return Gradient(float("nan"), np.zeros(len(self.index)))
+        tg = np.asarray(target, dtype=float)
+        if tg.shape not in ((O,), (self.B, O)):
+            raise ValidationError("OnlineRTRL.step.target", f"expected shape ({O},) or "
+                                  f"({self.B}, {O}), got {tg.shape}", target)
+        out = np.stack([self.model.output(h) for h in self._H])
+        tg = np.broadcast_to(tg, (self.B, O))[None]
+        mask = np.ones((1, self.B), dtype=bool)
+        self.loss.check_targets(tg, mask, "OnlineRTRL.step")
+        value, GO = self.loss(out[None], tg, mask)
+        self._K.gradient_batch(self._p, self._H, self._S, np.ascontiguousarray(GO[0]), self._g)
+        return Gradient(value, self._g[self.index].copy())
