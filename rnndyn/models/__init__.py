@@ -8,6 +8,7 @@ from .discrete import Elman, FullyRecurrent, IndRNN, Jordan, SecondOrderRNN
 from .gated import GRU, LSTM
 from . import mtrnn
 from .hopfield import BAM, ContinuousHopfield, Hopfield, ModernHopfield
+from .iir_mlp import IIRMLP
 from .memristive import Memristive
 from .reservoir import ESN, LSM, ESNFlow
 from .user import Flow, Map, logistic_map, lorenz, rossler
@@ -16,4 +17,4 @@ __all__ = ["Functions", "Model", "CTRNN", "Flow", "Map", "lorenz", "logistic_map
            "FullyRecurrent", "Jordan", "IndRNN", "SecondOrderRNN", "LSTM", "GRU", "Stacked",
            "Bidirectional", "BidirectionalStack", "rmlp", "Cell", "DISCRETE_ACTIVATIONS",
            "Memristive", "ESN", "ESNFlow", "LSM", "rossler", "Hopfield", "ContinuousHopfield",
-           "ModernHopfield", "BAM", "mtrnn"]
+           "ModernHopfield", "BAM", "mtrnn", "IIRMLP"]

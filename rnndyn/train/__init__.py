@@ -9,6 +9,8 @@ Every method has one ask/tell interface (``ask() -> (P, d)``, ``tell(fitness)``)
 ``run(fitness, generations, direction=...)``; a generation is one vectorised fitness call
 (or chunks of it on an ``executor=``), checkpoints resume bit-identically.
 """
+from .crbp import OnlineResult as CRBPOnlineResult
+from .crbp import crbp, crbp_online, rbp
 from .genome import Genome
 from .gradients import Gradient, OnlineRTRL, bptt, rtrl, truncated_bptt
 from .loop import History as TrainHistory
@@ -28,4 +30,5 @@ __all__ = ["Genome", "GA", "MicrobialGA", "Annealing", "PSO", "Guessing", "SepCM
            "Gradient", "OnlineRTRL", "bptt", "rtrl", "truncated_bptt", "train", "TrainResult",
            "TrainHistory", "load_checkpoint", "evaluate_loss", "Loss", "MSE", "CrossEntropy",
            "Bits", "get_loss", "Optimizer", "SGD", "RMSProp", "Adam", "Constant", "StepDecay",
-           "ExponentialDecay", "Cosine", "clip_by_norm", "clip_by_value", "get_optimizer"]
+           "ExponentialDecay", "Cosine", "clip_by_norm", "clip_by_value", "get_optimizer", "rbp",
+           "crbp", "crbp_online", "CRBPOnlineResult"]

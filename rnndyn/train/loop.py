@@ -24,11 +24,12 @@ from .._validate import check_seed, positive, positive_int
 from ..errors import DivergenceError, ValidationError
 from ..integrate.plumbing import check_model
 from . import gradients
+from .crbp import crbp, rbp
 from .losses import get_loss
 from .optimizers import clip_by_norm, clip_by_value, get_optimizer, get_schedule
 
 METHODS = {"bptt": gradients.bptt, "truncated_bptt": gradients.truncated_bptt,
-           "rtrl": gradients.rtrl}
+           "rtrl": gradients.rtrl, "rbp": rbp, "crbp": crbp}
 _FORMAT = 1  # checkpoint format version
 
 
@@ -156,7 +157,8 @@ def train(model, data, *, loss="mse", fields=None, method: str = "bptt",
     loss : {"mse", "cross_entropy", "bits"} or Loss
     fields : str or sequence of str, optional
         Parameter fields to train (default all).
-    method : {"bptt", "truncated_bptt", "rtrl"}
+    method : {"bptt", "truncated_bptt", "rtrl", "rbp", "crbp"}
+        RBP and CRBP (``method_options={"depth": Q}``) only for ``IIRMLP`` networks.
     method_options : dict, optional
         Extra keywords of the method (``{"h": 20, "h_prime": 10}`` for truncated BPTT;
         ``{"dt": 0.1, "scheme": "rk4"}`` for a flow).
