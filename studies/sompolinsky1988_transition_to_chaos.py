@@ -2,10 +2,44 @@
 
 Random rate networks ``dx/dt = -x + J tanh(x)``, ``J_ij ~ N(0, g^2/N)``, ``J_ii = 0``: the
 fixed point x = 0 is stable for g < 1 and the network is chaotic for g > 1 (N -> inf). The
-figure plots the largest Lyapunov exponent (QR method, all gains of one size in one
-population call) against g for N = 200 and 400, with the exact value below the transition,
-``-1 + max Re eig(J)`` (the exponent of the stable fixed point, ~ g - 1 by the circular law).
-Headline: the gain at which the largest exponent crosses zero (near 1 for finite N).
+figure plots the largest Lyapunov exponent (QR method, many networks in one population call)
+against g for several N, with error bars (standard error over networks), beside the paper's
+dynamic mean-field theory (DMFT) prediction, computed here (not typed in):
+
+1. Autocorrelation. For N -> inf each unit sees a Gaussian field of autocorrelation
+   ``Delta(tau) = <x(t) x(t + tau)>``, which obeys (SCS 1988)
+   ``Delta'' = Delta - g^2 C(Delta, Delta_0) = -dV/dDelta``,
+   ``C(Delta, Delta_0) = <tanh(y1) tanh(y2)>`` over Gaussian (y1, y2) of variances Delta_0
+   and covariance Delta, i.e. ``C = Int Dz [Int Dx tanh(sqrt(Delta_0 - Delta) x +
+   sqrt(Delta) z)]^2``; ``V(Delta) = -Delta^2/2 + g^2 <Phi(y1) Phi(y2)>`` with
+   ``Phi = ln cosh`` (Price's theorem gives dV/dDelta). The chaotic solution is the classical
+   particle that starts at rest at Delta_0 and creeps to Delta = 0 as tau -> inf, so energy
+   conservation ``V(Delta_0) = V(0)`` fixes Delta_0:
+   ``Delta_0^2 / 2 = g^2 (<Phi^2> - <Phi>^2)`` over y ~ N(0, Delta_0) (``brentq``). The orbit
+   is integrated with ``solve_ivp`` (DOP853) from (Delta_0, 0).
+2. Lyapunov exponent. The distance of two replicas with the same J obeys
+   ``(d_t + 1)(d_s + 1) D(t, s) = g^2 <tanh'(x(t)) tanh'(x(s))> D(t, s)``; with
+   ``D = exp(lambda (t + s)) psi(t - s)`` this is the Schroedinger problem of SCS 1988
+   (derived from the path integral in Crisanti & Sompolinsky 2018, Phys. Rev. E 98, 062120;
+   the same operator in Schuecker, Goedeke & Helias 2018, Phys. Rev. X 8, 041029)
+   ``[-d^2/dtau^2 + W(tau)] psi = E psi``, ``W(tau) = 1 - g^2 C'(Delta(tau), Delta_0)`` with
+   ``C' = <tanh'(y1) tanh'(y2)>`` (= -V''(Delta(tau))), and
+   ``lambda_1 = -1 + sqrt(1 - E_0)``, E_0 its ground-state energy (finite differences on a
+   tau grid, ``eigh_tridiagonal``; even ground state, so tau >= 0 with psi'(0) = 0).
+   ``Delta'(tau)`` is an odd zero-energy eigenfunction with one node, hence E_0 < 0 and
+   lambda_1 > 0 for every g > 1; for g < 1, Delta = 0 and lambda_1 = g - 1.
+   Near the transition Delta ~ Delta_0 sech(sqrt(a) tau), W is a Poeschl-Teller well
+   ``a - 6 a sech^2`` with E_0 = -3a, a ~ (g - 1)^2 / 3, so lambda_1 ~ (g - 1)^2 / 2.
+
+Finite networks approach the DMFT curve slowly and from below (at g = 2 single networks
+give ~0.04 at N = 200, some sit on limit cycles, and ~0.09 at N = 400-500, against 0.1125):
+the right panel plots lambda_1(g = 2) against 1/N (mean and standard error over networks)
+and the weighted fit ``lambda_1 = lambda_inf + c / N`` gives the extrapolated large-N value.
+The full run has N = 200 and 400 (6 networks, 16 gains, t = 500) and N = 1000 (4 networks)
+and 2000 (3) at g = 1.5, 2, 2.5, 3 (t = 300); ``run(..., executor=)`` spreads each
+population (one network per gain) over an executor's workers.
+Headlines: the gain at which the largest exponent crosses zero (near 1 for finite N) and the
+extrapolated lambda_1(g = 2) beside the DMFT value.
 """
 from __future__ import annotations
 
@@ -14,9 +48,85 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from scipy.integrate import solve_ivp
+from scipy.interpolate import CubicSpline
+from scipy.linalg import eigh_tridiagonal
+from scipy.optimize import brentq
 
 import rnndyn as rd
 from rnndyn.analysis.lyapunov import ConvergenceWarning, lyapunov_spectrum
+
+# Gaussian measure Dx on a uniform grid: the trapezoid rule converges geometrically for these
+# analytic integrands (Gauss-Hermite does not, once tanh(sqrt(Delta_0) x) is nearly a step)
+_X = np.linspace(-8.0, 8.0, 201)
+_DX = np.exp(-_X ** 2 / 2) * (_X[1] - _X[0]) / np.sqrt(2 * np.pi)
+
+
+def _lncosh(x):  # accurate at both ends: log1p(2 sinh^2(x/2)) near 0, |x| - ln 2 at large |x|
+    a = np.minimum(np.abs(x), 30.0)
+    return np.where(np.abs(x) < 30.0, np.log1p(2.0 * np.sinh(a / 2) ** 2),
+                    np.abs(x) - np.log(2.0) + np.log1p(np.exp(-2.0 * np.abs(x))))
+
+
+def _dtanh(x):
+    return 1.0 - np.tanh(x) ** 2
+
+
+def gauss_pair(f, delta, delta0: float) -> np.ndarray:
+    """``<f(y1) f(y2)>`` for Gaussian (y1, y2) of variance delta0 and covariance delta in
+    [0, delta0] (array), as ``Int Dz [Int Dx f(sqrt(delta0 - delta) x + sqrt(delta) z)]^2``."""
+    delta = np.atleast_1d(np.asarray(delta, float))
+    s = np.sqrt(np.clip(delta0 - delta, 0.0, None))[:, None, None]
+    r = np.sqrt(np.clip(delta, 0.0, None))[:, None, None]
+    return (f(s * _X + r * _X[:, None]) @ _DX) ** 2 @ _DX
+
+
+def dmft_delta0(g: float) -> float:
+    """Variance Delta_0 of the chaotic DMFT solution (g > 1), from the energy condition
+    ``Delta_0^2 / 2 = g^2 Var[ln cosh y]``, y ~ N(0, Delta_0)."""
+    def excess(d0):  # divided by Delta_0^2: -> (1 - g^2)/2 < 0 as Delta_0 -> 0, 1/2 as -> inf
+        p = _lncosh(np.sqrt(d0) * _X)
+        return 0.5 - g * g * ((p - p @ _DX) ** 2 @ _DX) / d0 ** 2
+    return brentq(excess, 1e-8, 10.0 * g * g + 10.0, xtol=1e-15, rtol=1e-14)
+
+
+def dmft_lyapunov(g: float, n_grid: int = 8000, parity: int = 0) -> dict:
+    """Largest Lyapunov exponent of the N -> inf network by the DMFT (see the docstring).
+
+    Returns a dict: ``lambda`` (lambda_1 = -1 + sqrt(1 - E)), ``E`` (lowest eigenvalue of the
+    given parity: 0 even = the ground state E_0, 1 odd = the zero mode Delta', E ~ 0, a check),
+    ``delta0``, ``a`` (W(inf): the squared decay rate of Delta's tail) and ``tau``, ``delta``
+    (the autocorrelation on the grid).
+    """
+    if g <= 1.0:
+        return {"lambda": g - 1.0, "E": 1.0 - g * g, "delta0": 0.0, "a": 1.0 - g * g,
+                "tau": np.zeros(1), "delta": np.zeros(1)}
+    d0 = dmft_delta0(g)
+    grid = d0 * 0.5 * (1 - np.cos(np.linspace(0, np.pi, 81)))  # dense at both ends
+    C = CubicSpline(grid, gauss_pair(np.tanh, grid, d0))
+    C1 = CubicSpline(grid, gauss_pair(_dtanh, grid, d0))
+
+    def left(t, y):  # the particle turned back: rounding took it off the separatrix
+        return y[1]
+    left.terminal, left.direction = True, 1
+
+    def arrived(t, y):  # Delta ~ 0: the rest of the tail is W(inf)
+        return y[0] - 1e-6 * d0
+    arrived.terminal = True
+    orbit = solve_ivp(lambda t, y: [y[1], y[0] - g * g * C(min(max(y[0], 0.0), d0))],
+                      (0.0, 1e5), [d0, 0.0], method="DOP853", rtol=1e-11, atol=1e-14 * d0,
+                      events=(left, arrived), dense_output=True)
+    t_end = orbit.t[-1]
+    a = float(1.0 - g * g * C1(0.0))
+    h = (t_end + 25.0 / np.sqrt(a)) / n_grid  # psi ~ exp(-sqrt(a - E_0) tau) is negligible
+    tau = (np.arange(n_grid) + 0.5) * h       # cell-centred: mirror at 0 gives psi'(0) = 0
+    delta = np.where(tau < t_end, orbit.sol(np.minimum(tau, t_end))[0], 0.0)
+    diag = 2.0 / h ** 2 + 1.0 - g * g * C1(delta)
+    diag[0] += (-1.0 if parity == 0 else 1.0) / h ** 2  # even: psi_-1 = psi_0; odd: = -psi_0
+    E = float(eigh_tridiagonal(diag, np.full(n_grid - 1, -1.0 / h ** 2), eigvals_only=True,
+                               select="i", select_range=(0, 0))[0])
+    return {"lambda": -1.0 + np.sqrt(1.0 - E), "E": E, "delta0": d0, "a": a, "tau": tau,
+            "delta": delta}
 
 
 def zero_crossing(g: np.ndarray, lam: np.ndarray, tol: float = 0.01) -> float:
@@ -31,65 +141,141 @@ def zero_crossing(g: np.ndarray, lam: np.ndarray, tol: float = 0.01) -> float:
     return float(g[i] - lam[i] * (g[i + 1] - g[i]) / (lam[i + 1] - lam[i]))
 
 
-def sweep(n: int, gains, seed: int, t_total: float, t_transient: float, dt: float = 0.1):
-    """Largest exponent of one random network per gain (one population run), and the exact
-    fixed-point value -1 + max Re eig(J) of each network."""
-    nets = [rd.CTRNN.from_graph(rd.graphs.random_network(n, g=g, seed=seed)) for g in gains]
-    pop = rd.CTRNN.stack(nets)
-    x0 = np.random.default_rng(seed + 1000).normal(0.0, 1.0, n)
+def coupling(n: int, g: float, seed: int) -> np.ndarray:
+    """J of ``rd.graphs.random_network(n, g, seed=seed)`` (same draw), built as an array:
+    a networkx graph of N^2 = 4e6 edges would dominate the run at N = 2000."""
+    J = np.random.default_rng(seed).normal(0.0, g / np.sqrt(n), size=(n, n))
+    np.fill_diagonal(J, 0.0)
+    return J
+
+
+def sweep(n: int, gains, seeds, t_total: float, t_transient: float, dt: float = 0.1,
+          executor=None):
+    """Largest exponent of one network per (seed, gain), all in one population run, and the
+    exact fixed-point value -1 + max Re eig(J) of each with g < 1. Arrays (len(seeds),
+    len(gains))."""
+    Js = np.array([coupling(n, g, s) for s in seeds for g in gains])
+    pop = rd.CTRNN(W=Js, activation="tanh")
+    x0 = np.random.default_rng(1000 + n).normal(0.0, 1.0, n)
     with warnings.catch_warnings():  # near g = 1 convergence is slow (critical slowing down)
         warnings.simplefilter("ignore", ConvergenceWarning)
         res = lyapunov_spectrum(pop, x0, t_total=t_total, dt=dt, k=1, t_transient=t_transient,
-                                seed=seed)
-    fixed = np.array([-1.0 + np.linalg.eigvals(np.asarray(m.W)).real.max() for m in nets])
-    return res.exponents[:, 0], fixed
+                                seed=n, executor=executor)
+    # the fixed point's exponent where it is the attractor (g < 1; elsewhere NaN)
+    fixed = np.array([-1.0 + np.linalg.eigvals(J).real.max() if g < 1.0 else np.nan
+                      for J, g in zip(Js, np.tile(gains, len(seeds)))])
+    shape = (len(seeds), len(gains))
+    return res.exponents[:, 0].reshape(shape), fixed.reshape(shape)
 
 
-def run(quick: bool = False, out: Path = Path("figures")) -> dict:
+def extrapolate(sizes, lam) -> tuple[float, float, float]:
+    """Weighted least-squares fit ``lambda = lambda_inf + c / N`` to the per-size means of
+    lam (one array of networks' exponents per size; NaN = not run) with their standard errors;
+    returns (lambda_inf, its standard error, c)."""
+    lam = [np.asarray(r, float)[np.isfinite(r)] for r in lam]
+    m = np.array([r.mean() for r in lam])
+    se = np.maximum([r.std(ddof=1) / np.sqrt(len(r)) for r in lam], 1e-4)
+    A = np.column_stack([np.ones(len(sizes)), 1.0 / np.asarray(sizes, float)]) / se[:, None]
+    coef, *_ = np.linalg.lstsq(A, m / se, rcond=None)
+    cov = np.linalg.inv(A.T @ A)
+    return float(coef[0]), float(np.sqrt(cov[0, 0])), float(coef[1])
+
+
+def run(quick: bool = False, out: Path = Path("figures"), executor=None) -> dict:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    if quick:
+    if quick:  # one N = 200 sweep; finite size at g = 2 from 2 networks of N = 200, 400
         sizes, seeds = (200,), (0,)
         gains = np.array([0.6, 0.8, 0.9, 1.0, 1.1, 1.2, 1.5, 2.0])
         t_total, t_transient = 100.0, 50.0
-    else:
-        sizes, seeds = (200, 400), (0, 1, 2)
+        fs_sizes, fs_seeds = (200, 400), (10, 11)
+    else:  # at N >= 1000 fewer networks, 4 gains (g >= 1.5: where theory and size are
+        # compared) and t_total 300 (lambda_1 self-averages): an N = 2000 network costs 16x
+        # one of N = 500
+        sizes, seeds = (200, 400, 1000, 2000), tuple(range(6))
         gains = np.round(np.concatenate([np.arange(0.5, 1.5, 0.1), np.arange(1.5, 3.01, 0.25)]),
                          3)
         t_total, t_transient = 500.0, 100.0
-    lam = np.zeros((len(sizes), len(seeds), len(gains)))
-    fixed = np.zeros_like(lam)
+    n_seeds = {200: 6, 400: 6, 1000: 4, 2000: 3}  # networks per N in the full run
+    large = (1.5, 2.0, 2.5, 3.0)
+    lam = np.full((len(sizes), len(seeds), len(gains)), np.nan)
+    fixed = np.full_like(lam, np.nan)
     for a, n in enumerate(sizes):
-        for b, s in enumerate(seeds):
-            lam[a, b], fixed[a, b] = sweep(n, gains, s, t_total, t_transient)
-    mean = lam.mean(axis=1)
-    crossings = {n: zero_crossing(gains, mean[a]) for a, n in enumerate(sizes)}
+        cols = np.arange(len(gains)) if n <= 400 else np.flatnonzero(np.isin(gains, large))
+        t_n = t_total if n <= 400 else 300.0
+        for b, s in enumerate(seeds if quick else seeds[:n_seeds[n]]):  # one network a gain
+            got, fp = sweep(n, gains[cols], [s], t_n, t_transient, executor=executor)
+            lam[a, b, cols], fixed[a, b, cols] = got[0], fp[0]
+    count = np.sum(np.isfinite(lam), axis=1)
+    with warnings.catch_warnings():  # gains not run at large N are NaN; one network: no bar
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(lam, axis=1)
+        sem = np.where(count > 1, np.nanstd(lam, axis=1, ddof=1) / np.sqrt(count), 0.0)
+    crossings = {n: zero_crossing(gains, mean[a]) for a, n in enumerate(sizes) if n <= 400}
     below = gains < 0.9  # safely below the transition: the exponent is the fixed point's
-    fp_error = float(np.abs(lam[..., below] - fixed[..., below]).max())
+    fp_error = float(np.nanmax(np.abs(lam[..., below] - fixed[..., below])))
+    i2 = int(np.argmin(np.abs(gains - 2.0)))
+    if quick:  # (sizes, networks) at g = 2
+        fs = np.array([sweep(n, [2.0], fs_seeds, t_total, t_transient, executor=executor)[0][:, 0]
+                       for n in fs_sizes])
+    else:  # the sweep's g = 2 column (NaN beyond each size's networks)
+        fs_sizes, fs = sizes, lam[:, :, i2]
+    fs_mean = np.nanmean(fs, axis=1)
+    fs_sem = np.nanstd(fs, axis=1, ddof=1) / np.sqrt(np.sum(np.isfinite(fs), axis=1))
+    lam_inf, lam_inf_se, slope = extrapolate(fs_sizes, fs)
+    # the theory at the simulated gains >= 1 and densely where it bends (g -> 1+)
+    g_theory = np.unique(np.round(np.concatenate(
+        [[gains.min()], gains[gains >= 1.0], np.linspace(1.02, 1.2, 4 if quick else 10)]), 4))
+    theory = np.array([dmft_lyapunov(g)["lambda"] for g in g_theory])
+    theory_g2 = float(theory[g_theory == 2.0][0])
 
-    fig, ax = plt.subplots(figsize=(6, 4.2), constrained_layout=True)
+    fig, (ax, ax_n) = plt.subplots(1, 2, figsize=(10, 4.2), width_ratios=(3, 2),
+                                  constrained_layout=True)
+    ax.plot(g_theory, theory, "k-", lw=1.5, label="DMFT, $N\\to\\infty$ (SCS 1988)")
     for a, n in enumerate(sizes):
-        ax.plot(gains, mean[a], "o-", ms=4, label=f"N = {n} (mean of {len(seeds)} networks)")
-    gg = np.linspace(gains.min(), 1.0, 50)
-    ax.plot(gg, gg - 1.0, "k--", lw=1, label="$g - 1$ (fixed point, $N\\to\\infty$)")
+        ok = np.isfinite(mean[a])
+        m = count[a].max()
+        ax.errorbar(gains[ok], mean[a][ok], yerr=sem[a][ok], fmt="o-", ms=3.5, lw=1, capsize=2,
+                    label=f"N = {n} ({m} network{'s' if m > 1 else ''}, mean $\\pm$ s.e.)")
     ax.axhline(0.0, color="0.6", lw=0.8)
     ax.axvline(1.0, color="0.6", lw=0.8, ls=":")
     ax.set(xlabel="gain $g$", ylabel="largest Lyapunov exponent $\\lambda_1$",
            title="Transition to chaos in random rate networks")
     ax.legend(loc="lower right", fontsize=8)
+    inv = 1.0 / np.asarray(fs_sizes, float)
+    ax_n.errorbar(inv, fs_mean, yerr=fs_sem, fmt="o", ms=4, capsize=2, label="simulations")
+    xx = np.linspace(0.0, inv.max() * 1.1, 10)
+    ax_n.plot(xx, lam_inf + slope * xx, "C3--", lw=1,
+             label=f"fit $\\lambda_\\infty + c/N$: $\\lambda_\\infty$ = {lam_inf:.3f} $\\pm$ "
+                   f"{lam_inf_se:.3f}")
+    ax_n.axhline(theory_g2, color="k", lw=1.5, label=f"DMFT {theory_g2:.3f}")
+    ax_n.set(xlabel="$1/N$", ylabel="$\\lambda_1$ at $g = 2$", xlim=(0.0, None),
+            title="Finite-size convergence at $g = 2$")
+    ax_n.legend(loc="lower left", fontsize=8)
     name = Path(__file__).stem
     fig.savefig(out / f"{name}.png", dpi=120)
     plt.close(fig)
     np.savez(out / f"{name}.npz", gains=gains, sizes=np.array(sizes), seeds=np.array(seeds),
-             lambda_max=lam, fixed_point=fixed)
+             lambda_max=lam, fixed_point=fixed, g_theory=g_theory, lambda_dmft=theory,
+             finite_size_n=np.array(fs_sizes),
+             finite_size_lambda=fs)
     summary = {"g_cross": {str(n): c for n, c in crossings.items()},
                "fixed_point_max_error": fp_error,
-               "lambda_max_at_g2": float(mean[0][np.argmin(np.abs(gains - 2.0))]),
+               "lambda_max_at_g2": float(mean[0][i2]),
+               "lambda_dmft_at_g2": float(theory_g2),
+               "finite_size_at_g2": {str(n): float(m) for n, m in zip(fs_sizes, fs_mean)},
+               "lambda_extrapolated_at_g2": lam_inf,
+               "lambda_extrapolated_at_g2_se": lam_inf_se,
                "quick": bool(quick)}
+    if not quick:  # largest N against the theory, in standard errors, for g >= 1.5
+        big = (gains >= 1.5) & np.isfinite(mean[-1])
+        dm = theory[np.searchsorted(g_theory, gains[big])]
+        summary["largest_n_vs_dmft_gains"] = gains[big].tolist()
+        summary["largest_n_vs_dmft_sigmas"] = ((mean[-1][big] - dm) / sem[-1][big]).tolist()
     (out / f"{name}.json").write_text(json.dumps(summary, indent=2))
     return summary
 

@@ -23,22 +23,7 @@ def load(name):
     return mod
 
 
-def test_sompolinsky1988_quick(tmp_path):
-    mod = load("sompolinsky1988_transition_to_chaos")
-    first = mod.__doc__.splitlines()[0]
-    assert first.startswith("Largest-Lyapunov-exponent figure of: Sompolinsky")
-    out = mod.run(quick=True, out=tmp_path)
-    name = "sompolinsky1988_transition_to_chaos"
-    assert (tmp_path / f"{name}.png").stat().st_size > 0
-    data = np.load(tmp_path / f"{name}.npz")
-    assert data["lambda_max"].shape == (1, 1, len(data["gains"]))
-    assert json.loads((tmp_path / f"{name}.json").read_text()) == out
-    # transition near g = 1 (finite N = 200 shifts it by O(N^-1/2) via the edge of the
-    # circular law, max Re eig(J) ~ g (1 + O(N^-1/2)))
-    assert 0.85 < out["g_cross"]["200"] < 1.2
-    # below the transition the exponent is exactly the fixed point's
-    assert out["fixed_point_max_error"] < 5e-3
-    assert out["lambda_max_at_g2"] > -0.01  # no longer a stable fixed point at g = 2
+# sompolinsky1988_transition_to_chaos in quick mode: tests/test_studies_dmft.py
 
 
 def test_engelken2023_quick(tmp_path):
