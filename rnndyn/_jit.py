@@ -26,12 +26,12 @@ import importlib.util
 import inspect
 import os
 import sys
-import tempfile
 import time
 import warnings
 from pathlib import Path
 from types import ModuleType
 
+from ._atomic import write_atomically
 from ._config import JIT, JIT_PARALLEL
 
 _loaded: dict[tuple, ModuleType] = {}
@@ -153,25 +153,13 @@ def _clear_compiled(name: str, folders) -> None:
 
 def _write_atomically(path: Path, data: bytes) -> None:
     now = time.time()
-    for old in path.parent.glob(f".{path.stem}.*.tmp"):  # left by a killed process
+    for old in path.parent.glob(f".{path.name}.*.tmp"):  # left by a killed process
         try:
             if now - old.lstat().st_mtime > 60.0:
                 old.unlink()
         except OSError:
             pass
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomically(path, lambda fh: fh.write(data))
 
 
 def _exec_file(name: str, path: Path) -> ModuleType:

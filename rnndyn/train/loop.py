@@ -13,14 +13,13 @@ naming the update and the last good checkpoint, which is left untouched.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Callable, NamedTuple
 
 import numpy as np
 
 from .._validate import check_seed, positive, positive_int
+from .._atomic import write_atomically
 from ..errors import DivergenceError, ValidationError
 from ..integrate.plumbing import check_model
 from . import gradients
@@ -117,19 +116,7 @@ def evaluate(model, data, loss="mse", *, dt: float | None = None, scheme: str = 
 
 def _save(path: Path, arrays: dict, meta: dict) -> None:
     """Write the checkpoint atomically: a temporary file beside it, fsync, rename."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, meta=np.array(json.dumps(meta)), **arrays)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomically(path, lambda fh: np.savez(fh, meta=np.array(json.dumps(meta)), **arrays))
 
 
 def load_checkpoint(path) -> tuple[dict, dict]:

@@ -32,9 +32,7 @@ from __future__ import annotations
 import concurrent.futures
 import inspect
 import math
-import os
 import pickle
-import tempfile
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import NamedTuple
@@ -42,6 +40,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._validate import check_seed, choice, in_range, positive, positive_int, real_number
+from .._atomic import write_atomically
 from ..errors import ValidationError
 from ..executors import check_executor, n_workers
 
@@ -392,18 +391,7 @@ class Search(ABC):
         blob = pickle.dumps({"version": _CHECKPOINT_VERSION, "class": type(self),
                              "signature": self._signature(), "state": self.__dict__},
                             protocol=pickle.HIGHEST_PROTOCOL)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
-                                   dir=path.parent if str(path.parent) else ".")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(blob)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        write_atomically(path, lambda fh: fh.write(blob))
 
     def _resume(self, path: Path) -> None:
         cls = type(self).__name__
