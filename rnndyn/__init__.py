@@ -13,7 +13,7 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
-from . import errors, graphs, models, integrate, analysis, train, tasks  # noqa: E402
+from . import errors, graphs, models, integrate, analysis, train, tasks, robotics  # noqa: E402
 from .errors import (ConvergenceError, ConvergenceWarning, DivergenceError,  # noqa: E402
                      RnndynError, StabilityWarning, ValidationError)
 from .integrate import DiscreteStepper, Stepper, Trajectory, run, simulate  # noqa: E402
@@ -22,7 +22,7 @@ from .models import (BAM, CTRNN, ESN, GRU, LSM, LSTM, Bidirectional,  # noqa: E4
                      FullyRecurrent, Hopfield, IIRMLP, IndRNN, Jordan, Map, Memristive, ModernHopfield,
                      SecondOrderRNN, Stacked, logistic_map, lorenz, rmlp, rossler)
 
-__all__ = ["graphs", "models", "integrate", "analysis", "train", "tasks", "errors", "CTRNN", "Flow", "Map",
+__all__ = ["graphs", "models", "integrate", "analysis", "train", "tasks", "robotics", "errors", "CTRNN", "Flow", "Map",
            "lorenz", "logistic_map", "Elman", "FullyRecurrent", "Jordan", "IndRNN",
            "SecondOrderRNN", "LSTM", "GRU", "Stacked", "Bidirectional", "BidirectionalStack",
            "rmlp", "Memristive", "ESN", "ESNFlow", "LSM", "rossler", "Hopfield", "ContinuousHopfield", "ModernHopfield", "BAM", "IIRMLP", "simulate", "Trajectory", "Stepper", "run", "DiscreteStepper",

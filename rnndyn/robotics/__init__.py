@@ -1,0 +1,14 @@
+"""Evolutionary-robotics backend: a controller API for external simulators and reference
+agent environments whose whole generation of episodes runs in one numba kernel.
+
+``Controller``        observations (P, n_obs) -> actions (P, n_act) tick by tick, built on
+                      ``rnndyn.Stepper`` (sensor / motor mapping, several network steps per tick)
+``VisualAgent``       Beer (2003)'s categorising visual agent: 7 rays, falling circles and
+                      diamonds; ``run`` / ``fitness`` evaluate a whole CTRNN population
+``beer2003_network``  Beer's 7 sensory + 5 inter + 2 motor controller template
+``beer2003_genome``   its (bilaterally symmetric) genome over Beer's parameter ranges
+"""
+from .controller import Controller
+from .visual_agent import Episodes, VisualAgent, beer2003_genome, beer2003_network
+
+__all__ = ["Controller", "Episodes", "VisualAgent", "beer2003_genome", "beer2003_network"]
