@@ -4,7 +4,9 @@ Build networks as networkx graphs (``rnndyn.graphs``) or arrays (``rnndyn.models
 simulate them (``rnndyn.simulate``, ``rnndyn.run``, ``rnndyn.Stepper``), analyse them
 (``rnndyn.analysis``: Lyapunov spectra, fixed points, bifurcations, basins, responses), and
 differentiate them with respect to their parameters (``model.to_vector``, ``model.vjp``,
-``model.param_jacobian``), the basis of gradient training and global search.
+``model.param_jacobian``), train them (``rnndyn.train``: BPTT, RTRL, CRBP, optimizers and a
+training loop; GA, annealing, PSO, CMA-ES; reservoir readouts), and evolve controllers for
+simulated agents (``rnndyn.robotics``). Tasks and time series: ``rnndyn.tasks``.
 """
 from importlib.metadata import PackageNotFoundError, version
 
@@ -17,17 +19,19 @@ from . import errors, graphs, models, integrate, analysis, train, tasks, robotic
 from .errors import (ConvergenceError, ConvergenceWarning, DivergenceError,  # noqa: E402
                      RnndynError, StabilityWarning, ValidationError)
 from .integrate import DiscreteStepper, Stepper, Trajectory, run, simulate  # noqa: E402
-from .models import (BAM, CTRNN, ESN, GRU, LSM, LSTM, Bidirectional,  # noqa: E402
+from .models import (BAM, CTRNN, ESN, GRU, IIRMLP, LSM, LSTM, Bidirectional,  # noqa: E402
                      BidirectionalStack, ContinuousHopfield, Elman, ESNFlow, Flow,
-                     FullyRecurrent, Hopfield, IIRMLP, IndRNN, Jordan, Map, Memristive, ModernHopfield,
+                     FullyRecurrent, Hopfield, IndRNN, Jordan, Map, Memristive, ModernHopfield,
                      SecondOrderRNN, Stacked, logistic_map, lorenz, rmlp, rossler)
 
-__all__ = ["graphs", "models", "integrate", "analysis", "train", "tasks", "robotics", "errors", "CTRNN", "Flow", "Map",
-           "lorenz", "logistic_map", "Elman", "FullyRecurrent", "Jordan", "IndRNN",
-           "SecondOrderRNN", "LSTM", "GRU", "Stacked", "Bidirectional", "BidirectionalStack",
-           "rmlp", "Memristive", "ESN", "ESNFlow", "LSM", "rossler", "Hopfield", "ContinuousHopfield", "ModernHopfield", "BAM", "IIRMLP", "simulate", "Trajectory", "Stepper", "run", "DiscreteStepper",
-           "RnndynError", "ValidationError", "DivergenceError", "ConvergenceError",
-           "ConvergenceWarning", "StabilityWarning", "__version__"]
+__all__ = ["graphs", "models", "integrate", "analysis", "train", "tasks", "robotics", "errors",
+           "CTRNN", "Flow", "Map", "lorenz", "logistic_map", "Elman", "FullyRecurrent", "Jordan",
+           "IndRNN", "SecondOrderRNN", "LSTM", "GRU", "Stacked", "Bidirectional",
+           "BidirectionalStack", "rmlp", "Memristive", "ESN", "ESNFlow", "LSM", "rossler",
+           "Hopfield", "ContinuousHopfield", "ModernHopfield", "BAM", "IIRMLP", "simulate",
+           "Trajectory", "Stepper", "run", "DiscreteStepper", "RnndynError", "ValidationError",
+           "DivergenceError", "ConvergenceError", "ConvergenceWarning", "StabilityWarning",
+           "__version__"]
 
 
 def __getattr__(name):

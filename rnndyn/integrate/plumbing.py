@@ -4,7 +4,7 @@ run the compiled integrators, under names that stay put when the integrators' mo
 """
 from ._common import check_model, initial_state, integrator
 from .run import cast_params, sequence_inputs
-from .simulate import input_samples
+from .simulate import input_samples, stability_warning, tau_min
 
 __all__ = ["check_model", "initial_state", "integrator", "input_samples", "sequence_inputs",
-           "cast_params"]
+           "cast_params", "stability_warning", "tau_min"]

@@ -20,7 +20,7 @@ import numpy as np
 
 from .._validate import front_door, positive_int
 from ..errors import ValidationError
-from ..integrate.stepper import Stepper
+from ..integrate import Stepper
 from ..models.base import Model
 
 

@@ -35,7 +35,7 @@ import numpy as np
 
 from .._validate import front_door, positive, positive_int, warn
 from ..errors import DivergenceError, StabilityWarning, ValidationError
-from ..integrate.simulate import stability_warning, tau_min
+from ..integrate.plumbing import stability_warning, tau_min
 from ..models.ctrnn import CTRNN
 from . import _visual_agent_kernels as _k
 
