@@ -165,8 +165,12 @@ def test_bad_input():
         train(_net(), data, optimizer="lbfgs")
     with pytest.raises(ValidationError, match="unknown loss"):
         train(_net(), data, loss="l1")
-    with pytest.raises(ValidationError, match="train.method"):
+    with pytest.raises(ValidationError, match="train.method: unknown method 'crbp2'"):
+        train(_net(), data, method="crbp2")
+    with pytest.raises(ValidationError, match="train.method_options: method 'crbp' needs depth"):
         train(_net(), data, method="crbp")
+    with pytest.raises(ValidationError, match="IIRMLP"):  # CRBP is for IIR networks only
+        train(_net(), data, method="crbp", method_options={"depth": 3})
     with pytest.raises(ValidationError, match="train.data.targets"):
         train(_net(), (X, Y[:, :3]))
     with pytest.raises(ValidationError, match="no parameter field"):

@@ -12,6 +12,7 @@ naming the update and the last good checkpoint, which is left untouched.
 """
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 from typing import Callable, NamedTuple
@@ -194,6 +195,13 @@ def train(model, data, *, loss="mse", fields=None, method: str = "bptt",
         raise ValidationError("train.method", f"unknown method {method!r}; choose one of "
                               f"{sorted(METHODS)}", method)
     grad_fn, options = METHODS[method], dict(method_options or {})
+    required = [k for k, q in inspect.signature(grad_fn).parameters.items()
+                if q.kind is q.KEYWORD_ONLY and q.default is q.empty and k not in options]
+    if required:
+        raise ValidationError("train.method_options", f"method {method!r} needs "
+                              f"{', '.join(required)}: pass method_options="
+                              f"{{{', '.join(repr(k) + ': ...' for k in required)}}}",
+                              method_options)
     loss_fn = get_loss(loss, "train.loss")
     opt = get_optimizer(optimizer, lr, "train.optimizer")
     base_lr = opt.lr
