@@ -25,6 +25,7 @@ population; when it is sparse (density <= ``SPARSE_BELOW``) the kernels use CSR 
 from __future__ import annotations
 
 import dataclasses
+from abc import abstractmethod
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import ClassVar, NamedTuple
@@ -215,9 +216,9 @@ class _Reservoir(Model):
         # uint32: less memory traffic than int64, and numba skips the negative-index check
         return rows, cols.astype(np.uint32), indptr
 
+    @abstractmethod
     def _rate(self) -> np.ndarray:
         """The per-unit coefficient the kernels read: a (map) or 1/tau (flow)."""
-        raise NotImplementedError
 
     @cached_property
     def kernel_params(self):

@@ -18,18 +18,21 @@ The log-sum-exp and log-sigmoid forms used here stay finite for any finite logit
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import numpy as np
 
 from ..errors import ValidationError
 
 
-class Loss:
+class Loss(ABC):
     """Base of the losses: ``loss(Y, targets, mask) -> (value, gradient)``."""
 
     name = ""
 
+    @abstractmethod
     def __call__(self, Y, targets, mask):
-        raise NotImplementedError
+        """(value, dvalue/dY) of the outputs Y against the targets on the masked steps."""
 
     def check_targets(self, targets, mask, where: str) -> None:
         """Targets of the steps in ``mask`` are finite (and in range for this loss)."""

@@ -12,6 +12,7 @@ ICML, arXiv:1211.5063, Algorithm 2 (clipping by norm).
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 
 import numpy as np
 
@@ -19,7 +20,7 @@ from .._validate import in_range, positive, positive_int
 from ..errors import ValidationError
 
 
-class Optimizer:
+class Optimizer(ABC):
     """Base class: ``step(theta, grad, lr) -> new theta``; its accumulators live in
     ``self.state`` (a dict of arrays and numbers) for checkpoints."""
 
@@ -29,8 +30,9 @@ class Optimizer:
         self.lr = positive(lr, f"{type(self).__name__}.lr")
         self.state: dict = {}
 
+    @abstractmethod
     def step(self, theta: np.ndarray, grad: np.ndarray, lr: float | None = None) -> np.ndarray:
-        raise NotImplementedError
+        """The parameters after one update (a new array)."""
 
     def _zeros(self, key, like):
         if key not in self.state:
@@ -170,12 +172,13 @@ def clip_by_value(grad: np.ndarray, threshold: float) -> np.ndarray:
 
 
 # -- learning-rate schedules: step k (0-based) -> factor of the base rate ------------------------
-class Schedule:
+class Schedule(ABC):
     """Learning-rate factor as a function of the update count k (0-based): the rate of update
     k is ``lr * schedule(k)``. Pure functions of k, so a resumed run follows the same rates."""
 
+    @abstractmethod
     def __call__(self, k: int) -> float:
-        raise NotImplementedError
+        """The factor of the base rate at update k."""
 
 
 class Constant(Schedule):
