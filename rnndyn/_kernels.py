@@ -54,3 +54,12 @@ def first_bad(y):
         if not np.isfinite(y[i]):
             return i
     return 0
+
+
+@njit(**JIT)
+def any_nonzero(v):
+    """True if some entry of v (n,) is not 0 (an error to backpropagate at this step)."""
+    for i in range(v.shape[0]):
+        if v[i] != 0.0:
+            return True
+    return False

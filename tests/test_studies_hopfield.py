@@ -1,20 +1,18 @@
 """The associative-memory studies run in quick mode and reproduce their headline numbers."""
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import numpy as np
 
+from rnndyn import cli
+
 STUDIES = Path(__file__).resolve().parents[1] / "studies"
 
 
 def load(name):
-    spec = importlib.util.spec_from_file_location(name, STUDIES / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return cli.load(STUDIES / f"{name}.py")  # as ``rnndyn figures`` imports a study
 
 
 def run(name, tmp_path):

@@ -6,21 +6,19 @@ x = 0, -1 + max Re eig(J), exactly. Engelken, Wolf & Abbott (2023, PRR 5:043044)
 extensive (spectra of different N collapse as functions of i/N), the attractor dimension is
 much smaller than N, and the mean exponent is -1 (trace of the Jacobian is -N).
 """
-import importlib.util
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from rnndyn import cli
+
 STUDIES = Path(__file__).resolve().parents[1] / "studies"
 
 
 def load(name):
-    spec = importlib.util.spec_from_file_location(name, STUDIES / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return cli.load(STUDIES / f"{name}.py")  # as ``rnndyn figures`` imports a study
 
 
 # sompolinsky1988_transition_to_chaos in quick mode: tests/test_studies_dmft.py

@@ -17,13 +17,7 @@
 import numpy as np
 from numba import njit, prange
 
-
-@njit(**_JIT)
-def _nonzero(v):
-    for i in range(v.shape[0]):
-        if v[i] != 0.0:
-            return True
-    return False
+from rnndyn._kernels import any_nonzero
 
 
 @njit(**_JIT)
@@ -50,7 +44,7 @@ def backward_member(p, H0, X, Y, GO, h, hp, G, GH0, b):
         lo = max(e - h, 0)
         v[:] = 0.0
         for tau in range(e, lo, -1):
-            if tau > done and _nonzero(GO[tau - 1, b]):  # inject this block's errors
+            if tau > done and any_nonzero(GO[tau - 1, b]):  # inject this block's errors
                 _output_vjp(Y[tau - 1, b], p, GO[tau - 1, b], gy, gp)
                 v += gy
                 G[b, :] += gp
@@ -147,7 +141,7 @@ def flow_backward_member(p, Y, U, tt, GO, scheme, h, hp, G, GH0, b):
         lo = max(e - h, 0)
         v[:] = 0.0
         for tau in range(e, lo, -1):
-            if tau > done and _nonzero(GO[tau - 1, b]):
+            if tau > done and any_nonzero(GO[tau - 1, b]):
                 _output_vjp(Y[tau, b], p, GO[tau - 1, b], gy, gp)
                 v += gy
                 G[b, :] += gp

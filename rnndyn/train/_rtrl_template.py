@@ -15,6 +15,8 @@
 import numpy as np
 from numba import njit, prange
 
+from rnndyn._kernels import any_nonzero
+
 
 @njit(**_JIT)
 def advance(p, h, x, S, h_new, S_new, J, Jp, work):
@@ -35,14 +37,6 @@ def gradient_at(p, h, S, go, g, gy, gp):
 
 
 @njit(**_JIT)
-def _nonzero(v):
-    for i in range(v.shape[0]):
-        if v[i] != 0.0:
-            return True
-    return False
-
-
-@njit(**_JIT)
 def rtrl_member(p, H0, X, GO, G, b):
     """Sequence b: H0 (B, n), X (T, B, n_in), GO (T, B, n_out) = dL/d out_t; G[b] (d_raw,)
     receives the gradient, accumulated step by step as RTRL delivers it."""
@@ -59,7 +53,7 @@ def rtrl_member(p, H0, X, GO, G, b):
         advance(p, h, X[t, b], S, h_new, S_new, J, Jp, work)
         h, h_new = h_new, h
         S, S_new = S_new, S
-        if _nonzero(GO[t, b]):
+        if any_nonzero(GO[t, b]):
             gradient_at(p, h, S, GO[t, b], G[b], gy, gp)
 
 
@@ -94,7 +88,7 @@ def gradient_batch(p, H, S, GO, g):
     gy, gp = np.empty(n, dtype=H.dtype), np.empty(d, dtype=H.dtype)
     g[:] = 0.0
     for b in range(H.shape[0]):
-        if _nonzero(GO[b]):
+        if any_nonzero(GO[b]):
             gradient_at(p, H[b], S[b], GO[b], g, gy, gp)
 
 
@@ -120,7 +114,7 @@ def flow_rtrl_member(p, Y, U, tt, GO, G, b):
         S_new *= h
         S_new += S
         S, S_new = S_new, S
-        if _nonzero(GO[k, b]):
+        if any_nonzero(GO[k, b]):
             gradient_at(p, Y[k + 1, b], S, GO[k, b], G[b], gy, gp)
 
 
