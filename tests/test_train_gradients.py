@@ -245,6 +245,28 @@ def test_ctrnn_discretised_gradient_equals_finite_differences(scheme):
         bptt(net, X, Y)
 
 
+@pytest.mark.parametrize("name", ["lstm_peephole", "lstm_masked", "gru", "gru1", "gru2"])
+@pytest.mark.parametrize("T_, n_in", [(130, M), (7, 0)])
+def test_batched_gated_bptt_equals_the_generic_template(name, T_, n_in, monkeypatch):
+    # LSTM and GRU (reset_after) take a batched kernel (chunks of 64 steps, matrix products);
+    # the generic template runs each sequence through the cells' own vjp. 130 steps: three
+    # chunks, the first one short; n_in = 0: no input projection.
+    model = MODELS[name]()
+    if n_in == 0:
+        cls = type(model)
+        model = cls.random(0, H, seed=4, **({"peephole": True} if cls is LSTM else {}))
+    assert type(model).bptt_kernel.__get__(model) is not None
+    X, Y, h0 = _data(model, seed=5, T=T_, B=3)
+    mask = np.random.default_rng(6).random((T_, 3)) < 0.6
+    fast = bptt(model, X, Y, h0=h0, mask=mask)
+    monkeypatch.setattr(type(model), "bptt_kernel", None)
+    ref = bptt(model, X, Y, h0=h0, mask=mask)
+    assert fast.loss == ref.loss
+    assert _rel(fast.gradient, ref.gradient) < 1e-12
+    g32 = bptt(model, X.astype(np.float32), Y, h0=h0, mask=mask, dtype=np.float32).gradient
+    assert _rel(g32, ref.gradient) < 1e-5
+
+
 def test_float32_gradient_close_to_float64():
     model = MODELS["lstm_peephole"]()
     X, Y, h0 = _data(model)

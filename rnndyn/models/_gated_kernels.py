@@ -231,55 +231,200 @@ def lstm_member(p, k):
     return (p[0][k], p[1][k], p[2][k], p[3][k], p[4], p[5], p[6][k], p[7][k])
 
 
+_CHUNK = 64  # steps whose input projection is one matrix product
+
+
+@njit(**_INLINE)
+def _input_projection(X, W_ihT, b, XP):
+    """XP[:n B] = X (n, B, m) @ W_ihT + b: the gate inputs of n steps, one matrix product."""
+    n, B, m = X.shape
+    rows = XP[:n * B]
+    if m > 0:
+        np.dot(X.reshape((n * B, m)), W_ihT, rows)
+        rows += b
+    else:
+        rows[:] = b
+
+
+@njit(**_INLINE)
+def _matmul(Z, WT, A):
+    """A = Z @ WT: BLAS for batches; a single row by SIMD loops (a BLAS call costs more than
+    the product at the sizes where B = 1 is run)."""
+    if Z.shape[0] > 1:
+        np.dot(Z, WT, A)
+        return
+    a, z = A[0], Z[0]
+    a[:] = 0.0
+    for k in range(WT.shape[0]):
+        zk = z[k]
+        w = WT[k]
+        for j in range(a.shape[0]):
+            a[j] += zk * w[j]
+
+
 @njit(**JIT)
 def lstm_run_batch(p, H0, X, Y, OUT, info):
     """B sequences sharing one LSTM: X (T, B, m), H0 (B, 2H) -> Y (T, B, 2H), OUT (T, B, H).
 
-    The gate pre-activations of the whole batch are two BLAS products per step. The
-    elementwise part is serial on purpose: OpenBLAS's worker threads spin after a product,
-    and numba threads competing with them made the step several times slower. info (B, 3) gets (status, step, unit).
-    """
-    b, P, a, ga, W_ihT, W_hhT = p[2], p[3], p[4], p[5], p[6], p[7]
-    B, H, m, T = H0.shape[0], W_hhT.shape[0], W_ihT.shape[0], X.shape[0]
-    h = np.empty((B, H), dtype=Y.dtype)
-    c = np.empty((B, H), dtype=Y.dtype)
-    A = np.empty((B, 4 * H), dtype=Y.dtype)
-    AX = np.zeros((B, 4 * H), dtype=Y.dtype)
-    for s in range(B):
-        info[s, 0], info[s, 1], info[s, 2] = 0, T, -1
-        for j in range(H):
-            h[s, j] = H0[s, j]
-            c[s, j] = H0[s, H + j]
-    for t in range(T):
-        if m > 0:
-            np.dot(X[t], W_ihT, AX)
-        np.dot(h, W_hhT, A)
-        for s in range(B):
-            if a == TANH and ga == SIGMOID:
-                _lstm_batch_row(A[s], AX[s], b, P, h[s], c[s], Y[t, s], TANH, SIGMOID)
-            else:
-                _lstm_batch_row(A[s], AX[s], b, P, h[s], c[s], Y[t, s], a, ga)
-            OUT[t, s] = h[s]
-            _mark_divergence(Y[t, s], info, s, t)
+    The input projection of 64 steps at a time is one matrix product, the recurrent one a
+    product per step (BLAS for B > 1). The elementwise part is serial on purpose: OpenBLAS's
+    worker threads spin after a product, and numba threads competing with them made the step
+    several times slower. info (B, 3) gets (status, step, unit)."""
+    if p[4] == TANH and p[5] == SIGMOID:
+        _lstm_run(p, H0, X, Y, OUT, info, TANH, SIGMOID)
+    else:
+        _lstm_run(p, H0, X, Y, OUT, info, p[4], p[5])
 
 
 @njit(**_INLINE)
-def _lstm_batch_row(A, AX, b, P, h, c, y, a, ga):
-    """One sequence's step from its gate products A = W_hh h, AX = W_ih x; updates h, c and
-    writes y = [h'; c']."""
+def _lstm_run(p, H0, X, Y, OUT, info, a, ga):
+    b, P, W_ihT, W_hhT = p[2], p[3], p[6], p[7]
+    B, H, T = H0.shape[0], W_hhT.shape[0], X.shape[0]
+    h = np.empty((B, H), dtype=Y.dtype)
+    c = np.empty((B, H), dtype=Y.dtype)
+    A = np.empty((B, 4 * H), dtype=Y.dtype)
+    XP = np.empty((min(_CHUNK, T) * B, 4 * H), dtype=Y.dtype)
+    for s in range(B):
+        info[s, 0], info[s, 1], info[s, 2] = 0, T, -1
+        h[s] = H0[s, :H]
+        c[s] = H0[s, H:]
+    for t0 in range(0, T, _CHUNK):
+        n = min(_CHUNK, T - t0)
+        _input_projection(X[t0:t0 + n], W_ihT, b, XP)
+        for t in range(t0, t0 + n):
+            _matmul(h, W_hhT, A)
+            for s in range(B):
+                _lstm_gates(A[s], XP[(t - t0) * B + s], P, h[s], c[s], a, ga)
+                Y[t, s, :H] = h[s]
+                Y[t, s, H:] = c[s]
+                OUT[t, s] = h[s]
+                _mark_divergence(Y[t, s], info, s, t)
+
+
+@njit(**_INLINE)
+def _lstm_gates(A, XP, P, h, c, a, ga):
+    """One sequence's step from its gate inputs A = W_hh h and XP = W_ih x + b: overwrites A
+    with the gate activations (i, f, g, o) and h, c with the new state. Gate by gate, each
+    loop with few streams, so that every loop becomes SIMD code."""
     H = h.shape[0]
     for j in range(H):
-        cj = c[j]
-        ai = A[j] + AX[j] + b[j] + P[0, j] * cj
-        af = A[H + j] + AX[H + j] + b[H + j] + P[1, j] * cj
-        ag = A[2 * H + j] + AX[2 * H + j] + b[2 * H + j]
-        cn = act(af, ga) * cj + act(ai, ga) * act(ag, a)
-        ao = A[3 * H + j] + AX[3 * H + j] + b[3 * H + j] + P[2, j] * cn
-        hn = act(ao, ga) * act(cn, a)
-        c[j] = cn
-        h[j] = hn
-        y[j] = hn
-        y[H + j] = cn
+        A[j] = act(A[j] + XP[j] + P[0, j] * c[j], ga)
+    for j in range(H, 2 * H):
+        A[j] = act(A[j] + XP[j] + P[1, j - H] * c[j - H], ga)
+    for j in range(2 * H, 3 * H):
+        A[j] = act(A[j] + XP[j], a)
+    for j in range(H):
+        c[j] = A[H + j] * c[j] + A[j] * A[2 * H + j]
+    for j in range(H):
+        A[3 * H + j] = act(A[3 * H + j] + XP[3 * H + j] + P[2, j] * c[j], ga)
+        h[j] = A[3 * H + j] * act(c[j], a)
+
+
+@njit(**JIT)
+def lstm_bptt_batch(p, H0, X, Y, GO, G, GH0):
+    """Exact BPTT of B sequences through an LSTM with tanh/sigmoid activations, given the
+    states Y (T, B, 2H) of ``lstm_run_batch`` and the cotangents GO (T, B, H) of the outputs
+    h_1..h_T: writes G (d_raw,) = the gradient summed over the sequences (raw layout of the
+    module docstring) and GH0 (B, 2H) = dL/d[h_0; c_0].
+
+    Batched as cuDNN and oneDNN do, in chunks of 64 steps from the end (the chunk's arrays
+    stay in cache and are reused): the chunk's gate activations are recomputed by one matrix
+    product [x_t, h_{t-1}] @ [W_ih; W_hh]^T, the recursion costs one (B, 4H) @ (4H, H)
+    product a step, and the chunk's weight gradients are one product dA^T [x, h]."""
+    W_hh, b, P, W_ihT, W_hhT = p[1], p[2], p[3], p[6], p[7]
+    T, B, m = X.shape
+    H = W_hh.shape[1]
+    K = m + H
+    dt = Y.dtype
+    WT = np.empty((K, 4 * H), dtype=dt)
+    WT[:m] = W_ihT
+    WT[m:] = W_hhT
+    CH = min(_CHUNK, T)
+    Z = np.empty((CH * B, K), dtype=dt)  # rows [x_t, h_{t-1}]
+    C = np.empty((CH + 1, B, H), dtype=dt)  # c_{t0-1} .. c_{t1-1}, contiguous rows (SIMD)
+    ACT = np.empty((CH * B, 4 * H), dtype=dt)
+    GW = np.zeros((4 * H, K), dtype=dt)
+    gb = np.zeros(4 * H, dtype=dt)
+    gP = np.zeros((3, H), dtype=dt)
+    dh = np.zeros((B, H), dtype=dt)
+    dc = np.zeros((B, H), dtype=dt)
+    one = np.ones(1, dtype=dt)[0]
+    for t1 in range(T, 0, -CH):
+        t0 = max(0, t1 - CH)
+        n = t1 - t0
+        for s in range(B):
+            C[0, s] = H0[s, H:] if t0 == 0 else Y[t0 - 1, s, H:]
+        for k in range(n):
+            t = t0 + k
+            for s in range(B):
+                r = k * B + s
+                Z[r, :m] = X[t, s]
+                Z[r, m:] = H0[s, :H] if t == 0 else Y[t - 1, s, :H]
+                C[k + 1, s] = Y[t, s, H:]
+        A = ACT[:n * B]
+        np.dot(Z[:n * B], WT, A)
+        A3 = A.reshape((n, B, 4 * H))
+        for k in range(n):
+            for s in range(B):
+                _lstm_activations(A3[k, s], b, P, C[k, s], C[k + 1, s])
+        for k in range(n - 1, -1, -1):
+            for s in range(B):
+                _lstm_gate_deltas(A3[k, s], P, GO[t0 + k, s], dh[s], dc[s], C[k, s],
+                                  C[k + 1, s], gP, one)
+                gb += A3[k, s]
+            _matmul(A3[k], W_hh, dh)  # dL/dh_{t-1} = dA_t @ W_hh
+        GW += np.dot(A.T, Z[:n * B])
+    GH0[:, :H] = dh
+    GH0[:, H:] = dc
+    o_hh = 4 * H * m
+    o_b = o_hh + 4 * H * H
+    G[:o_hh] = GW[:, :m].ravel()
+    G[o_hh:o_b] = GW[:, m:].ravel()
+    G[o_b:o_b + 4 * H] = gb
+    G[o_b + 4 * H:] = gP.ravel()
+
+
+@njit(**_INLINE)
+def _lstm_activations(A, b, P, c_prev, c):
+    """Gate inputs A (4H,) of one step (without the bias b) -> activations (i, f, g, o) in
+    place."""
+    H = c.shape[0]
+    for j in range(H):
+        A[j] = act(A[j] + b[j] + P[0, j] * c_prev[j], SIGMOID)
+    for j in range(H, 2 * H):
+        A[j] = act(A[j] + b[j] + P[1, j - H] * c_prev[j - H], SIGMOID)
+    for j in range(2 * H, 3 * H):
+        A[j] = act(A[j] + b[j], TANH)
+    for j in range(H):
+        A[3 * H + j] = act(A[3 * H + j] + b[3 * H + j] + P[2, j] * c[j], SIGMOID)
+
+
+@njit(**_INLINE)
+def _lstm_gate_deltas(A, P, go, dh, dc, c_prev, c, gP, one):
+    """One step backwards, one sequence: A (4H,) holds the activations (i, f, g, o) and is
+    overwritten with the pre-activation cotangents; on entry dh, dc are dL/dh_t (without the
+    output's own term go) and dL/dc_t from later steps, on exit dc = dL/dc_{t-1} (dh is left
+    to the caller's product). gP (3, H) accumulates the peephole gradients; one is 1 in the
+    arrays' precision (a float64 literal would promote float32 arithmetic). Two loops, each
+    with few arrays, so that LLVM vectorises both."""
+    H = c.shape[0]
+    for j in range(H):  # output gate; dc becomes dL/dc_t in full
+        o = A[3 * H + j]
+        tc = act(c[j], TANH)
+        v = dh[j] + go[j]
+        d_o = v * tc * (o - o * o)
+        dc[j] += v * o * (one - tc * tc) + d_o * P[2, j]
+        gP[2, j] += d_o * c[j]
+        A[3 * H + j] = d_o
+    for j in range(H):  # input, forget and cell gates
+        i, f, g, d_c = A[j], A[H + j], A[2 * H + j], dc[j]
+        d_i = d_c * g * (i - i * i)
+        d_f = d_c * c_prev[j] * (f - f * f)
+        A[2 * H + j] = d_c * i * (one - g * g)
+        dc[j] = d_c * f + d_i * P[0, j] + d_f * P[1, j]
+        gP[0, j] += d_i * c_prev[j]
+        gP[1, j] += d_f * c_prev[j]
+        A[j], A[H + j] = d_i, d_f
 
 
 @njit(**_INLINE)
@@ -497,36 +642,137 @@ def gru_member(p, k):
 
 @njit(**JIT)
 def gru_run_batch(p, H0, X, Y, OUT, info):
-    """B sequences sharing one GRU (``reset_after=1``); shapes as ``lstm_run_batch``."""
-    b_ih, b_hh, a, ga, W_ihT, W_hhT = p[2], p[3], p[5], p[6], p[7], p[8]
-    B, H, m, T = H0.shape[0], W_hhT.shape[0], W_ihT.shape[0], X.shape[0]
-    h = np.empty((B, H), dtype=Y.dtype)
-    A = np.empty((B, 3 * H), dtype=Y.dtype)
-    AX = np.zeros((B, 3 * H), dtype=Y.dtype)
-    for s in range(B):
-        info[s, 0], info[s, 1], info[s, 2] = 0, T, -1
-        for j in range(H):
-            h[s, j] = H0[s, j]
-    for t in range(T):
-        if m > 0:
-            np.dot(X[t], W_ihT, AX)
-        np.dot(h, W_hhT, A)
-        for s in range(B):
-            if a == TANH and ga == SIGMOID:
-                _gru_batch_row(A[s], AX[s], b_ih, b_hh, h[s], TANH, SIGMOID)
-            else:
-                _gru_batch_row(A[s], AX[s], b_ih, b_hh, h[s], a, ga)
-            Y[t, s] = h[s]
-            OUT[t, s] = h[s]
-            _mark_divergence(Y[t, s], info, s, t)
+    """B sequences sharing one GRU (``reset_after=1``); shapes and method as
+    ``lstm_run_batch``."""
+    if p[5] == TANH and p[6] == SIGMOID:
+        _gru_run(p, H0, X, Y, OUT, info, TANH, SIGMOID)
+    else:
+        _gru_run(p, H0, X, Y, OUT, info, p[5], p[6])
 
 
 @njit(**_INLINE)
-def _gru_batch_row(A, AX, b_ih, b_hh, h, a, ga):
-    """One sequence's step (reset_after) from A = W_hh h, AX = W_ih x; updates h."""
+def _gru_run(p, H0, X, Y, OUT, info, a, ga):
+    b_ih, b_hh, W_ihT, W_hhT = p[2], p[3], p[7], p[8]
+    B, H, T = H0.shape[0], W_hhT.shape[0], X.shape[0]
+    h = np.empty((B, H), dtype=Y.dtype)
+    A = np.empty((B, 3 * H), dtype=Y.dtype)
+    XP = np.empty((min(_CHUNK, T) * B, 3 * H), dtype=Y.dtype)
+    for s in range(B):
+        info[s, 0], info[s, 1], info[s, 2] = 0, T, -1
+        h[s] = H0[s]
+    for t0 in range(0, T, _CHUNK):
+        n = min(_CHUNK, T - t0)
+        _input_projection(X[t0:t0 + n], W_ihT, b_ih, XP)
+        for t in range(t0, t0 + n):
+            _matmul(h, W_hhT, A)
+            for s in range(B):
+                _gru_gates(A[s], XP[(t - t0) * B + s], b_hh, h[s], a, ga)
+                Y[t, s] = h[s]
+                OUT[t, s] = h[s]
+                _mark_divergence(Y[t, s], info, s, t)
+
+
+@njit(**_INLINE)
+def _gru_gates(A, XP, b_hh, h, a, ga):
+    """One sequence's step (reset_after) from A = W_hh h and XP = W_ih x + b_ih: overwrites
+    A with (r, z, n) and h with the new state; gate by gate, so that each loop is SIMD."""
+    H = h.shape[0]
+    for j in range(2 * H):
+        A[j] = act(XP[j] + A[j] + b_hh[j], ga)
+    for j in range(H):
+        A[2 * H + j] = act(XP[2 * H + j] + A[j] * (A[2 * H + j] + b_hh[2 * H + j]), a)
+    for j in range(H):
+        z = A[H + j]
+        h[j] = A[2 * H + j] + z * (h[j] - A[2 * H + j])
+
+
+@njit(**JIT)
+def gru_bptt_batch(p, H0, X, Y, GO, G, GH0):
+    """Exact BPTT of B sequences through a GRU (``reset_after=1``, tanh/sigmoid), as
+    ``lstm_bptt_batch``: Y (T, B, H) the states, GO (T, B, H) the output cotangents; writes
+    G (d_raw,) summed over the sequences and GH0 (B, H). Per chunk of steps, the gate inputs
+    are two matrix products (W_ih x and W_hh h: the candidate's recurrent part is gated by r),
+    the recursion one (B, 3H) @ (3H, H) product a step, and the weight gradients two more."""
+    W_hh, b_ih, b_hh, W_ihT, W_hhT = p[1], p[2], p[3], p[7], p[8]
+    T, B, m = X.shape
+    H = W_hh.shape[1]
+    dt = Y.dtype
+    CH = min(_CHUNK, T)
+    XC = np.empty((CH * B, m), dtype=dt)
+    HC = np.empty((CH * B, H), dtype=dt)  # h_{t-1}
+    AI = np.empty((CH * B, 3 * H), dtype=dt)  # W_ih x + b_ih -> input-side cotangents
+    AH = np.empty((CH * B, 3 * H), dtype=dt)  # W_hh h + b_hh -> hidden-side cotangents
+    GI = np.zeros((3 * H, m), dtype=dt)
+    GHH = np.zeros((3 * H, H), dtype=dt)
+    gbi = np.zeros(3 * H, dtype=dt)
+    gbh = np.zeros(3 * H, dtype=dt)
+    dh = np.zeros((B, H), dtype=dt)
+    RZN = np.empty((CH * B, 3 * H), dtype=dt)  # gate activations (r, z, n)
+    one = np.ones(1, dtype=dt)[0]
+    for t1 in range(T, 0, -CH):
+        t0 = max(0, t1 - CH)
+        n = t1 - t0
+        for k in range(n):
+            t = t0 + k
+            for s in range(B):
+                XC[k * B + s] = X[t, s]
+                HC[k * B + s] = H0[s] if t == 0 else Y[t - 1, s]
+        nb = n * B
+        ai, ah, rzn = AI[:nb], AH[:nb], RZN[:nb]
+        if m > 0:
+            np.dot(XC[:nb], W_ihT, ai)
+        else:
+            ai[:] = 0.0
+        np.dot(HC[:nb], W_hhT, ah)
+        for r in range(nb):
+            _gru_activations(ai[r], ah[r], b_ih, b_hh, rzn[r])
+        for k in range(n - 1, -1, -1):
+            for s in range(B):
+                r = k * B + s
+                _gru_gate_deltas(rzn[r], ah[r], ai[r], HC[r], GO[t0 + k, s], dh[s], one)
+                gbi += ai[r]
+                gbh += ah[r]
+            dz = dh.copy()  # the direct path h_{t-1} -> h_t (z h_{t-1}) was added in dh
+            _matmul(ah[k * B:(k + 1) * B], W_hh, dh)
+            dh += dz
+        if m > 0:
+            GI += np.dot(ai.T, XC[:nb])
+        GHH += np.dot(ah.T, HC[:nb])
+    GH0[:] = dh
+    o_hh = 3 * H * m
+    o_bi = o_hh + 3 * H * H
+    G[:o_hh] = GI.ravel()
+    G[o_hh:o_bi] = GHH.ravel()
+    G[o_bi:o_bi + 3 * H] = gbi
+    G[o_bi + 3 * H:] = gbh
+
+
+@njit(**_INLINE)
+def _gru_activations(ai, ah, b_ih, b_hh, rzn):
+    """Gate inputs ai = W_ih x, ah = W_hh h of one step (without biases) -> rzn = (r, z, n);
+    adds the biases to ai and ah (ah[2H:] is then W_hn h + b_hn, which the backward needs)."""
+    H = rzn.shape[0] // 3
+    for j in range(3 * H):
+        ai[j] += b_ih[j]
+        ah[j] += b_hh[j]
+    for j in range(2 * H):
+        rzn[j] = act(ai[j] + ah[j], SIGMOID)
+    for j in range(H):
+        rzn[2 * H + j] = act(ai[2 * H + j] + rzn[j] * ah[2 * H + j], TANH)
+
+
+@njit(**_INLINE)
+def _gru_gate_deltas(rzn, ah, ai, h, go, dh, one):
+    """One step backwards, one sequence: with v = dh + go the cotangent of h_t, overwrites ai
+    (3H,) with the cotangents of W_ih x + b_ih, ah (3H,) with those of W_hh h + b_hh (the
+    candidate's part gated by r), and dh with the direct term z v of dL/dh_{t-1}."""
     H = h.shape[0]
     for j in range(H):
-        r = act(AX[j] + b_ih[j] + A[j] + b_hh[j], ga)
-        z = act(AX[H + j] + b_ih[H + j] + A[H + j] + b_hh[H + j], ga)
-        n = act(AX[2 * H + j] + b_ih[2 * H + j] + r * (A[2 * H + j] + b_hh[2 * H + j]), a)
-        h[j] = (1.0 - z) * n + z * h[j]
+        r, z, c = rzn[j], rzn[H + j], rzn[2 * H + j]
+        v = dh[j] + go[j]
+        d_n = v * (one - z) * (one - c * c)
+        d_z = v * (h[j] - c) * (z - z * z)
+        d_r = d_n * ah[2 * H + j] * (r - r * r)
+        ai[j], ai[H + j], ai[2 * H + j] = d_r, d_z, d_n
+        ah[j], ah[H + j], ah[2 * H + j] = d_r, d_z, d_n * r
+        dh[j] = v * z

@@ -34,6 +34,9 @@ class Cell(Model):
     jac_input: ClassVar = None
     output_jac: ClassVar = None
     batch_kernel: ClassVar = None  # BLAS kernel for B sequences sharing parameters, if any
+    # batched exact BPTT for B sequences sharing parameters, if any:
+    # (p, H0, X, Y, GO, G, GH0) with GO the cotangents of the outputs, G (d_raw,) summed
+    bptt_kernel: ClassVar = None
     _hidden_field: ClassVar[str] = ""
     _hidden_ndim: ClassVar[int] = 2
 

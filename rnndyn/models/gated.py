@@ -147,6 +147,11 @@ class LSTM(_Gated):
     jac_input = staticmethod(gk.lstm_jac_input)
     output_jac = staticmethod(gk.hidden_output_jac)
     batch_kernel = staticmethod(gk.lstm_run_batch)
+
+    @property
+    def bptt_kernel(self):
+        standard = self.activation == "tanh" and self.gate_activation == "sigmoid"
+        return gk.lstm_bptt_batch if standard else None
     _batched = ("W_ih", "W_hh", "b_ih", "b_hh", "peephole")
     _hidden_field = "W_hh"
 
@@ -281,6 +286,11 @@ class GRU(_Gated):
     @property
     def batch_kernel(self):
         return gk.gru_run_batch if self.reset_after else None
+
+    @property
+    def bptt_kernel(self):
+        standard = self.activation == "tanh" and self.gate_activation == "sigmoid"
+        return gk.gru_bptt_batch if self.reset_after and standard else None
 
     def _free(self, name):
         """Topology masks, and the weights a GRU1/2/3 variant drops (gate rows [0:2H])."""

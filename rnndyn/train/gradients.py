@@ -169,8 +169,13 @@ def _backward(pb: _Problem, Y, GO, h: int, hp: int) -> np.ndarray:
     model = pb.model
     T, B = pb.X.shape[:2]
     d = _param_size(model)
-    G = np.empty((B, d), dtype=pb.dtype)
     GH0 = np.empty((B, model.n), dtype=pb.dtype)
+    fast = getattr(model, "bptt_kernel", None)
+    if fast is not None and model.P is None and h >= T:  # exact BPTT, batched products
+        G = np.empty(d, dtype=pb.dtype)
+        fast(_kernel_params(model, pb.dtype), pb.H0, pb.X, Y, GO, G, GH0)
+        return G.astype(np.float64)
+    G = np.empty((B, d), dtype=pb.dtype)
     K = bind(_HERE / "_bptt_template.py", model)
     par = _parallel(B, T * d * max(1, h // hp))
     p = _kernel_params(model, pb.dtype)

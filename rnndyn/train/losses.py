@@ -36,8 +36,8 @@ class Loss(ABC):
 
     def check_targets(self, targets, mask, where: str) -> None:
         """Targets of the steps in ``mask`` are finite (and in range for this loss)."""
-        sel = targets[mask]
-        if not np.all(np.isfinite(sel)):
+        sel = targets if mask.all() else targets[mask]
+        if not np.isfinite(sel).all():
             raise ValidationError(f"{where}.targets", "must be finite at every targeted step "
                                   "(steps outside mask are ignored)", targets)
 
@@ -51,10 +51,14 @@ class MSE(Loss):
     name = "mse"
 
     def __call__(self, Y, targets, mask):
-        m = mask[..., None].astype(Y.dtype)
         count = max(float(mask.sum()) * Y.shape[-1], 1.0)
-        diff = np.where(m > 0, Y - np.where(m > 0, targets, 0.0), 0.0)
-        return float(np.sum(diff * diff) / count), (2.0 / count) * diff
+        with np.errstate(invalid="ignore"):  # untargeted steps may hold NaN targets
+            diff = Y - targets
+        if not mask.all():
+            diff[~mask] = 0.0
+        value = float(np.vdot(diff, diff)) / count
+        diff *= 2.0 / count
+        return value, diff
 
 
 class CrossEntropy(Loss):
