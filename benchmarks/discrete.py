@@ -1,12 +1,18 @@
-"""Forward pass of LSTM and GRU over T = 1000 steps: rnndyn vs PyTorch CPU.
+"""LSTM and GRU over T = 1000 steps, forward and forward + backward: rnndyn vs PyTorch CPU.
 
-Run: ``python benchmarks/discrete.py [--T 1000] [--repeats 5] [--dtype float32 float64]``.
-Prints a markdown table of microseconds per time step (best of ``repeats``, rnndyn and
-PyTorch interleaved, after a warm-up that also compiles the kernels) and the ratio PyTorch /
-rnndyn (> 1: rnndyn is faster). float32 is the headline: it is what PyTorch users run (its
-oneDNN float32 LSTM path is several times faster than float64); float64 is beside it. Both
-run the same weights with as many threads as numba (``torch.set_num_threads``); PyTorch is
-skipped when not installed. The outputs are compared (max |difference|).
+Run: ``python benchmarks/discrete.py [--T 1000] [--repeats 5] [--dtype float32 float64]
+[--pass forward backward]``. Prints a markdown table of microseconds per time step (best of
+``repeats``, rnndyn and PyTorch interleaved, after a warm-up that also compiles the kernels)
+and the ratio PyTorch / rnndyn (> 1: rnndyn is faster). float32 is the headline: it is what
+PyTorch users run (its oneDNN float32 LSTM path is several times faster than float64);
+float64 is beside it. Both run the same weights with as many threads as numba
+(``torch.set_num_threads``); PyTorch is skipped when not installed.
+
+* forward: ``rnndyn.run`` vs ``module(x)`` under ``torch.no_grad()``; the outputs are compared
+  (max |difference|).
+* backward: forward + backward of the mean squared error against fixed targets,
+  ``rnndyn.train.bptt`` (loss and gradient of every weight) vs ``loss.backward()``; the
+  gradients are compared (max |difference| relative to the largest entry).
 """
 from __future__ import annotations
 
@@ -21,12 +27,60 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _common import best_times  # noqa: E402
 from rnndyn.integrate.run import run  # noqa: E402
 from rnndyn.models.gated import GRU, LSTM  # noqa: E402
+from rnndyn.train.gradients import bptt  # noqa: E402
 
 CONFIGS = [(16, 1), (64, 1), (64, 32), (256, 32)]  # (H, B)
 N_IN = 8
 
 
-def main(T: int = 1000, repeats: int = 5, dtypes=("float32", "float64")) -> list[dict]:
+def _torch_module(torch, name, cell, dtype):
+    mod = getattr(torch.nn, name)(N_IN, cell.H).to(getattr(torch, dtype))
+    mod.load_state_dict({k: torch.from_numpy(v.astype(dtype))
+                         for k, v in cell.to_torch().items()})
+    return mod
+
+
+def _torch_grad(mod):
+    return np.concatenate([getattr(mod, k).grad.numpy().ravel() for k in
+                           ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")])
+
+
+def _pair(torch, kind, name, cell, x, target, dtype):
+    """(ours, theirs, compare) for one configuration."""
+    dt = np.dtype(dtype).type
+    if kind == "forward":
+        def ours():
+            return run(cell, x, dtype=dt).outputs
+    else:
+        def ours():
+            return bptt(cell, x, target, dtype=dt).gradient
+    if torch is None:
+        return ours, None, None
+    mod = _torch_module(torch, name, cell, dtype)
+    xt, yt = torch.from_numpy(x), torch.from_numpy(target.astype(dtype))
+    if kind == "forward":
+        def theirs():
+            with torch.no_grad():
+                return mod(xt)[0]
+
+        def compare():
+            return float(np.abs(theirs().numpy() - ours()).max())
+    else:
+        def theirs():
+            mod.zero_grad()
+            torch.nn.functional.mse_loss(mod(xt)[0], yt).backward()
+
+        def compare():
+            theirs()
+            g_t = _torch_grad(mod)
+            # to_torch splits the summed LSTM bias b = b_ih + b_hh in two: same gradient
+            g = bptt(cell, x, target, dtype=dt, fields=("W_ih", "W_hh", "b_ih", "b_hh"))
+            return float(np.abs(g.gradient - g_t).max() / np.abs(g_t).max())
+    return ours, theirs, compare
+
+
+def main(T: int = 1000, repeats: int = 5, dtypes=("float32", "float64"),
+         passes=("forward", "backward")) -> list[dict]:
     try:
         import torch
     except ImportError:
@@ -35,46 +89,41 @@ def main(T: int = 1000, repeats: int = 5, dtypes=("float32", "float64")) -> list
     if torch is not None:
         torch.set_num_threads(threads)
     rows = []
-    for dtype, name, (H, B) in ((d, c, hb) for d in dtypes for c in ("LSTM", "GRU")
-                                for hb in CONFIGS):
-        cls = {"LSTM": LSTM, "GRU": GRU}[name]
-        cell = cls.random(N_IN, H, seed=0)
-        x = np.random.default_rng(1).normal(size=(T, B, N_IN)).astype(dtype)
-
-        def ours():
-            return run(cell, x, dtype=np.dtype(dtype).type).outputs
-
-        row = dict(dtype=dtype, cell=name, H=H, B=B, rnndyn_us=None, torch_us=None,
-                   ratio=None, max_diff=None)
-        if torch is None:
-            row["rnndyn_us"] = best_times([ours], repeats)[0] / T * 1e6
-        else:
-            mod = getattr(torch.nn, name)(N_IN, H).to(getattr(torch, dtype))
-            mod.load_state_dict({k: torch.from_numpy(v.astype(dtype))
-                                 for k, v in cell.to_torch().items()})
-            xt = torch.from_numpy(x)
-
-            def theirs():
-                with torch.no_grad():
-                    return mod(xt)[0]
-
-            t_ours, t_theirs = best_times([ours, theirs], repeats)
-            row.update(rnndyn_us=t_ours / T * 1e6, torch_us=t_theirs / T * 1e6,
-                       ratio=t_theirs / t_ours,
-                       max_diff=float(np.abs(theirs().numpy() - ours()).max()))
-        rows.append(row)
-    print(f"Forward pass, T={T}, n_in={N_IN}, {threads} thread(s); "
-          f"microseconds per time step (best of {repeats}).\n")
-    print("| dtype | cell | H | B | rnndyn (us/step) | PyTorch (us/step) | PyTorch / rnndyn "
-          "| max diff |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for kind in passes:
+        for dtype in dtypes:
+            for name in ("LSTM", "GRU"):
+                for H, B in CONFIGS:
+                    cell = {"LSTM": LSTM, "GRU": GRU}[name].random(N_IN, H, seed=0)
+                    rng = np.random.default_rng(1)
+                    x = rng.normal(size=(T, B, N_IN)).astype(dtype)
+                    target = rng.normal(size=(T, B, H))
+                    ours, theirs, compare = _pair(torch, kind, name, cell, x, target, dtype)
+                    row = dict(kind=kind, dtype=dtype, cell=name, H=H, B=B, torch_us=None,
+                               ratio=None, diff=None)
+                    if theirs is None:
+                        row["rnndyn_us"] = best_times([ours], repeats)[0] / T * 1e6
+                    else:
+                        t_ours, t_theirs = best_times([ours, theirs], repeats)
+                        row.update(rnndyn_us=t_ours / T * 1e6, torch_us=t_theirs / T * 1e6,
+                                   ratio=t_theirs / t_ours, diff=compare())
+                    rows.append(row)
+                    print(_line(row), flush=True)
+    print(f"\nT={T}, n_in={N_IN}, {threads} thread(s); microseconds per time step (best of "
+          f"{repeats}); backward = forward + backward of the MSE.\n")
+    print("| pass | dtype | cell | H | B | rnndyn (us/step) | PyTorch (us/step) | "
+          "PyTorch / rnndyn | max diff |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        t = "n/a" if r["torch_us"] is None else f"{r['torch_us']:.2f}"
-        q = "n/a" if r["ratio"] is None else f"{r['ratio']:.2f}x"
-        d = "n/a" if r["max_diff"] is None else f"{r['max_diff']:.1e}"
-        print(f"| {r['dtype']} | {r['cell']} | {r['H']} | {r['B']} | {r['rnndyn_us']:.2f} | "
-              f"{t} | {q} | {d} |")
+        print(_line(r))
     return rows
+
+
+def _line(r):
+    t = "n/a" if r["torch_us"] is None else f"{r['torch_us']:.2f}"
+    q = "n/a" if r["ratio"] is None else f"{r['ratio']:.2f}x"
+    d = "n/a" if r["diff"] is None else f"{r['diff']:.1e}"
+    return (f"| {r['kind']} | {r['dtype']} | {r['cell']} | {r['H']} | {r['B']} | "
+            f"{r['rnndyn_us']:.2f} | {t} | {q} | {d} |")
 
 
 if __name__ == "__main__":
@@ -83,5 +132,7 @@ if __name__ == "__main__":
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--dtype", nargs="+", default=["float32", "float64"],
                     choices=["float32", "float64"])
+    ap.add_argument("--pass", dest="passes", nargs="+", default=["forward", "backward"],
+                    choices=["forward", "backward"])
     args = ap.parse_args()
-    main(args.T, args.repeats, tuple(args.dtype))
+    main(args.T, args.repeats, tuple(args.dtype), tuple(args.passes))

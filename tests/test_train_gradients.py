@@ -322,6 +322,17 @@ def test_bptt_equals_torch_autograd(cls):
     np.testing.assert_allclose(g, g_t, rtol=0, atol=1e-10 * np.abs(g_t).max())
 
 
+def test_online_methods_refuse_bidirectional_networks():
+    from rnndyn.models.deep import Bidirectional
+    model = Bidirectional(LSTM.random(M, 3, seed=0), LSTM.random(M, 3, seed=1))
+    X, Y = np.zeros((T, M)), np.zeros((T, model.n_out))
+    for call, name in ((lambda: truncated_bptt(model, X, Y, h=2), "truncated_bptt.model"),
+                       (lambda: rtrl(model, X, Y), "rtrl.model"),
+                       (lambda: OnlineRTRL(model), "OnlineRTRL.model")):
+        with pytest.raises(ValidationError, match=name + ".*not causal"):
+            call()
+
+
 def test_bad_input_raises():
     model = MODELS["elman_readout"]()
     X, Y, _ = _data(model)

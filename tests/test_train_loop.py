@@ -222,6 +222,17 @@ def test_hochreiter1997_adding_quick(tmp_path):
     assert res["lstm_final_mse"] < 0.5 * res["baseline_mse"]
 
 
+def test_williams1989_rtrl_cost(tmp_path):
+    res = _load("williams1989_rtrl_cost").run(quick=True, out=tmp_path)
+    assert json.loads((tmp_path / "williams1989_rtrl_cost.json").read_text()) == res
+    # Williams & Zipser 1989, Sect. 2.3: RTRL's sensitivities take O(n^3) memory (n x n(n+m):
+    # exact, so a tight bound) and O(n^4) time a step against BPTT's O(n^2). Timings are
+    # noisy: only their order is asserted, not the exponents.
+    assert 2.6 < res["rtrl_memory_slope"] < 3.0
+    assert res["rtrl_time_slope"] > res["bptt_time_slope"] + 0.5
+    assert res["rtrl_vs_bptt_max_rel_diff"] < 1e-10
+
+
 @pytest.mark.slow
 def test_hochreiter1997_adding_full(tmp_path):
     res = _load("hochreiter1997_adding").run(quick=False, out=tmp_path)

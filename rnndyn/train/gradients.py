@@ -35,7 +35,7 @@ from .._validate import choice, positive, positive_int
 from ..errors import DivergenceError, ValidationError
 from ..integrate import run, simulate
 from ..integrate.plumbing import cast_params, check_model, initial_state, sequence_inputs
-from ..models.deep import Bidirectional
+from ..models.deep import Bidirectional, BidirectionalStack
 from .losses import get_loss
 
 _HERE = Path(__file__).parent
@@ -148,6 +148,16 @@ def forward(pb: _Problem):
         outputs = tr.outputs.reshape(T + 1, B, model.n_out)[1:]
     value, GO = pb.loss(np.asarray(outputs, dtype=float), pb.targets, pb.mask)
     return states, value, np.ascontiguousarray(GO, dtype=pb.dtype)
+
+
+def _causal(model, where: str) -> None:
+    """Online methods (truncated BPTT, RTRL) need a causal network."""
+    if isinstance(model, (Bidirectional, BidirectionalStack)):
+        raise ValidationError(f"{where}.model", f"{type(model).__name__} is not causal: its "
+                              "backward cell reads the sequence from the end, so an online "
+                              "method (truncated BPTT, RTRL) has nothing to truncate or carry "
+                              "forward; use bptt (exact) or train its forward cell alone",
+                              type(model).__name__)
 
 
 def _param_size(model) -> int:
@@ -308,6 +318,7 @@ def truncated_bptt(model, inputs, targets, loss="mse", fields=None, *, h: int,
         raise ValidationError("truncated_bptt.h_prime", f"must be <= h = {h} (errors "
                               f"injected more than h steps back would never be "
                               f"backpropagated), got {hp}", h_prime)
+    _causal(model, "truncated_bptt")
     pb = prepare(model, inputs, targets, loss, fields, mask, h0, dtype, "truncated_bptt", dt,
                  scheme)
     return _bptt(pb, h, hp)
@@ -356,6 +367,7 @@ def rtrl(model, inputs, targets, loss="mse", fields=None, *, mask=None, h0=None,
     ValidationError
         As ``bptt``; also when the sensitivities would need more than ``max_bytes``.
     """
+    _causal(model, "rtrl")
     pb = prepare(model, inputs, targets, loss, fields, mask, h0, dtype, "rtrl", dt, scheme)
     if model.kind == "flow" and pb.scheme != "euler":
         raise ValidationError("rtrl.scheme", f"RTRL follows the sensitivities of the Euler map "
@@ -401,6 +413,7 @@ class OnlineRTRL:
 
     def __init__(self, model, loss="mse", fields=None, *, batch: int = 1, h0=None,
                  max_bytes: int | None = None):
+        _causal(model, "OnlineRTRL")
         check_model(model, "OnlineRTRL", single=True, kind="map")
         self.loss = get_loss(loss, "OnlineRTRL.loss")
         self.fields = fields
