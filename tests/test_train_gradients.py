@@ -322,6 +322,25 @@ def test_bptt_equals_torch_autograd(cls):
     np.testing.assert_allclose(g, g_t, rtol=0, atol=1e-10 * np.abs(g_t).max())
 
 
+@pytest.mark.parametrize("cls, act", [(LSTM, "tanh"), (GRU, "sigmoid"), (LSTM, None)])
+def test_batched_stacked_bptt_equals_the_generic_template(cls, act, monkeypatch):
+    # a Stacked of batched cells: readout in numpy, then each layer's kernel from the top,
+    # its input cotangents passed down (act None: no readout)
+    import rnndyn.train.gradients as gm
+    layers = (cls.random(M, 5, seed=0), cls.random(5, 4, seed=1), cls.random(4, 6, seed=2))
+    ro = {} if act is None else dict(W_out=np.random.default_rng(2).normal(size=(2, 6)),
+                                     b_out=0.3, output_activation=act)
+    model = Stacked(layers, **ro)
+    assert gm._batched_bptt(model)
+    X, Y, h0 = _data(model, seed=7, T=70, B=3)
+    mask = np.random.default_rng(8).random((70, 3)) < 0.7
+    fast = bptt(model, X, Y, h0=h0, mask=mask)
+    monkeypatch.setattr(gm, "_batched_bptt", lambda m: False)
+    ref = bptt(model, X, Y, h0=h0, mask=mask)
+    assert fast.loss == ref.loss
+    assert _rel(fast.gradient, ref.gradient) < 1e-12
+
+
 def test_online_methods_refuse_bidirectional_networks():
     from rnndyn.models.deep import Bidirectional
     model = Bidirectional(LSTM.random(M, 3, seed=0), LSTM.random(M, 3, seed=1))

@@ -321,17 +321,18 @@ def _lstm_gates(A, XP, P, h, c, a, ga):
 
 
 @njit(**JIT)
-def lstm_bptt_batch(p, H0, X, Y, GO, G, GH0):
+def lstm_bptt_batch(p, H0, X, Y, GO, G, GH0, GX):
     """Exact BPTT of B sequences through an LSTM with tanh/sigmoid activations, given the
     states Y (T, B, 2H) of ``lstm_run_batch`` and the cotangents GO (T, B, H) of the outputs
     h_1..h_T: writes G (d_raw,) = the gradient summed over the sequences (raw layout of the
-    module docstring) and GH0 (B, 2H) = dL/d[h_0; c_0].
+    module docstring), GH0 (B, 2H) = dL/d[h_0; c_0] and, unless it is empty, GX (T, B, m) =
+    dL/dx_t (what a stacked layer below receives).
 
     Batched as cuDNN and oneDNN do, in chunks of 64 steps from the end (the chunk's arrays
     stay in cache and are reused): the chunk's gate activations are recomputed by one matrix
     product [x_t, h_{t-1}] @ [W_ih; W_hh]^T, the recursion costs one (B, 4H) @ (4H, H)
     product a step, and the chunk's weight gradients are one product dA^T [x, h]."""
-    W_hh, b, P, W_ihT, W_hhT = p[1], p[2], p[3], p[6], p[7]
+    W_ih, W_hh, b, P, W_ihT, W_hhT = p[0], p[1], p[2], p[3], p[6], p[7]
     T, B, m = X.shape
     H = W_hh.shape[1]
     K = m + H
@@ -374,6 +375,8 @@ def lstm_bptt_batch(p, H0, X, Y, GO, G, GH0):
                 gb += A3[k, s]
             _matmul(A3[k], W_hh, dh)  # dL/dh_{t-1} = dA_t @ W_hh
         GW += np.dot(A.T, Z[:n * B])
+        if GX.shape[0] > 0 and m > 0:
+            np.dot(A, W_ih, GX[t0:t1].reshape((n * B, m)))
     GH0[:, :H] = dh
     GH0[:, H:] = dc
     o_hh = 4 * H * m
@@ -687,13 +690,13 @@ def _gru_gates(A, XP, b_hh, h, a, ga):
 
 
 @njit(**JIT)
-def gru_bptt_batch(p, H0, X, Y, GO, G, GH0):
+def gru_bptt_batch(p, H0, X, Y, GO, G, GH0, GX):
     """Exact BPTT of B sequences through a GRU (``reset_after=1``, tanh/sigmoid), as
     ``lstm_bptt_batch``: Y (T, B, H) the states, GO (T, B, H) the output cotangents; writes
-    G (d_raw,) summed over the sequences and GH0 (B, H). Per chunk of steps, the gate inputs
+    G (d_raw,) summed over the sequences, GH0 (B, H) and (unless empty) GX. Per chunk of steps, the gate inputs
     are two matrix products (W_ih x and W_hh h: the candidate's recurrent part is gated by r),
     the recursion one (B, 3H) @ (3H, H) product a step, and the weight gradients two more."""
-    W_hh, b_ih, b_hh, W_ihT, W_hhT = p[1], p[2], p[3], p[7], p[8]
+    W_ih, W_hh, b_ih, b_hh, W_ihT, W_hhT = p[0], p[1], p[2], p[3], p[7], p[8]
     T, B, m = X.shape
     H = W_hh.shape[1]
     dt = Y.dtype
@@ -737,6 +740,8 @@ def gru_bptt_batch(p, H0, X, Y, GO, G, GH0):
             dh += dz
         if m > 0:
             GI += np.dot(ai.T, XC[:nb])
+            if GX.shape[0] > 0:
+                np.dot(ai, W_ih, GX[t0:t1].reshape((nb, m)))
         GHH += np.dot(ah.T, HC[:nb])
     GH0[:] = dh
     o_hh = 3 * H * m

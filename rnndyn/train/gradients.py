@@ -35,7 +35,7 @@ from .._validate import choice, positive, positive_int
 from ..errors import DivergenceError, ValidationError
 from ..integrate import run, simulate
 from ..integrate.plumbing import cast_params, check_model, initial_state, sequence_inputs
-from ..models.deep import Bidirectional, BidirectionalStack
+from ..models.deep import Bidirectional, BidirectionalStack, Stacked
 from .losses import get_loss
 
 _HERE = Path(__file__).parent
@@ -180,11 +180,9 @@ def _backward(pb: _Problem, Y, GO, h: int, hp: int) -> np.ndarray:
     T, B = pb.X.shape[:2]
     d = _param_size(model)
     GH0 = np.empty((B, model.n), dtype=pb.dtype)
-    fast = getattr(model, "bptt_kernel", None)
-    if fast is not None and model.P is None and h >= T:  # exact BPTT, batched products
-        G = np.empty(d, dtype=pb.dtype)
-        fast(_kernel_params(model, pb.dtype), pb.H0, pb.X, Y, GO, G, GH0)
-        return G.astype(np.float64)
+    if h >= T and _batched_bptt(model):
+        return _stacked_backward(pb, Y, GO) if isinstance(model, Stacked) else \
+            _cell_backward(model, pb.H0, pb.X, Y, GO, pb.dtype)[0]
     G = np.empty((B, d), dtype=pb.dtype)
     K = bind(_HERE / "_bptt_template.py", model)
     par = _parallel(B, T * d * max(1, h // hp))
@@ -196,6 +194,58 @@ def _backward(pb: _Problem, Y, GO, h: int, hp: int) -> np.ndarray:
         (K.flow_backward if par else K.flow_backward_serial)(
             p, Y, pb.X, grid(pb), GO, scheme, h, hp, G, GH0)
     return G.sum(axis=0, dtype=np.float64)
+
+
+# -- batched exact BPTT: cells with a bptt_kernel (LSTM, GRU) and stacks of them ----------
+_READOUT_PRIME = {"identity": lambda z: np.ones_like(z),
+                  "tanh": lambda z: 1.0 - np.tanh(z) ** 2,
+                  "sigmoid": lambda z: (s := 0.5 * (1.0 + np.tanh(0.5 * z))) * (1.0 - s)}
+
+
+def _batched_bptt(model) -> bool:
+    """Whether exact BPTT of ``model`` runs on the batched kernels."""
+    if isinstance(model, Stacked):
+        return all(getattr(c, "bptt_kernel", None) is not None for c in model.layers) and \
+            (model.W_out.shape[0] == 0 or model.output_activation in _READOUT_PRIME)
+    return getattr(model, "bptt_kernel", None) is not None and model.P is None
+
+
+def _cell_backward(cell, H0, X, Y, GO, dtype, need_gx: bool = False):
+    """(gradient (d_raw,) float64, dL/dX or None) of one cell by its batched kernel."""
+    T, B = X.shape[:2]
+    G = np.empty(_param_size(cell), dtype=dtype)
+    GH0 = np.empty((B, cell.n), dtype=dtype)
+    GX = np.empty((T, B, cell.n_in) if need_gx else (0, 0, 0), dtype=dtype)
+    cell.bptt_kernel(_kernel_params(cell, dtype), H0, X, Y, GO, G, GH0, GX)
+    return G.astype(np.float64), (GX if need_gx else None)
+
+
+def _stacked_backward(pb: _Problem, Y, GO) -> np.ndarray:
+    """Exact BPTT of a Stacked of batched cells: the readout's gradient in numpy, then each
+    layer's kernel from the top down, its input cotangents becoming the outputs' cotangents
+    of the layer below."""
+    model, dt = pb.model, pb.dtype
+    offs = np.cumsum([0] + [c.n for c in model.layers])
+    top = model.layers[-1]
+    h_top = Y[..., offs[-2]:offs[-2] + top.n_out].astype(np.float64)
+    parts = []
+    if model.W_out.shape[0]:
+        z = h_top @ model.W_out.T + model.b_out
+        dz = GO * _READOUT_PRIME[model.output_activation](z)
+        parts = [np.einsum("tbo,tbj->oj", dz, h_top).ravel(), dz.sum(axis=(0, 1))]
+        go = np.ascontiguousarray(dz @ model.W_out, dtype=dt)
+    else:
+        go = np.ascontiguousarray(GO, dtype=dt)
+        parts = [np.zeros(0), np.zeros(0)]
+    for l in range(len(model.layers) - 1, -1, -1):
+        cell = model.layers[l]
+        X = pb.X if l == 0 else np.ascontiguousarray(
+            Y[..., offs[l - 1]:offs[l - 1] + model.layers[l - 1].n_out])
+        g, go = _cell_backward(cell, np.ascontiguousarray(pb.H0[:, offs[l]:offs[l + 1]]), X,
+                               np.ascontiguousarray(Y[..., offs[l]:offs[l + 1]]), go, dt,
+                               need_gx=l > 0)
+        parts.insert(0, g)
+    return np.concatenate(parts)
 
 
 def _bptt(pb: _Problem, h: int, hp: int) -> Gradient:
