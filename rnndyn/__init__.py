@@ -19,7 +19,7 @@ from . import errors, graphs, models, integrate, analysis, train, tasks, robotic
 from .errors import (ConvergenceError, ConvergenceWarning, DivergenceError,  # noqa: E402
                      RnndynError, StabilityWarning, ValidationError)
 from .integrate import DiscreteStepper, Stepper, Trajectory, run, simulate  # noqa: E402
-from .models import (BAM, CTRNN, ESN, GRU, IIRMLP, LSM, LSTM, Bidirectional,  # noqa: E402
+from .models import (BAM, CTRNN, ESN, GRU, DeepESN, IIRMLP, LSM, LSTM, Bidirectional,  # noqa: E402
                      BidirectionalStack, ContinuousHopfield, Elman, ESNFlow, Flow,
                      FullyRecurrent, Hopfield, IndRNN, Jordan, Map, Memristive, ModernHopfield,
                      SecondOrderRNN, Stacked, logistic_map, lorenz, rmlp, rossler)
@@ -27,7 +27,7 @@ from .models import (BAM, CTRNN, ESN, GRU, IIRMLP, LSM, LSTM, Bidirectional,  # 
 __all__ = ["graphs", "models", "integrate", "analysis", "train", "tasks", "robotics", "errors",
            "CTRNN", "Flow", "Map", "lorenz", "logistic_map", "Elman", "FullyRecurrent", "Jordan",
            "IndRNN", "SecondOrderRNN", "LSTM", "GRU", "Stacked", "Bidirectional",
-           "BidirectionalStack", "rmlp", "Memristive", "ESN", "ESNFlow", "LSM", "rossler",
+           "BidirectionalStack", "rmlp", "Memristive", "ESN", "ESNFlow", "DeepESN", "LSM", "rossler",
            "Hopfield", "ContinuousHopfield", "ModernHopfield", "BAM", "IIRMLP", "simulate",
            "Trajectory", "Stepper", "run", "DiscreteStepper", "RnndynError", "ValidationError",
            "DivergenceError", "ConvergenceError", "ConvergenceWarning", "StabilityWarning",

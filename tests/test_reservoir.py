@@ -255,6 +255,46 @@ def test_population_fit_is_a_loop_of_single_fits():
         np.testing.assert_allclose(res.final[k], one.final, rtol=1e-12)
 
 
+def test_sweep_is_one_population_and_executors_agree():
+    # spectral radius x input scaling x leak as one population (ESN.grid): member k is the
+    # reservoir rescaled by hand; the sweep scores each one like a single fit + test run;
+    # sub-populations on a concurrent.futures executor give identical numbers
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rnndyn.tasks.timeseries import narma
+
+    u, y = narma(900, 10, seed=1)
+    esn = ESN.random(25, 1, spectral_radius=0.9, input_scaling=1.0, seed=4)
+    rhos, scalings, leaks = (0.5, 1.0), (0.2, 1.0), (0.3, 0.6, 1.0)
+    pop, grid = esn.grid(rhos, scalings, leaks)
+    assert pop.P == 12 and grid.shape == (12, 3)
+    k = 7  # (1.0, 0.2, 0.6) in itertools.product order
+    np.testing.assert_allclose(grid[k], (1.0, 0.2, 0.6))
+    assert abs(spectral_radius(pop[k].W) - 1.0) < 1e-10
+    np.testing.assert_allclose(pop[k].W_in, 0.2 * esn.W_in)
+    np.testing.assert_allclose(pop[k].leak, 0.6)
+    args = (u[:600], y[:600], u[600:], y[600:])
+    kw = dict(spectral_radius=rhos, input_scaling=scalings, leak=leaks, ridge=1e-6,
+              washout=50, chunk=256)
+    res = ro.sweep(esn, *args, **kw)
+    one = ro.fit(pop[k], u[:600], y[:600], ro.Ridge(1e-6), washout=50, chunk=256)
+    pred = one.readout.predict(rd.run(pop[k], u[600:], one.final).states)
+    np.testing.assert_allclose(res.nrmse[k], nrmse(pred, y[600:]), rtol=1e-9)
+    np.testing.assert_allclose(res.readouts[k].coef, one.readout.coef, rtol=1e-8, atol=1e-10)
+    assert np.all(np.isfinite(res.nrmse)) and res.nrmse.min() < 0.8
+    with ThreadPoolExecutor(2) as ex:
+        par = ro.sweep(esn, *args, **kw, executor=ex, chunks=3)
+    np.testing.assert_array_equal(par.nrmse, res.nrmse)
+    np.testing.assert_array_equal(np.stack([r.coef for r in par.readouts]),
+                                  np.stack([r.coef for r in res.readouts]))
+    with pytest.raises(ValidationError, match="ESN.grid.leak"):
+        esn.grid(leak=(0.5, 1.5))
+    with pytest.raises(ValidationError, match="fit.executor"):
+        ro.fit(pop, u, y, executor=ThreadPoolExecutor)
+    with ThreadPoolExecutor(1) as ex, pytest.raises(ValidationError, match="fit.executor"):
+        ro.fit(esn, u, y, executor=ex)
+
+
 def test_one_step_predictor_runs_as_a_generator():
     # trained on u(n) -> u(n+1), the prediction fed back as the next input (into_input)
     s = np.sin(2 * np.pi * np.arange(2400) / 25)[:, None]
@@ -302,3 +342,64 @@ def test_liquid_obeys_dale_and_encodes_poisson_inputs():
         lsm.run(np.full((10, 2), -1.0), encoding="poisson")
     with pytest.raises(ValidationError, match="v_reset"):
         LSM(W=np.zeros((2, 2)), v_reset=16.0)
+
+
+def test_liquid_reads_given_spike_trains():
+    # a raster of given spike times drives the liquid exactly as Poisson inputs whose
+    # spike probability is 1 in those steps and 0 elsewhere
+    from rnndyn.models.reservoir import LSM, spike_raster
+    R = spike_raster([[1.0, 5.05, 5.06, 10.0], [9.99]], 100, 0.1)  # 10.0 ms: past the end
+    assert R.shape == (100, 2) and R[10, 0] == 1 and R[50, 0] == 2 and R[99, 1] == 1
+    assert R.sum() == 4
+    lsm = LSM.random(40, 2, w_exc=3.0, w_inh=2.0, seed=0)
+    R[50, 0] = 1
+    a = lsm.run(R, 0.1, encoding="spikes")
+    b = lsm.run(R * 1000.0 / 0.1, 0.1, encoding="poisson", seed=0)
+    np.testing.assert_array_equal(a.raster, b.raster)
+    np.testing.assert_array_equal(a.v, b.v)
+    for bad in (-1.0, 0.5):
+        R[3, 1] = bad
+        with pytest.raises(ValidationError, match="LSM.run.inputs"):
+            lsm.run(R, 0.1, encoding="spikes")
+
+
+@pytest.mark.slow  # spawns two worker processes that import rnndyn (~10-20 s)
+def test_population_fit_on_a_process_pool_is_identical():
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    u = np.random.default_rng(0).uniform(-1, 1, (400, 1))
+    y = np.roll(u, 2, axis=0)
+    pop, _ = ESN.random(15, 1, seed=3).grid((0.5, 0.9, 1.2), leak=(0.4, 1.0))
+    here = ro.fit(pop, u, y, ro.Ridge(1e-6), washout=20)
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as ex:
+        there = ro.fit(pop, u, y, ro.Ridge(1e-6), washout=20, executor=ex)
+    np.testing.assert_array_equal(np.stack([r.coef for r in there.readout]),
+                                  np.stack([r.coef for r in here.readout]))
+    np.testing.assert_array_equal(there.final, here.final)
+
+
+def test_qr_ridge_is_least_squares_with_the_condition_number_not_its_square():
+    # features x, x^2, ..., x^9 on [0, 1] (condition number ~1e7) and an exact polynomial
+    # target: least squares recovers the coefficients to ~kappa * eps; the normal equations
+    # square kappa and lose them
+    x = np.linspace(0, 1, 3000)
+    R = x[:, None] ** np.arange(1, 10)
+    c = np.random.default_rng(0).uniform(-1, 1, 9)
+    y = (R @ c + 0.5)[:, None]
+    qr = ro.Ridge(0.0, method="qr")
+    for lo in range(0, 3000, 700):  # chunk by chunk, memory O(F^2)
+        qr.partial_fit(R[lo:lo + 700], y[lo:lo + 700])
+    qr.solve()
+    want = np.linalg.lstsq(np.hstack([np.ones((3000, 1)), R]), y, rcond=None)[0][:, 0]
+    np.testing.assert_allclose(qr.coef[0], want, atol=1e-6)
+    assert np.abs(qr.coef[0, 1:] - c).max() < 1e-5 and abs(qr.coef[0, 0] - 0.5) < 1e-8
+    normal = ro.Ridge(0.0).fit(R, y)
+    assert np.abs(normal.coef[0, 1:] - c).max() > 100 * np.abs(qr.coef[0, 1:] - c).max()
+    # with a ridge and without a bias both methods solve the same well-posed problem
+    for fit_bias in (True, False):
+        a = ro.Ridge(1e-3, fit_bias, method="qr").fit(R, y)
+        b = ro.Ridge(1e-3, fit_bias).fit(R, y)
+        np.testing.assert_allclose(a.coef, b.coef, rtol=1e-6, atol=1e-8)
+    with pytest.raises(ValidationError, match="Ridge.method"):
+        ro.Ridge(method="svd")

@@ -10,11 +10,11 @@ from . import mtrnn
 from .hopfield import BAM, ContinuousHopfield, Hopfield, ModernHopfield
 from .iir_mlp import IIRMLP
 from .memristive import Memristive
-from .reservoir import ESN, LSM, ESNFlow
+from .reservoir import ESN, LSM, DeepESN, ESNFlow, spike_raster
 from .user import Flow, Map, logistic_map, lorenz, rossler
 
 __all__ = ["Functions", "Model", "CTRNN", "Flow", "Map", "lorenz", "logistic_map", "Elman",
            "FullyRecurrent", "Jordan", "IndRNN", "SecondOrderRNN", "LSTM", "GRU", "Stacked",
            "Bidirectional", "BidirectionalStack", "rmlp", "Cell", "DISCRETE_ACTIVATIONS",
-           "Memristive", "ESN", "ESNFlow", "LSM", "rossler", "Hopfield", "ContinuousHopfield",
+           "Memristive", "ESN", "ESNFlow", "DeepESN", "LSM", "spike_raster", "rossler", "Hopfield", "ContinuousHopfield",
            "ModernHopfield", "BAM", "mtrnn", "IIRMLP"]

@@ -94,6 +94,18 @@ def esn_step(h, x, p, h_new, work):
 
 
 @njit(**JIT)
+def esn_states(p, h0, X, S):
+    """S[t] = the state after step t from h0 on inputs X (T, m + q): one reservoir's run
+    written straight into S (a reused buffer), without the generic runner's per-step
+    output copy; what ``rnndyn.train.readout.fit`` feeds into the normal equations."""
+    work = np.empty(work_size(p), dtype=S.dtype)
+    h = h0
+    for t in range(X.shape[0]):
+        esn_step(h, X[t], p, S[t], work)
+        h = S[t]
+
+
+@njit(**JIT)
 def flow_rhs(t, y, u, p, dy, work):
     """dy/dt = (f(s) - y) / tau."""
     _pre(y, u, p, work)
@@ -149,6 +161,20 @@ def esn_jacobian(h, x, p, J, work):
 def flow_jacobian(t, y, u, p, J, work):
     """d(dy/dt)/dy = diag(1/tau) (diag(f'(s)) W - I)."""
     _jacobian(y, u, p, J, work, True)
+
+
+@njit(**JIT)
+def esn_jac_input(h, x, p, Jx, work):
+    """dh'/dx = a diag(f'(s)) [W_in | W_fb] (Jx (n, m + q)): what a deep stack chains."""
+    _coefficients(h, x, p, work, False)
+    W_in, W_fb = p[0], p[1]
+    n, m, q = h.shape[0], W_in.shape[1], W_fb.shape[1]
+    for i in range(n):
+        d = work[n + i]
+        for k in range(m):
+            Jx[i, k] = d * W_in[i, k]
+        for k in range(q):
+            Jx[i, m + k] = d * W_fb[i, k]
 
 
 @njit(**_INLINE)

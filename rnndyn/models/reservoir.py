@@ -7,6 +7,8 @@ liquid state machine (``LSM``).
 * ``ESNFlow``, the leaky-integrator ESN of Jaeger et al. 2007:
   ``tau dx/dt = -x + f(W_in u + W x + W_fb y + b)``. Its Euler discretisation with step dt
   is the ``ESN`` with ``a = dt / tau`` (``ESNFlow.to_map``, ``ESN.to_flow``).
+* ``DeepESN``, a stack of ESNs (Gallicchio, Micheli & Pedrelli 2017): layer l driven by
+  layer l-1's new state, readouts on the concatenated states.
 * ``LSM``, the liquid state machine of Maass, Natschläger & Markram 2002: the same idea with
   leaky integrate-and-fire units (spikes as rasters or event lists, count and exponentially
   filtered readout features); spiking is not smooth, so it runs through ``LSM.run`` only.
@@ -36,8 +38,10 @@ from .._validate import check_seed, choice, in_range, positive, positive_int
 from ..errors import ValidationError
 from . import _base_kernels
 from . import _reservoir_kernels as _K
+from ._discrete_kernels import identity_output_jac
 from .base import Functions, Model, as_array, check_mask, edge_masks
-from .cell import ACTIVATIONS
+from .cell import ACTIVATIONS, Cell
+from .deep import Stacked
 
 #: the kernels use CSR products when the topology's density is at most this, else a dense
 #: (SIMD) loop: measured at n = 500 and 2000, the CSR step costs 1.2-2 ns per nonzero and the
@@ -107,6 +111,9 @@ def scale_weights(W, spectral_radius_: float | None = None, singular_value: floa
 def _as_float_array(value, name, shape):
     return as_array(np.broadcast_to(np.asarray(value, dtype=float), shape)
                     if np.ndim(value) == 0 else value, name, shape)
+
+
+spectral_radius_ = spectral_radius  # for methods whose argument has that name
 
 
 class _Reservoir(Model):
@@ -230,6 +237,8 @@ class _Reservoir(Model):
         else:
             data = np.zeros(lead + (0,))
             dense = np.ascontiguousarray(self.W)
+        for a in (data, dense):  # one numba type either way (a DeepESN mixes both kinds)
+            a.flags.writeable = False
         return (np.ascontiguousarray(self.W_in), np.ascontiguousarray(self.W_fb),
                 np.ascontiguousarray(self.bias), np.ascontiguousarray(self._rate()), dense,
                 data, cols, indptr, ACTIVATIONS[self.activation], int(self.uses_sparse))
@@ -325,7 +334,7 @@ _RESERVOIR_DOC = """
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class ESN(_Reservoir):
+class ESN(_Reservoir, Cell):
     __doc__ = """Leaky echo state network (Jaeger 2001; Jaeger et al. 2007), a map:
 
     ``x(n+1) = (1 - a) x(n) + a f(W_in u(n+1) + W x(n) + W_fb y(n) + b)``.
@@ -358,6 +367,20 @@ class ESN(_Reservoir):
                            work_size=_K.work_size, vjp=_K.esn_vjp,
                            output_vjp=_base_kernels.state_output_vjp,
                            param_size=_K.param_size)
+
+    # a Cell, so that ``DeepESN`` (a ``Stacked``) can chain layers: d h'/d x and d out/d h
+    jac_input = staticmethod(_K.esn_jac_input)
+    output_jac = staticmethod(identity_output_jac)
+
+    @property
+    def H(self) -> int:
+        """Units (the discrete cells' name for n)."""
+        return self.n
+
+    @property
+    def n_params(self) -> int:
+        """Free parameters of one reservoir: masked-in W entries, W_in, W_fb, bias."""
+        return int(self.mask.sum()) + self.n * (self.n_in + 1)
 
     def _check_rate(self):
         bad = np.argwhere(~((self.leak > 0.0) & (self.leak <= 1.0)))
@@ -432,6 +455,54 @@ class ESN(_Reservoir):
         leak = self.leak
         return self._graph(extra={"leak": float(leak[0]) if np.all(leak == leak[0])
                                   else [float(v) for v in leak]})
+
+    def grid(self, spectral_radius=None, input_scaling=None, leak=None) -> tuple:
+        """This reservoir at every combination of the given hyperparameters, as one
+        population (for a sweep in one kernel, ``rnndyn.train.readout.sweep``).
+
+        Parameters
+        ----------
+        spectral_radius : sequence of float >= 0, optional
+            W rescaled to each (default: as is).
+        input_scaling : sequence of float >= 0, optional
+            Factors multiplying W_in (default 1).
+        leak : sequence of float in (0, 1], optional
+            Leak rates (default: as is).
+
+        Returns
+        -------
+        (ESN population of P = the product of the lengths, grid (P, 3))
+            Member k has (spectral radius, input scaling, leak) = grid[k], in the order of
+            ``itertools.product``; a leak kept as is is its mean.
+        """
+        self._single("grid")
+        rho0 = spectral_radius_(self.W)
+        axes = []
+        for name, values, default in (("spectral_radius", spectral_radius, rho0),
+                                      ("input_scaling", input_scaling, 1.0),
+                                      ("leak", leak, None)):
+            if values is None:
+                axes.append([default])
+                continue
+            v = np.atleast_1d(as_array(values, f"ESN.grid.{name}"))
+            if v.ndim != 1 or v.size == 0:
+                raise ValidationError(f"ESN.grid.{name}", f"expected a non-empty sequence of "
+                                      f"numbers, got shape {v.shape}", values)
+            for x in v:
+                if name == "leak":
+                    in_range(x, "ESN.grid.leak", 0.0, 1.0, closed="right")
+                else:
+                    positive(x, f"ESN.grid.{name}", allow_zero=True)
+            axes.append([float(x) for x in v])
+        if spectral_radius is not None and rho0 < 1e-300:
+            scale_weights(self.W, 1.0, name="ESN.grid.spectral_radius")  # raises: nilpotent
+        combos = [(r, s, a) for r in axes[0] for s in axes[1] for a in axes[2]]
+        members = [dataclasses.replace(
+            self, W=self.W * (r / rho0) if r != rho0 else self.W, W_in=self.W_in * s,
+            leak=self.leak if a is None else a) for r, s, a in combos]
+        mean_leak = float(np.mean(self.leak))
+        grid = np.array([(r, s, mean_leak if a is None else a) for r, s, a in combos])
+        return ESN.stack(members), grid
 
     def to_flow(self, dt: float = 1.0) -> "ESNFlow":
         """The leaky-integrator ODE whose Euler step dt is this map: tau = dt / a."""
@@ -525,6 +596,99 @@ class ESNFlow(_Reservoir):
                    nodes=self.nodes, input_nodes=self.input_nodes, graph_attrs=self.graph_attrs)
 
 
+@dataclass(frozen=True, eq=False, repr=False)
+class DeepESN(Stacked):
+    """Deep echo state network (DeepESN; Gallicchio, Micheli & Pedrelli 2017, "Deep reservoir
+    computing: a critical experimental analysis", Neurocomputing 268:87; its echo-state
+    property: Gallicchio & Micheli 2017, Cognitive Computation 9:337): L reservoirs in a
+    stack, layer 1 driven by the step input ``[u(t); y(t-1)]`` and layer l > 1 by layer l-1's
+    new state in the same step,
+
+    ``x_1(t) = (1 - a_1) x_1(t-1) + a_1 f(W_in,1 u(t) + W_fb,1 y(t-1) + W_1 x_1(t-1) + b_1)``,
+    ``x_l(t) = (1 - a_l) x_l(t-1) + a_l f(W_in,l x_{l-1}(t) + W_l x_l(t-1) + b_l)``.
+
+    The state is ``[x_1; ...; x_L]``: ``rnndyn.run`` returns it, and the readouts of
+    ``rnndyn.train.readout`` (``fit``, ``states``) are fit on that concatenation, as in
+    Gallicchio et al. A ``Stacked`` of ``ESN`` layers, so one map with the chain-rule
+    Jacobian: ``run``, the parameter vector (``"layers.<l>.W"``, ...) and the analysis layer
+    (Lyapunov spectrum, fixed points) apply; its ``output`` is the top layer's state.
+
+    Parameters
+    ----------
+    layers : sequence of single ``ESN``
+        Layer l > 1 takes ``n_u == layers[l-1].n`` inputs and has no feedback.
+    """
+
+    def __post_init__(self):
+        layers = tuple(self.layers)
+        for l, esn in enumerate(layers):
+            if not isinstance(esn, ESN) or esn.P is not None:
+                raise ValidationError("DeepESN.layers", f"layer {l} is {type(esn).__name__}"
+                                      + ("" if getattr(esn, "P", None) is None else
+                                         f" (a population of {esn.P})") + "; stack single "
+                                      "ESNs", esn)
+            if l and esn.n_fb:
+                raise ValidationError(f"DeepESN.layers[{l}].W_fb", f"has {esn.n_fb} feedback "
+                                      "columns; only layer 0 reads the fed-back outputs",
+                                      esn.W_fb)
+        super().__post_init__()
+
+    @property
+    def n_u(self) -> int:
+        """External inputs of layer 0."""
+        return self.layers[0].n_u
+
+    @property
+    def n_fb(self) -> int:
+        """Fed-back outputs (read by layer 0)."""
+        return self.layers[0].n_fb
+
+    @property
+    def sizes(self) -> tuple:
+        """Units per layer."""
+        return tuple(esn.n for esn in self.layers)
+
+    def layer_states(self, states) -> list:
+        """Split states (..., n) (e.g. ``run(...).states``) into the L layers' (..., n_l)."""
+        return np.split(np.asarray(states), np.cumsum(self.sizes)[:-1], axis=-1)
+
+    @classmethod
+    def random(cls, n_in: int, units=(100, 100), *, spectral_radius=0.9, input_scaling=1.0,
+               inter_scaling=1.0, leak=1.0, density=0.1, bias_scaling=0.0,
+               n_feedback: int = 0, feedback_scaling: float = 1.0, activation: str = "tanh",
+               sparse: bool | None = None, seed=None) -> "DeepESN":
+        """Random layers drawn as in ``ESN.random``: layer 0 reads the n_in inputs scaled by
+        ``input_scaling`` (and ``n_feedback`` outputs), layer l > 0 the layer below scaled by
+        ``inter_scaling`` (Gallicchio et al.'s inter-layer scaling). ``spectral_radius``,
+        ``leak``, ``density`` and ``bias_scaling`` are one value or one per layer."""
+        units = tuple(units) if np.ndim(units) else (units,)
+        if not units:
+            raise ValidationError("DeepESN.random.units", "got no layers; give the units of "
+                                  "each layer, e.g. (100, 100)", units)
+        L = len(units)
+
+        def per_layer(value, name):
+            v = tuple(value) if np.ndim(value) else (value,) * L
+            if len(v) != L:
+                raise ValidationError(f"DeepESN.random.{name}", f"needs one value or {L} (one "
+                                      f"per layer), got {len(v)}", value)
+            return v
+
+        rhos, leaks = per_layer(spectral_radius, "spectral_radius"), per_layer(leak, "leak")
+        dens, biases = per_layer(density, "density"), per_layer(bias_scaling, "bias_scaling")
+        rng = check_seed(seed, "DeepESN.random.seed")
+        layers = []
+        for l, n in enumerate(units):
+            first = l == 0
+            layers.append(ESN.random(
+                n, n_in if first else units[l - 1], spectral_radius=rhos[l], density=dens[l],
+                input_scaling=input_scaling if first else inter_scaling,
+                bias_scaling=biases[l], leak=leaks[l], activation=activation,
+                n_feedback=n_feedback if first else 0, feedback_scaling=feedback_scaling,
+                sparse=sparse, seed=rng))
+        return cls(layers=tuple(layers))
+
+
 class LSMRun(NamedTuple):
     """Result of ``LSM.run``: spikes as a raster (T, n) of 0/1 (row t: spikes in step t, at
     time (t + 1) dt), the membrane potentials v (T, n) in mV and the step dt (ms)."""
@@ -551,6 +715,20 @@ class LSMRun(NamedTuple):
 
         d = np.exp(-self.dt / positive(tau_ms, "LSMRun.filtered.tau_ms"))
         return lfilter([1.0], [1.0, -d], self.raster, axis=0)
+
+
+def spike_raster(times, n_steps: int, dt: float) -> np.ndarray:
+    """Spike trains as a raster for ``LSM.run(..., encoding="spikes")``: ``times`` a
+    sequence of n_in arrays of spike times (ms); a spike at time s falls in step
+    ``floor(s / dt)`` (spikes outside [0, n_steps dt) are dropped). Returns (n_steps, n_in)
+    spike counts."""
+    dt = positive(dt, "spike_raster.dt")
+    n_steps = positive_int(n_steps, "spike_raster.n_steps", minimum=0)
+    R = np.zeros((n_steps, len(times)))
+    for k, ts in enumerate(times):
+        idx = np.floor(np.asarray(ts, dtype=float) / dt).astype(np.int64)
+        np.add.at(R[:, k], idx[(idx >= 0) & (idx < n_steps)], 1.0)
+    return R
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -650,12 +828,16 @@ class LSM:
     def run(self, inputs, dt: float = 0.1, *, encoding: str = "current", v0=None,
             seed=None) -> LSMRun:
         """Simulate T steps of dt ms driven by ``inputs`` (T, n_in): currents in nA
-        (``encoding="current"``) or firing rates in Hz (``"poisson"``: input spikes drawn with
-        probability rate * dt / 1000 per step, ``seed=``). v0 (n,): initial potentials
-        (default v_rest)."""
+        (``encoding="current"``), firing rates in Hz (``"poisson"``: input spikes drawn with
+        probability rate * dt / 1000 per step, ``seed=``) or given spike trains
+        (``"spikes"``: a raster of spike counts per step, e.g. from ``spike_raster``). v0
+        (n,): initial potentials (default v_rest)."""
         dt = positive(dt, "LSM.run.dt")
-        choice(encoding, "LSM.run.encoding", ("current", "poisson"))
+        choice(encoding, "LSM.run.encoding", ("current", "poisson", "spikes"))
         U = as_array(inputs, "LSM.run.inputs", (None, self.n_in))
+        if encoding == "spikes" and np.any((U < 0) | (U != np.round(U))):
+            raise ValidationError("LSM.run.inputs", "with encoding='spikes' the inputs are "
+                                  "spike counts per step (non-negative integers)", inputs)
         if encoding == "poisson":
             if np.any(U < 0) or np.any(U * dt / 1000.0 > 1.0):
                 raise ValidationError("LSM.run.inputs", f"Poisson rates must lie in [0, "
@@ -667,5 +849,5 @@ class LSM:
         n_ref = np.round(self.t_ref / dt).astype(np.int64)
         _K.lif_run(self.W, self.W_in, self.tau_m, self.tau_s, self.v_rest, self.v_reset,
                    self.v_th, n_ref, self.R, self.I_bias, dt, np.ascontiguousarray(U),
-                   encoding == "poisson", v, raster, V)
+                   encoding != "current", v, raster, V)
         return LSMRun(raster, V, dt)

@@ -19,14 +19,15 @@ from .loop import evaluate as evaluate_loss
 from .losses import MSE, Bits, CrossEntropy, Loss, get_loss
 from .optimizers import (SGD, Adam, Constant, Cosine, ExponentialDecay, Optimizer, RMSProp,
                          StepDecay, clip_by_norm, clip_by_value, get_optimizer)
-from .readout import (RLS, FitResult, ForceResult, Readout, Ridge, fit, force, generate, states,
-                      teacher_inputs)
+from .readout import (RLS, FitResult, ForceResult, Readout, Ridge, SweepResult, fit, force,
+                      generate, states, sweep, teacher_inputs)
 from .search import (GA, METHODS, PSO, Annealing, Guessing, History, MicrobialGA, Search,
                      SearchResult, SepCMAES, evaluate, make)
 
 __all__ = ["Genome", "GA", "MicrobialGA", "Annealing", "PSO", "Guessing", "SepCMAES", "Search",
            "SearchResult", "History", "METHODS", "evaluate", "make", "Readout", "Ridge", "RLS",
-           "FitResult", "ForceResult", "fit", "force", "generate", "states", "teacher_inputs",
+           "FitResult", "ForceResult", "SweepResult", "fit", "force", "generate", "states", "sweep",
+           "teacher_inputs",
            "Gradient", "OnlineRTRL", "bptt", "rtrl", "truncated_bptt", "train", "TrainResult",
            "TrainHistory", "load_checkpoint", "evaluate_loss", "Loss", "MSE", "CrossEntropy",
            "Bits", "get_loss", "Optimizer", "SGD", "RMSProp", "Adam", "Constant", "StepDecay",
