@@ -135,6 +135,29 @@ def test_gru_pytorch_parameter_count():
     assert GRU.random(m, n, seed=0).n_params == total - 2 * n
 
 
+@pytest.mark.parametrize("cls", [LSTM, GRU])
+@pytest.mark.parametrize("readout", [None, "identity", "tanh", "sigmoid", "relu", "hard_tanh",
+                                     "hard_sigmoid"])
+def test_stacked_batched_cells_run_layer_by_layer_as_the_stack_steps(cls, readout):
+    # a Stacked of LSTM/GRU runs each layer's batched kernel over the whole sequence and the
+    # readout in numpy; the generic runner steps the stack. 130 steps: the batched kernels'
+    # input projection works in chunks of 64 (three chunks, the last one short).
+    layers = (cls.random(4, 5, seed=0), cls.random(5, 3, seed=1))
+    ro = {} if readout is None else dict(W_out=RNG.normal(size=(2, 3)), b_out=0.2,
+                                         output_activation=readout)
+    net = Stacked(layers, **ro)
+    x = np.random.default_rng(9).normal(size=(130, 3, 4))
+    h0 = 0.3 * np.random.default_rng(10).normal(size=(3, net.n))
+    fast, ref = run(net, x, h0), run(net, x, h0, method="loop")
+    np.testing.assert_allclose(fast.states, ref.states, rtol=0, atol=1e-13)
+    np.testing.assert_allclose(fast.outputs, ref.outputs, rtol=0, atol=1e-13)
+    # no inputs at all (m = 0): the batched kernels skip the projection
+    cell = cls.random(0, 4, seed=2)
+    np.testing.assert_allclose(run(cell, np.zeros((130, 2, 0))).states,
+                               run(cell, np.zeros((130, 2, 0)), method="loop").states,
+                               rtol=0, atol=1e-13)
+
+
 # -- runner ---------------------------------------------------------------------------------
 def test_float32_run_close_to_float64():
     cell = LSTM.random(4, 8, seed=3)

@@ -4,7 +4,9 @@
 One shared runner drives any map (``kind == "map"``) of ``rnndyn.models``: B sequences with
 one parameter set, or a population of P parameter sets (one sequence each), run inside one
 numba kernel (``prange`` over the batch). Cells that ship a batched BLAS kernel (LSTM, GRU)
-use it for B > 1 sequences sharing parameters: one matrix product per step for the whole batch.
+use it for sequences sharing parameters: one matrix product per step for the whole batch, and
+a ``Stacked`` of such cells runs layer after layer on them (each layer reads the outputs of
+the one below at the same step, so this equals stepping the stack).
 """
 from __future__ import annotations
 
@@ -15,7 +17,8 @@ import numpy as np
 from .._validate import front_door
 from ..errors import DivergenceError, ValidationError
 from ..models.base import Model
-from ..models.deep import Bidirectional, BidirectionalStack
+from ..models.cell import NUMPY_ACTIVATIONS
+from ..models.deep import Bidirectional, BidirectionalStack, Stacked
 from ._common import check_model, initial_state, integrator
 
 DTYPES = (np.float64, np.float32)
@@ -158,6 +161,8 @@ def run(model: Model, inputs, h0=None, *, dtype=None, method: str = "auto",
         raise ValidationError("method", f"'blas' needs a single {type(model).__name__} with a "
                               "batched kernel (LSTM, GRU with reset_after=True)", method)
     use_blas = blas is not None and not pop and method != "loop"
+    layered = isinstance(model, Stacked) and method != "loop" and \
+        all(c.batch_kernel is not None for c in model.layers)
     p = cast_params(model.kernel_params, dtype)
     Y = np.empty((T, B, model.n), dtype=dtype)
     OUT = np.empty((T, B, model.n_out), dtype=dtype)
@@ -165,6 +170,8 @@ def run(model: Model, inputs, h0=None, *, dtype=None, method: str = "auto",
     if T > 0:
         if use_blas:
             blas(p, H0, X, Y, OUT, info)
+        elif layered:
+            _run_layers(model, H0, X, Y, OUT, info)
         else:
             K = integrator(model, pop)
             kernel = K.run_batch if _parallel(B, T * model.n * (model.n + model.n_in)) \
@@ -184,6 +191,28 @@ def run(model: Model, inputs, h0=None, *, dtype=None, method: str = "auto",
     if single:
         return RunResult(Y[:, 0], OUT[:, 0], final[0].copy(), status)
     return RunResult(Y, OUT, final.copy(), status)
+
+
+def _run_layers(model, H0, X, Y, OUT, info) -> None:
+    """A ``Stacked`` of cells with batched kernels, layer after layer; info gets the first
+    divergence over the layers (its unit indexed in the whole state)."""
+    x, off = X, 0
+    for cell in model.layers:
+        n = cell.n
+        Yl = np.empty(X.shape[:2] + (n,), dtype=Y.dtype)
+        out = np.empty(X.shape[:2] + (cell.n_out,), dtype=Y.dtype)
+        il = np.zeros_like(info)
+        cell.batch_kernel(cast_params(cell.kernel_params, Y.dtype.type),
+                          np.ascontiguousarray(H0[:, off:off + n]), x, Yl, out, il)
+        Y[..., off:off + n] = Yl
+        for b in np.flatnonzero(il[:, 0]):
+            if info[b, 0] == 0 or il[b, 1] < info[b, 1]:
+                info[b] = (1, il[b, 1], off + il[b, 2])
+        x, off = out, off + n
+    if model.W_out.shape[0]:
+        OUT[:] = NUMPY_ACTIVATIONS[model.output_activation](x @ model.W_out.T + model.b_out)
+    else:
+        OUT[:] = x
 
 
 def _run_bidirectional(model, inputs, h0, **kwargs) -> RunResult:

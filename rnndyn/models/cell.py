@@ -13,6 +13,12 @@ from .base import Model, as_array
 
 ACTIVATIONS = {"identity": dk.IDENTITY, "tanh": dk.TANH, "sigmoid": dk.SIGMOID, "relu": dk.RELU,
                "hard_tanh": dk.HARD_TANH, "hard_sigmoid": dk.HARD_SIGMOID}
+#: the same activations on numpy arrays (readouts applied to whole sequences at once)
+NUMPY_ACTIVATIONS = {"identity": lambda z: z, "tanh": np.tanh,
+                     "sigmoid": lambda z: 0.5 * (1.0 + np.tanh(0.5 * z)),
+                     "relu": lambda z: np.maximum(z, 0.0),
+                     "hard_tanh": lambda z: np.clip(z, -1.0, 1.0),
+                     "hard_sigmoid": lambda z: np.clip(z / 6.0 + 0.5, 0.0, 1.0)}
 
 
 def check_activation(value, name: str) -> str:
