@@ -255,7 +255,8 @@ def test_stepper_runs_small_ticks_on_one_thread():
         return getattr(ctl._advance, "py_func", ctl._advance).__name__, ctl._nthreads
     small = rd.Stepper(_population(8, 8), dt=0.05)
     assert small.threads is None and mode(small) == ("advance_population_serial", None)
-    assert mode(rd.Stepper(_population(500, 8), dt=0.05)) == ("advance_population", 1)
+    # a population of small CTRNNs is stepped by the lane kernels, on the calling thread
+    assert mode(rd.Stepper(_population(500, 8), dt=0.05)) == ("advance_lanes_serial", None)
     assert mode(rd.Stepper(NET, dt=0.05)) == ("advance_population_serial", None)
     assert mode(rd.Stepper(_population(128, 128), dt=0.05)) == ("advance_population", None)
     assert mode(rd.Stepper(_population(128, 128), dt=0.05, threads=1)) == (

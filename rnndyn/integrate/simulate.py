@@ -13,6 +13,8 @@ from .._summary import summary_repr
 from ..errors import ConvergenceError, DivergenceError, RnndynError, StabilityWarning, ValidationError
 from ..models.base import Model, as_array
 from ..executors import check_executor, map_population
+from ..models import ctrnn as _ctrnn
+from . import _lanes_kernels as _lanes
 from ._common import initial_state, integrator
 
 METHODS = {"euler": 0, "rk4": 1, "rk45": 2}
@@ -32,6 +34,15 @@ MIN_RTOL = 100 * np.finfo(float).eps
 #: Largest h/tau for which a fixed step damps the leak -y/tau (the stability interval of the
 #: method on the negative real axis: |1 - h/tau| <= 1 for Euler, 2.785 for classical RK4).
 STABILITY_LIMIT = {"euler": 2.0, "rk4": 2.785}
+#: Smallest population that euler/rk4 step in the lane kernels (``_lanes_kernels``: the
+#: individuals on the SIMD lanes), and the largest network: below half a block of lanes the
+#: idle lanes cost more than they save, and from BLAS_FROM units on a network's own
+#: matrix-vector product is long enough for SIMD code.
+LANES_FROM_P = _lanes.LANES // 2
+LANES_MAX_N = _ctrnn.BLAS_FROM - 1
+_LANE_ACTIVATIONS = {"sigmoid": _lanes.SIGMOID, "tanh": _lanes.TANH}
+#: the CTRNN family's rhs kernels (and subclasses' that keep them): its packed parameters
+_CTRNN_RHS = {f.rhs for f in _ctrnn.KERNELS.values()}
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -282,6 +293,12 @@ def simulate(model: Model, y0, t, dt: float | None = None, method: str = "rk4", 
         or 2.785 (rk4).
     UserWarning
         If rk45's rtol is below 100 * machine epsilon (it is raised to that).
+
+    Notes
+    -----
+    euler and rk4 step a population of small sigmoid or tanh CTRNNs (at least 16 members,
+    fewer than 128 units) with its individuals on the SIMD lanes (``_lanes_kernels``): faster
+    than one individual at a time (1.6x at P = 1000, n = 10), equal to it to rounding.
     """
     if not isinstance(model, Model):
         raise ValidationError("model", f"expected an rnndyn model, got {type(model).__name__}")
@@ -323,10 +340,12 @@ def simulate(model: Model, y0, t, dt: float | None = None, method: str = "rk4", 
     y0 = initial_state(model, y0, P)
     tu, U = input_samples(model, inputs, t, dt, method, P)
     pop = P is not None
+    # decided on the whole population, so that chunks on an executor run the same kernel
+    lanes = lanes_activation(model) if not model.discrete and method != "rk45" else None
     Y, OUT, info = map_population(_integrate, executor if pop else None, model,
                                   (y0 if pop else y0[None], U),
                                   (t, dt, method, tu, hold == "previous", max_step, rtol, atol,
-                                   int(max_steps)))
+                                   int(max_steps), lanes))
     if OUT is None:  # a flow's outputs: computed here, on first use
         def OUT():
             out = np.full(Y.shape[:2] + (model.n_out,), np.nan)
@@ -335,9 +354,19 @@ def simulate(model: Model, y0, t, dt: float | None = None, method: str = "rk4", 
     return _result(model, t, Y, OUT, info, pop, on_divergence)
 
 
+def lanes_activation(model) -> int | None:
+    """The lane kernels' activation code if they step ``model`` (a CTRNN population of at
+    least LANES_FROM_P members and at most LANES_MAX_N units, sigmoid or tanh), else None."""
+    if (model.P is None or model.P < LANES_FROM_P or model.n > LANES_MAX_N
+            or model.kind != "flow" or model._functions.rhs not in _CTRNN_RHS):
+        return None
+    return _LANE_ACTIVATIONS.get(getattr(model, "activation", None))
+
+
 def _integrate(model, Y0, U, t, dt, method, tu, hold_previous, max_step, rtol, atol,
-               max_steps=MAX_STEPS):
-    """The kernel call of ``simulate`` for m = len(Y0) members (m = 1: a single model).
+               max_steps=MAX_STEPS, lanes=None):
+    """The kernel call of ``simulate`` for m = len(Y0) members (m = 1: a single model);
+    ``lanes``: the activation code of the lane kernels if they step this population.
 
     Returns Y (m, T, n), OUT (m, T, n_out) for maps or None for flows, and info (m, 4) =
     (status, time of failure, unit, index of the last good sample)."""
@@ -366,6 +395,11 @@ def _integrate(model, Y0, U, t, dt, method, tu, hold_previous, max_step, rtol, a
             K.rk45_population(p, Y0, *args, U, hold_previous, Y, info)
         else:
             info[0] = K.rk45(p, Y0[0], *args, U[0], hold_previous, Y[0])
+    elif pop and lanes is not None:  # a population of small CTRNNs
+        L = _lanes.lanes_params(p[0])
+        C, H = step_grid(t, dt)
+        _lanes.fixed_step_lanes(L, lanes, Y0, t, C, H, H, METHODS[method], tu,
+                                _lanes.lanes_inputs(U, L.shape[0]), hold_previous, Y, info)
     else:
         args = (t, *step_grid(t, dt), METHODS[method], tu)
         if pop:

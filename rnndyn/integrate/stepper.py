@@ -9,8 +9,9 @@ import numpy as np
 from .._validate import front_door, warn
 from ..errors import DivergenceError, StabilityWarning, ValidationError
 from ..models.base import Model, as_array
+from . import _lanes_kernels as _lanes
 from ._common import integrator
-from .simulate import METHODS, STABILITY_LIMIT, stability_warning, tau_min
+from .simulate import METHODS, STABILITY_LIMIT, lanes_activation, stability_warning, tau_min
 
 #: Estimated work per tick, P * (substeps * stages * n * (n + n_in) + 500) (multiply-adds;
 #: 500 ~ the fixed cost of a member), below which a tick runs on the calling thread: ~1 ms of
@@ -52,6 +53,13 @@ class Stepper:
         scheduler time slice); k > 1: k numba threads. numba's thread count is set with
         ``numba.set_num_threads`` for each call and restored afterwards.
 
+    Notes
+    -----
+    A population of small sigmoid or tanh CTRNNs (at least 16 members, fewer than 128 units)
+    is stepped by the lane kernels (``_lanes_kernels``: the individuals on the SIMD lanes),
+    which keep the states in their own layout; ``state`` and the outputs are the same, to
+    rounding, as the per-individual kernels give.
+
     Warns
     -----
     StabilityWarning
@@ -92,11 +100,16 @@ class Stepper:
         self._stable_dt = self.dt  # largest dt checked for stability (warned at most once)
         self._warn_unstable(self.dt)
         self._P = model.P or 1
-        self._K = integrator(model, population=model.P is not None)
         work = self._P * (self.substeps * (1 if method == "euler" else 4)
                           * model.n * (model.n + model.n_in) + 500)
         one = self.threads == 1 or (self.threads is None and (
             self._P == 1 or work < SERIAL_WORK))
+        self._act = lanes_activation(model)
+        if self._act is not None:  # a population of small CTRNNs: the lane kernels
+            self._init_lanes(model, one)
+            self.reset(y0)
+            return
+        self._K = integrator(model, population=model.P is not None)
         serial = one and self._P < POOL_OF_ONE_P
         self._advance = (self._K.advance_population_serial if serial
                          else self._K.advance_population)
@@ -112,6 +125,27 @@ class Stepper:
         self._status = np.zeros(self._P, dtype=np.int64)
         self._u0 = np.zeros((self._P, model.n_in))
         self.reset(y0)
+
+    def _init_lanes(self, model, one):
+        """Buffers of the lane kernels: parameters, states (blocks, n, LANES) and scratch."""
+        self._L = _lanes.lanes_params(model.kernel_params[0])
+        blocks, n = self._L.shape[0], model.n
+        self._YL = np.zeros((blocks, n, _lanes.LANES))
+        self._S = np.empty((blocks, 6, n, _lanes.LANES))
+        self._UB = np.zeros((blocks, model.n_in, _lanes.LANES))
+        self._h = np.empty(1)
+        self._idx = model.kernel_params[2]
+        self._out = np.empty((self._P, model.n_out))
+        self._status = np.zeros(self._P, dtype=np.int64)
+        # the calling thread runs one block at a time: no member views to borrow, so no
+        # pool of one thread (see POOL_OF_ONE_P)
+        self._advance = _lanes.advance_lanes_serial if one else _lanes.advance_lanes
+        self._nthreads = self.threads if self.threads and self.threads > 1 else None
+
+    def _tick_lanes(self, U, h, n_sub):
+        self._h[0] = h
+        self._call(self._advance, self._L, self._act, self._YL, U, self._h, n_sub,
+                   METHODS[self.method], self._idx, self._out, self._status, self._S, self._UB)
 
     def _call(self, kernel, *args):
         """kernel(*args) on the chosen number of threads (numba's count restored after)."""
@@ -162,6 +196,13 @@ class Stepper:
             self._y = np.array(np.broadcast_to(y0, (P, n)))
         self.t = 0.0
         self._status[:] = 0
+        if self._act is not None:  # into the lane layout; 0 steps: the outputs only
+            blocks = self._YL.shape[0]
+            full = np.zeros((blocks * _lanes.LANES, n))
+            full[:P] = self._y
+            self._YL[:] = full.reshape(blocks, _lanes.LANES, n).transpose(0, 2, 1)
+            self._tick_lanes(np.zeros((P, self.model.n_in)), 0.0, 0)
+            return self._shape(self._out).copy()
         self._call(self._outputs, self._p, self._y[:, None, :], self._out[:, None, :])
         return self._shape(self._out).copy()
 
@@ -194,8 +235,11 @@ class Stepper:
                                       f"({self.model.n_in},) or ({self._P}, "
                                       f"{self.model.n_in}), got {U.shape}", u)
             U = np.array(np.broadcast_to(U, (self._P, self.model.n_in)))  # writable copy
-        self._call(self._advance, self._p, self._y, U, self.t, dt, self.substeps,
-                   METHODS[self.method], self._out, self._status, self._S, self._work)
+        if self._act is not None:
+            self._tick_lanes(U, dt / self.substeps, self.substeps)
+        else:
+            self._call(self._advance, self._p, self._y, U, self.t, dt, self.substeps,
+                       METHODS[self.method], self._out, self._status, self._S, self._work)
         self.t += dt
         if self._status.any():
             k = int(np.argmax(self._status))
@@ -208,4 +252,6 @@ class Stepper:
     @property
     def state(self) -> np.ndarray:
         """Current state, (n,) or (P, n) (a copy)."""
+        if self._act is not None:
+            return self._YL.transpose(0, 2, 1).reshape(-1, self.model.n)[:self._P].copy()
         return self._shape(self._y).copy()

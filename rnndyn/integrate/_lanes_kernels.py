@@ -1,0 +1,343 @@
+"""Lane kernels: a population of small CTRNNs stepped with its individuals on the SIMD lanes.
+
+The population kernels of ``_flow_template`` run each individual's loop on its own: at n = 10
+a matrix-vector product and ten sigmoids per step are too short for SIMD code, and the
+per-individual kernel measured 4 ns/neuron-step at P = 1000. Here the population is the
+innermost axis instead: individuals are cut into blocks of ``LANES`` and a block's state is
+``y[i, l]`` (unit i, lane l). Every loop of a step then runs over the lanes of a block with
+unit stride, the activation is ``_base_kernels``' arithmetic sigmoid/tanh (with a constant
+activation code the branch folds away and LLVM emits SIMD code for the whole loop), and the
+blocks are split over numba's threads (prange over blocks).
+
+Layout (``lanes_params``): ``L (nb, n, c + 3, LANES)`` with c = n + n_in is the CTRNN's packed
+``A = [W | W_in | 1/tau | bias | gain]`` (``models/_ctrnn_kernels.pack``) of the ``LANES``
+individuals of each block on the last axis; a block's parameters ``L[b]`` are one contiguous
+array. The last block is padded with idle lanes (weights 0, 1/tau = 1, gain 0), whose state
+stays at 0. The arithmetic is the CTRNN rhs's, in the same order (-y_i, then W[i, j] act_j over
+j, then W_in[i, k] u_k over k, times 1/tau_i), so results equal the per-individual kernels to
+rounding (the sigmoid is within 4 ulp of libm's). Kernels are generic over the dtype of ``L``
+and of the state (float64 or float32; step sizes come as arrays of the state's dtype, times
+and input interpolation stay in float64).
+"""
+import numpy as np
+from numba import njit, prange
+
+from .._config import FASTMATH, JIT_SIMD
+from ..models._base_kernels import sigmoid, tanh
+
+#: individuals per block (a block's weights, n^2 LANES 8 bytes, are 26 kB at n = 10: L1).
+#: The lane loops run to the lane count read from the arrays, not to this constant: with a
+#: constant trip count LLVM unrolled them fully into scalar code (it cannot prove a kernel's
+#: arrays distinct), with a runtime one it emits vector loops behind a runtime alias check.
+LANES = 32
+SIGMOID, TANH = 0, 1
+EULER, RK4 = 0, 1
+#: as _flow_template.CHECK: test finiteness every CHECK + 1 steps, replay on failure
+CHECK = 63
+
+# 'contract' (fused multiply-adds) on top of JIT_SIMD: the lane matrix-vector loop measured
+# 1.3-2x faster with it (it is SIMD code, unlike the scalar loops _config measured it on).
+_JIT = dict(JIT_SIMD, fastmath=FASTMATH | {"contract"})
+_JIT_PARALLEL = dict(_JIT, parallel=True)
+_INLINE = dict(_JIT, inline="always")
+
+
+def lanes_params(A, dtype=np.float64):
+    """``L (nb, n, c + 3, LANES)`` from a population's packed CTRNN parameters A (P, n, c + 3),
+    padded with idle individuals to a whole number of blocks."""
+    P, n, w = A.shape
+    nb = -(-P // LANES)
+    pad = np.zeros((nb * LANES, n, w), dtype=dtype)
+    pad[:, :, w - 3] = 1.0  # 1/tau of the idle lanes (their state stays 0)
+    pad[:P] = A
+    return np.ascontiguousarray(pad.reshape(nb, LANES, n, w).transpose(0, 2, 3, 1))
+
+
+@njit(**_INLINE)
+def _act(x, act):
+    if act == SIGMOID:
+        return sigmoid(x)
+    return tanh(x)
+
+
+@njit(**_INLINE)
+def _rhs(Lb, y, u, dy, a, act):
+    """dy (n, LANES) = the CTRNN rhs of every lane of a block: Lb (n, c + 3, LANES) its
+    parameters, y (n, LANES) its states, u (n_in, LANES) its inputs, a (n, LANES) scratch."""
+    n = y.shape[0]
+    c = Lb.shape[1] - 3
+    for j in range(n):
+        for l in range(y.shape[1]):
+            a[j, l] = _act(Lb[j, c + 2, l] * (y[j, l] + Lb[j, c + 1, l]), act)
+    for i in range(n):
+        for l in range(y.shape[1]):
+            dy[i, l] = -y[i, l]
+        for j in range(n):
+            for l in range(y.shape[1]):
+                dy[i, l] += Lb[i, j, l] * a[j, l]
+        for k in range(c - n):
+            for l in range(y.shape[1]):
+                dy[i, l] += Lb[i, n + k, l] * u[k, l]
+        for l in range(y.shape[1]):
+            dy[i, l] *= Lb[i, c, l]
+
+
+@njit(**_INLINE)
+def _step(Lb, y, u, h, method, S, act):
+    """One euler or rk4 step of size h (an array scalar of the state's dtype) in place under
+    the constant input u; S (6, n, LANES) scratch."""
+    k1 = S[0]
+    n = y.shape[0]
+    _rhs(Lb, y, u, k1, S[5], act)
+    if method == EULER:
+        for i in range(n):
+            for l in range(y.shape[1]):
+                y[i, l] += h * k1[i, l]
+        return
+    _rk4_rest(Lb, y, u, u, h, S, act)
+
+
+@njit(**_INLINE)
+def _rk4_rest(Lb, y, u_half, u_end, h, S, act):
+    """Stages 2-4 and the update of an rk4 step whose first stage is in S[0], under the
+    inputs u_half (stages 2, 3) and u_end (stage 4)."""
+    k1, k2, k3, k4, ys, a = S[0], S[1], S[2], S[3], S[4], S[5]
+    n = y.shape[0]
+    half = 0.5 * h
+    for i in range(n):
+        for l in range(y.shape[1]):
+            ys[i, l] = y[i, l] + half * k1[i, l]
+    _rhs(Lb, ys, u_half, k2, a, act)
+    for i in range(n):
+        for l in range(y.shape[1]):
+            ys[i, l] = y[i, l] + half * k2[i, l]
+    _rhs(Lb, ys, u_half, k3, a, act)
+    for i in range(n):
+        for l in range(y.shape[1]):
+            ys[i, l] = y[i, l] + h * k3[i, l]
+    _rhs(Lb, ys, u_end, k4, a, act)
+    sixth = h / 6.0
+    for i in range(n):
+        for l in range(y.shape[1]):
+            y[i, l] += sixth * (k1[i, l] + 2.0 * (k2[i, l] + k3[i, l]) + k4[i, l])
+
+
+@njit(**_INLINE)
+def _inputs(tu, UL, t, pos, hold, lo, u):
+    """u (n_in, LANES) = the lanes' inputs at time t from samples UL (Tu, n_in, P_pad) at the
+    shared times tu: ``rnndyn._kernels.input_at`` with the search done once for the block."""
+    m = UL.shape[1]
+    if m == 0:
+        return pos
+    last = tu.shape[0] - 1
+    while pos < last and tu[pos + 1] <= t:
+        pos += 1
+    while pos > 0 and tu[pos] > t:
+        pos -= 1
+    if pos == last or t <= tu[pos] or hold:
+        for k in range(m):
+            for l in range(u.shape[1]):
+                u[k, l] = UL[pos, k, lo + l]
+    else:
+        w = (t - tu[pos]) / (tu[pos + 1] - tu[pos])
+        for k in range(m):
+            for l in range(u.shape[1]):
+                u[k, l] = (1.0 - w) * UL[pos, k, lo + l] + w * UL[pos + 1, k, lo + l]
+    return pos
+
+
+@njit(**_INLINE)
+def _block_finite(y, count):
+    """All of the first ``count`` lanes of y (n, LANES) finite (one sum, confirmed entry by
+    entry when it overflows, as ``rnndyn._kernels.finite``)."""
+    acc = 0.0
+    for i in range(y.shape[0]):
+        for l in range(count):
+            acc += y[i, l]
+    if np.isfinite(acc):
+        return True
+    for i in range(y.shape[0]):
+        for l in range(count):
+            if not np.isfinite(y[i, l]):
+                return False
+    return True
+
+
+@njit(**_INLINE)
+def _lane_bad_unit(y, l):
+    """First non-finite unit of lane l, or -1."""
+    for i in range(y.shape[0]):
+        if not np.isfinite(y[i, l]):
+            return i
+    return -1
+
+
+@njit(**_INLINE)
+def _run_block(Lb, lo, Y0, t_out, C, H, Hd, method, tu, UL, hold, Y, info, act):
+    """``_flow_template.fixed_step`` for the lanes of one block: Y0 (P, n), Y (P, T, n) and
+    info (P, 4) rows lo .. lo + LANES (those < P). The block is tested for finiteness every
+    CHECK + 1 steps; after a failed test it is replayed from the last sample at which it was
+    finite, testing every lane at every step, so that each failed lane reports the step and
+    unit of its own failure exactly as the per-individual kernel does."""
+    P, n = Y0.shape
+    count = min(LANES, P - lo)
+    y = np.zeros((n, LANES), dtype=Y.dtype)
+    S = np.empty((6, n, LANES), dtype=Y.dtype)
+    u = np.zeros((UL.shape[1], LANES), dtype=Y.dtype)
+    uh = np.zeros((UL.shape[1], LANES), dtype=Y.dtype)
+    ue = np.zeros((UL.shape[1], LANES), dtype=Y.dtype)
+    failed = np.zeros(LANES, dtype=np.bool_)
+    driven = UL.shape[1] > 0
+    for l in range(count):
+        for i in range(n):
+            y[i, l] = Y0[lo + l, i]
+            Y[lo + l, 0, i] = Y0[lo + l, i]
+    pos = _inputs(tu, UL, t_out[0], 0, hold, lo, u)
+    every, n_count, k_ok, k, g, total = CHECK, 0, 0, 0, 0, C[-1]
+    n_failed = 0
+    while g < total:
+        h = H[k]
+        hd = Hd[k]
+        t = t_out[k] + (g - C[k]) * h
+        if driven:
+            pos = _inputs(tu, UL, t, pos, hold, lo, u)
+        if method == RK4 and driven and not hold:  # held inputs keep their step-start value
+            _rhs(Lb, y, u, S[0], S[5], act)
+            pos = _inputs(tu, UL, t + 0.5 * h, pos, hold, lo, uh)
+            pos = _inputs(tu, UL, t + h, pos, hold, lo, ue)
+            _rk4_rest(Lb, y, uh, ue, hd, S, act)
+        else:
+            _step(Lb, y, u, hd, method, S, act)
+        g += 1
+        n_count += 1
+        if every == 0:  # replaying: test every lane still running at every step
+            for l in range(count):
+                if not failed[l]:
+                    unit = _lane_bad_unit(y, l)
+                    if unit >= 0:
+                        failed[l] = True
+                        n_failed += 1
+                        info[lo + l, 0] = 1
+                        info[lo + l, 1] = t + h
+                        info[lo + l, 2] = unit
+                        info[lo + l, 3] = k
+            if n_failed == count:
+                return
+        elif n_count > every or g == total:
+            n_count = 0
+            if _block_finite(y, count):
+                k_ok = k
+            else:  # replay from the last sample known finite, testing every step
+                k = k_ok
+                g = C[k]
+                for l in range(count):
+                    for i in range(n):
+                        y[i, l] = Y[lo + l, k, i]
+                pos = _inputs(tu, UL, t_out[k], 0, hold, lo, u)
+                every = 0
+                continue
+        if g == C[k + 1]:
+            k += 1
+            for l in range(count):
+                for i in range(n):
+                    Y[lo + l, k, i] = y[i, l]
+    for l in range(count):
+        if not failed[l]:
+            info[lo + l, 0] = 0
+            info[lo + l, 1] = t_out[-1]
+            info[lo + l, 2] = -1
+            info[lo + l, 3] = k
+
+
+@njit(**_JIT)
+def _run_sigmoid(Lb, lo, Y0, t_out, C, H, Hd, method, tu, UL, hold, Y, info):
+    _run_block(Lb, lo, Y0, t_out, C, H, Hd, method, tu, UL, hold, Y, info, SIGMOID)
+
+
+@njit(**_JIT)
+def _run_tanh(Lb, lo, Y0, t_out, C, H, Hd, method, tu, UL, hold, Y, info):
+    _run_block(Lb, lo, Y0, t_out, C, H, Hd, method, tu, UL, hold, Y, info, TANH)
+
+
+@njit(**_JIT_PARALLEL)
+def fixed_step_lanes(L, act, Y0, t_out, C, H, Hd, method, tu, UL, hold, Y, info):
+    """``_flow_template.fixed_step_population`` for a CTRNN population in lane layout.
+
+    L (nb, n, c + 3, LANES): ``lanes_params``; act: SIGMOID or TANH; Y0 (P, n); t_out (T,),
+    C (T,), H (T - 1,): the step grid of ``simulate.step_grid``, Hd = H in the state's dtype;
+    method: EULER or RK4; tu (Tu,), UL (Tu, n_in, nb LANES): input samples, individuals on
+    the last axis (zero-padded); hold: zero-order hold; Y (P, T, n) and info (P, 4)
+    (status, time, unit, last good sample) as there.
+    """
+    for b in prange(L.shape[0]):
+        if act == SIGMOID:
+            _run_sigmoid(L[b], b * LANES, Y0, t_out, C, H, Hd, method, tu, UL, hold, Y, info)
+        else:
+            _run_tanh(L[b], b * LANES, Y0, t_out, C, H, Hd, method, tu, UL, hold, Y, info)
+
+
+# -- Stepper: one control tick ---------------------------------------------------------------
+@njit(**_INLINE)
+def _tick_block(Lb, y, lo, P, U, h, n_sub, method, idx, OUT, status, S, u, act):
+    """n_sub steps of size h (array scalar) of one block's state y (n, LANES) in place under
+    the constant inputs U[lo + l] (P, n_in); then status and outputs of its real lanes."""
+    count = min(LANES, P - lo)
+    c = Lb.shape[1] - 3
+    for l in range(count):
+        for k in range(U.shape[1]):
+            u[k, l] = U[lo + l, k]
+    for s in range(n_sub):
+        _step(Lb, y, u, h, method, S, act)
+    for l in range(count):
+        status[lo + l] = 0 if _lane_bad_unit(y, l) < 0 else 1
+        for m in range(idx.shape[0]):
+            i = idx[m]
+            OUT[lo + l, m] = _act(Lb[i, c + 2, l] * (y[i, l] + Lb[i, c + 1, l]), act)
+
+
+@njit(**_JIT)
+def _tick_sigmoid(Lb, y, lo, P, U, h, n_sub, method, idx, OUT, status, S, u):
+    _tick_block(Lb, y, lo, P, U, h, n_sub, method, idx, OUT, status, S, u, SIGMOID)
+
+
+@njit(**_JIT)
+def _tick_tanh(Lb, y, lo, P, U, h, n_sub, method, idx, OUT, status, S, u):
+    _tick_block(Lb, y, lo, P, U, h, n_sub, method, idx, OUT, status, S, u, TANH)
+
+
+@njit(**_JIT_PARALLEL)
+def advance_lanes(L, act, YL, U, h, n_sub, method, idx, OUT, status, S, UB):
+    """One control tick of a CTRNN population in lane layout, in place: YL (nb, n, LANES)
+    the states, U (P, n_in) the inputs (held over the tick), h (1,) the step (tick /
+    n_sub) in the state's dtype, idx the output units; OUT (P, n_out) and status (P,) (0, or
+    1 for a non-finite state) are written. S (nb, 6, n, LANES) and UB (nb, n_in, LANES) are
+    scratch, allocated once by the caller. n_sub = 0 only computes the outputs."""
+    P = OUT.shape[0]
+    for b in prange(L.shape[0]):
+        if act == SIGMOID:
+            _tick_sigmoid(L[b], YL[b], b * LANES, P, U, h[0], n_sub, method, idx, OUT, status,
+                          S[b], UB[b])
+        else:
+            _tick_tanh(L[b], YL[b], b * LANES, P, U, h[0], n_sub, method, idx, OUT, status,
+                       S[b], UB[b])
+
+
+@njit(**_JIT)
+def advance_lanes_serial(L, act, YL, U, h, n_sub, method, idx, OUT, status, S, UB):
+    """``advance_lanes`` on the calling thread (small populations: see ``Stepper``)."""
+    P = OUT.shape[0]
+    for b in range(L.shape[0]):
+        if act == SIGMOID:
+            _tick_sigmoid(L[b], YL[b], b * LANES, P, U, h[0], n_sub, method, idx, OUT, status,
+                          S[b], UB[b])
+        else:
+            _tick_tanh(L[b], YL[b], b * LANES, P, U, h[0], n_sub, method, idx, OUT, status,
+                       S[b], UB[b])
+
+
+def lanes_inputs(U, blocks, dtype=np.float64):
+    """UL (Tu, n_in, blocks LANES) from per-individual input samples U (P, Tu, n_in)."""
+    P, Tu, m = U.shape
+    UL = np.zeros((Tu, m, blocks * LANES), dtype=dtype)
+    UL[:, :, :P] = U.transpose(1, 2, 0)
+    return UL
