@@ -1,12 +1,25 @@
-"""The ``rnndyn`` command: ``rnndyn figures [NAME ...] [--quick] [--out DIR] [--list]``."""
+"""The ``rnndyn`` command: ``rnndyn figures [NAME ...] [--quick] [--out DIR] [--list]``.
+
+``--list`` prints, for every study, its paper (authors and year), the figure it reproduces
+and a one-line headline, read from the study's source without running it
+(:func:`describe`): the paper and figure from the docstring's first line, ``<figure> of:
+<Authors>, <Title>, <Journal>, <Year>, <DOI>``; the headline from a module-level string
+``HEADLINE = "..."`` when the study defines one, else the first sentence of the docstring's
+body. (A static headline, not one read from the study's json output: the listing must work
+before any figure is made, and a headline states what the figure shows, not one run's
+numbers.)
+"""
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib.util
 import json
+import re
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 from tqdm import tqdm
 
@@ -36,6 +49,85 @@ def load(path: Path):
     return module
 
 
+class StudyInfo(NamedTuple):
+    """What ``rnndyn figures --list`` shows of a study (see :func:`describe`)."""
+
+    name: str
+    paper: str  # "Sussillo & Barak 2013"
+    figure: str  # "Fig. 3"
+    citation: str  # the docstring's full reference after "of:"
+    headline: str
+
+
+#: the longest headline taken from a docstring sentence (a HEADLINE is shown whole)
+HEADLINE_CHARS = 110
+_ABBREVIATIONS = {"al", "vs", "eq", "eqs", "cf", "fig", "figs", "e.g", "i.e", "approx", "resp"}
+
+
+def _first_sentence(text: str) -> str:
+    """The first sentence of ``text`` (full stops in abbreviations and ``code`` skipped),
+    cut to ``HEADLINE_CHARS`` at a word boundary and outside code spans."""
+    text = " ".join(text.split())
+    sentence = text
+    for m in re.finditer(r"\.(\s|$)", text):
+        word = text[:m.start()].rsplit(" ", 1)[-1].lstrip("(")
+        if text[:m.start()].count("``") % 2 == 0 and word.lower() not in _ABBREVIATIONS \
+                and not re.fullmatch(r"[A-Z]|[a-z]\.[a-z]", word):
+            sentence = text[:m.start() + 1]
+            break
+    if len(sentence) > HEADLINE_CHARS:
+        sentence = sentence[:HEADLINE_CHARS - 1].rsplit(" ", 1)[0]
+        if sentence.count("``") % 2:  # do not leave a code span open
+            sentence = sentence[:sentence.rindex("``")].rstrip()
+        sentence = sentence.rstrip(",;:") + "\u2026"
+    return sentence
+
+
+def _authors(citation: str) -> str:
+    """The authors at the head of a reference: "A, B & C, Title, ..." -> "A, B & C"."""
+    fields = [f.strip() for f in citation.split(",")]
+    for k, f in enumerate(fields[:4]):
+        if " & " in f or "et al" in f:
+            if all(len(g.split()) <= 4 for g in fields[:k + 1]):
+                return ", ".join(fields[:k + 1])
+            break
+    return fields[0]
+
+
+def describe(path: Path) -> StudyInfo:
+    """Paper, figure and headline of a study script, parsed from its source (nothing is
+    imported or run).
+
+    The docstring's first line reads ``<figure> of: <Authors>, <Title>, ..., <Year>, ...``
+    ("in:" also separates; a leading "Reproduces the" is dropped from the figure); the paper
+    is the authors (the comma-separated names up to the one with "&" or "et al.") with the
+    first year (1900-2099) of the reference. The headline is the module-level string
+    ``HEADLINE`` if there is one, else the first sentence of the docstring's body (shortened
+    to ``HEADLINE_CHARS``). Parts that are missing are empty strings.
+    """
+    path = Path(path)
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    doc = ast.get_docstring(tree) or ""
+    first, _, body = doc.partition("\n")
+    parts = re.split(r" (?:of|in): ", first, maxsplit=1)
+    figure, citation = parts if len(parts) == 2 else ("", first)
+    figure = re.sub(r"^Reproduces (the )?", "", figure.strip()).strip()
+    figure = figure[:1].upper() + figure[1:]
+    authors = _authors(citation)
+    year = re.search(r"\b(19|20)\d\d\b", citation)
+    paper = f"{authors} {year.group(0)}" if year else authors
+    headline = ""
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "HEADLINE"
+                                                for t in node.targets):
+            if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+                headline = " ".join(node.value.value.split())
+    if not headline:
+        paragraphs = [p for p in body.strip().split("\n\n") if p.strip()]
+        headline = _first_sentence(paragraphs[0]) if paragraphs else ""
+    return StudyInfo(path.stem, paper, figure, citation.strip(), headline)
+
+
 def _figures(args) -> int:
     studies_dir = Path(args.studies) if args.studies else find_studies_dir()
     if studies_dir is None or not studies_dir.is_dir():
@@ -44,9 +136,11 @@ def _figures(args) -> int:
         return 2
     found = discover(studies_dir)
     if args.list:
-        for name, path in found.items():
-            doc = (load(path).__doc__ or "").strip().splitlines()
-            print(f"{name:45s} {doc[0] if doc else ''}")
+        for path in found.values():
+            info = describe(path)
+            print(f"{info.name}  ({info.paper}, {info.figure})" if info.figure else
+                  f"{info.name}  ({info.paper})")
+            print(f"    {info.headline}")
         return 0
     unknown = [n for n in args.names if n not in found]
     if unknown:
@@ -79,7 +173,8 @@ def main(argv=None) -> int:
     fig.add_argument("--quick", action="store_true", help="small, fast versions (as CI runs)")
     fig.add_argument("--out", help="output folder (default: figures/ beside studies/, "
                      "figures/quick/ with --quick)")
-    fig.add_argument("--list", action="store_true", help="list the studies and exit")
+    fig.add_argument("--list", action="store_true",
+                     help="list the studies (paper, figure, headline) and exit")
     fig.add_argument("--studies", help="folder of study scripts (default: found from the cwd)")
     args = parser.parse_args(argv)
     return _figures(args)
