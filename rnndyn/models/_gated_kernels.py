@@ -306,13 +306,13 @@ def _lstm_gates(A, XP, P, h, c, a, ga):
     """One sequence's step from its gate inputs A = W_hh h and XP = W_ih x + b: overwrites A
     with the gate activations (i, f, g, o) and h, c with the new state. Gate by gate, each
     loop with few streams, so that every loop becomes SIMD code."""
-    H = h.shape[0]
+    H = h.shape[0]  # loops from 0 with offsets: a loop from H would not vectorise
     for j in range(H):
         A[j] = act(A[j] + XP[j] + P[0, j] * c[j], ga)
-    for j in range(H, 2 * H):
-        A[j] = act(A[j] + XP[j] + P[1, j - H] * c[j - H], ga)
-    for j in range(2 * H, 3 * H):
-        A[j] = act(A[j] + XP[j], a)
+    for j in range(H):
+        A[H + j] = act(A[H + j] + XP[H + j] + P[1, j] * c[j], ga)
+    for j in range(H):
+        A[2 * H + j] = act(A[2 * H + j] + XP[2 * H + j], a)
     for j in range(H):
         c[j] = A[H + j] * c[j] + A[j] * A[2 * H + j]
     for j in range(H):
@@ -391,13 +391,13 @@ def lstm_bptt_batch(p, H0, X, Y, GO, G, GH0, GX):
 def _lstm_activations(A, b, P, c_prev, c):
     """Gate inputs A (4H,) of one step (without the bias b) -> activations (i, f, g, o) in
     place."""
-    H = c.shape[0]
+    H = c.shape[0]  # loops from 0 with offsets: a loop from H would not vectorise
     for j in range(H):
         A[j] = act(A[j] + b[j] + P[0, j] * c_prev[j], SIGMOID)
-    for j in range(H, 2 * H):
-        A[j] = act(A[j] + b[j] + P[1, j - H] * c_prev[j - H], SIGMOID)
-    for j in range(2 * H, 3 * H):
-        A[j] = act(A[j] + b[j], TANH)
+    for j in range(H):
+        A[H + j] = act(A[H + j] + b[H + j] + P[1, j] * c_prev[j], SIGMOID)
+    for j in range(H):
+        A[2 * H + j] = act(A[2 * H + j] + b[2 * H + j], TANH)
     for j in range(H):
         A[3 * H + j] = act(A[3 * H + j] + b[3 * H + j] + P[2, j] * c[j], SIGMOID)
 
