@@ -33,10 +33,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._validate import front_door, positive, positive_int, warn
-from ..errors import DivergenceError, StabilityWarning, ValidationError
-from ..integrate.plumbing import stability_warning, tau_min
+from .._validate import front_door, positive, positive_int
+from ..errors import ValidationError
 from ..models.ctrnn import CTRNN
+from . import _episodes
 from . import _visual_agent_kernels as _k
 
 SHAPES = {"circle": _k.CIRCLE, "diamond": _k.DIAMOND}
@@ -206,32 +206,12 @@ class VisualAgent:
             raise ValidationError("shapes", f"needs one shape per trial ({len(off)}), got "
                                   f"{len(codes)}", shapes)
         n, P, M, T = pop.n, pop.P, len(off), self.ticks
-        rows = np.full(P, -1, dtype=np.int64)
-        if record is not None:
-            rec = np.atleast_1d(np.asarray(record))
-            if rec.dtype.kind not in "iu" or rec.ndim != 1 or ((rec < 0) | (rec >= P)).any() \
-                    or len(np.unique(rec)) != len(rec):
-                raise ValidationError("record", f"must be distinct individual indices in [0, "
-                                      f"{P}), got {record!r}", record)
-            rows[rec] = np.arange(len(rec))
-        R = 0 if record is None else len(rec)
+        rows, R, y = _episodes.prepare(pop, record, y0, self.dt, self.substeps)
         REC = np.zeros((R, M, T, 2 + n))
-        y = np.zeros(n) if y0 is None else np.array(y0, dtype=float)
-        if y.shape != (n,) or not np.all(np.isfinite(y)):
-            raise ValidationError("y0", f"must be {n} finite numbers, got {y0!r}", y0)
-        h = self.dt / self.substeps
-        msg = stability_warning("euler", h, tau_min(pop), f"dt={self.dt:.4g}" + (
-            f" and substeps={self.substeps} (step {h:.4g})" if self.substeps > 1 else ""),
-            " or more substeps", self.substeps)
-        if msg:
-            warn(msg, StabilityWarning)
         DX = np.empty((P, M))
         _k.episodes(pop.kernel_params, y, self.directions, self._geometry, off, codes, T,
                     self.dt, self.substeps, DX, rows, REC)
-        if not np.all(np.isfinite(DX)):
-            k = int(np.argwhere(~np.isfinite(DX))[0, 0])
-            raise DivergenceError(f"the network of individual {k} diverged (non-finite "
-                                  "state); reduce dt or use more substeps", individual=k)
+        _episodes.check_finite(DX)
         d = np.minimum(np.abs(DX), self.max_distance) / self.max_distance
         circle = codes == _k.CIRCLE
         caught = np.abs(DX) <= self.contact_height
