@@ -53,8 +53,8 @@ def run(quick: bool = False, out: Path = Path("figures")) -> dict:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    sizes = np.array([4, 8, 12, 16, 20, 24] if quick else [4, 8, 16, 32, 48, 64, 96])
-    T, repeats = (60, 2) if quick else (400, 5)
+    sizes = np.array([4, 8, 12, 16, 20, 24] if quick else [4, 8, 16, 24, 32, 48, 64])
+    T, repeats = (60, 2) if quick else (200, 3)
     rng = np.random.default_rng(1)
     t_rtrl, t_bptt, mem, agree = [], [], [], 0.0
     for n in sizes:
