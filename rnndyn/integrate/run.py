@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._blas import blas_threads_for
 from .._validate import front_door
 from ..errors import DivergenceError, ValidationError
 from ..models.base import Model
@@ -169,9 +170,11 @@ def run(model: Model, inputs, h0=None, *, dtype=None, method: str = "auto",
     info = np.zeros((B, 3), dtype=np.int64)
     if T > 0:
         if use_blas:
-            blas(p, H0, X, Y, OUT, info)
+            with blas_threads_for(B * model.n ** 2):
+                blas(p, H0, X, Y, OUT, info)
         elif layered:
-            _run_layers(model, H0, X, Y, OUT, info)
+            with blas_threads_for(B * max(c.n for c in model.layers) ** 2):
+                _run_layers(model, H0, X, Y, OUT, info)
         else:
             K = integrator(model, pop)
             kernel = K.run_batch if _parallel(B, T * model.n * (model.n + model.n_in)) \

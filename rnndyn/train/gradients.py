@@ -30,6 +30,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._blas import blas_threads_for
 from .._jit import bind
 from .._validate import choice, positive, positive_int
 from ..errors import DivergenceError, ValidationError
@@ -216,7 +217,8 @@ def _cell_backward(cell, H0, X, Y, GO, dtype, need_gx: bool = False):
     G = np.empty(_param_size(cell), dtype=dtype)
     GH0 = np.empty((B, cell.n), dtype=dtype)
     GX = np.empty((T, B, cell.n_in) if need_gx else (0, 0, 0), dtype=dtype)
-    cell.bptt_kernel(_kernel_params(cell, dtype), H0, X, Y, GO, G, GH0, GX)
+    with blas_threads_for(B * cell.n ** 2):
+        cell.bptt_kernel(_kernel_params(cell, dtype), H0, X, Y, GO, G, GH0, GX)
     return G.astype(np.float64), (GX if need_gx else None)
 
 
@@ -431,10 +433,12 @@ def rtrl(model, inputs, targets, loss="mse", fields=None, *, mask=None, h0=None,
     G = np.empty((B, d), dtype=pb.dtype)
     K = bind(_HERE / "_rtrl_template.py", model)
     p = _kernel_params(model, pb.dtype)
-    if model.kind == "map":
-        (K.rtrl if par else K.rtrl_serial)(p, pb.H0, pb.X, GO, G)
-    else:
-        (K.flow_rtrl if par else K.flow_rtrl_serial)(p, Y, pb.X, grid(pb), GO, G)
+    # S <- J S + Jp is a BLAS product a step; from several numba threads, one BLAS thread
+    with blas_threads_for(0 if par else model.n ** 2 * d):
+        if model.kind == "map":
+            (K.rtrl if par else K.rtrl_serial)(p, pb.H0, pb.X, GO, G)
+        else:
+            (K.flow_rtrl if par else K.flow_rtrl_serial)(p, Y, pb.X, grid(pb), GO, G)
     return Gradient(value, G.sum(axis=0, dtype=np.float64)[pb.index])
 
 
