@@ -230,7 +230,6 @@ def _stacked_backward(pb: _Problem, Y, GO) -> np.ndarray:
     offs = np.cumsum([0] + [c.n for c in model.layers])
     top = model.layers[-1]
     h_top = Y[..., offs[-2]:offs[-2] + top.n_out].astype(np.float64)
-    parts = []
     if model.W_out.shape[0]:
         z = h_top @ model.W_out.T + model.b_out
         dz = GO * _READOUT_PRIME[model.output_activation](z)
