@@ -303,3 +303,25 @@ def test_graves2014_copy_quick(tmp_path):
     # and it makes fewer bit errors at every length, the longer ones included
     assert res["ntm_final_bits"] < 0.7 * res["lstm_final_bits"]
     assert all(a < b for a, b in zip(res["ntm_error_per_bit"], res["lstm_error_per_bit"]))
+
+
+@pytest.mark.slow  # ~15 s of CPU: the study in quick mode (it also runs in `rnndyn figures`)
+def test_graves2014_tasks_quick(tmp_path):
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "studies" / "graves2014_tasks.py"
+    spec = importlib.util.spec_from_file_location("graves2014_tasks", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    res = mod.run(quick=True, out=tmp_path)
+    assert json.loads((tmp_path / "graves2014_tasks.json").read_text()) == res
+    assert res["finite"]  # no NaN on any task with the default settings
+    assert set(res["tasks"]) == {"repeat copy", "associative recall", "dynamic N-grams",
+                                 "priority sort"}
+    ngrams = res["tasks"]["dynamic N-grams"]
+    # nothing beats the Bayes-optimal predictor on 50 test sequences of 36 scored bits
+    assert ngrams["bayes_optimal_bits"] < min(ngrams["ntm_bits"], ngrams["lstm_bits"])
+    for row in res["tasks"].values():  # the NTM has an order of magnitude fewer weights
+        assert row["ntm_params"] < row["lstm_params"] / 5
