@@ -11,6 +11,8 @@ from .hopfield import BAM, ContinuousHopfield, Hopfield, ModernHopfield
 from .iir_mlp import IIRMLP
 from .memristive import Memristive
 from .ntm import NTM
+from . import recursive
+from .recursive import RecursiveNet
 from .reservoir import ESN, LSM, DeepESN, ESNFlow, spike_raster
 from .user import Flow, Map, logistic_map, lorenz, rossler
 
@@ -18,4 +20,5 @@ __all__ = ["Functions", "Model", "CTRNN", "Flow", "Map", "lorenz", "logistic_map
            "FullyRecurrent", "Jordan", "IndRNN", "SecondOrderRNN", "LSTM", "GRU", "Stacked",
            "Bidirectional", "BidirectionalStack", "rmlp", "Cell", "DISCRETE_ACTIVATIONS",
            "Memristive", "ESN", "ESNFlow", "DeepESN", "LSM", "spike_raster", "rossler", "Hopfield", "ContinuousHopfield",
-           "ModernHopfield", "BAM", "mtrnn", "IIRMLP", "NTM"]
+           "ModernHopfield", "BAM", "mtrnn", "IIRMLP", "NTM",
+           "recursive", "RecursiveNet"]
