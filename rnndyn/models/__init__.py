@@ -11,6 +11,8 @@ from .hopfield import BAM, ContinuousHopfield, Hopfield, ModernHopfield
 from .iir_mlp import IIRMLP
 from .memristive import Memristive
 from .ntm import NTM
+from .nnpda import NNPDA
+from .clockwork import ClockworkRNN
 from . import recursive
 from .recursive import RecursiveNet
 from .reservoir import ESN, LSM, DeepESN, ESNFlow, spike_raster
@@ -21,4 +23,4 @@ __all__ = ["Functions", "Model", "CTRNN", "Flow", "Map", "lorenz", "logistic_map
            "Bidirectional", "BidirectionalStack", "rmlp", "Cell", "DISCRETE_ACTIVATIONS",
            "Memristive", "ESN", "ESNFlow", "DeepESN", "LSM", "spike_raster", "rossler", "Hopfield", "ContinuousHopfield",
            "ModernHopfield", "BAM", "mtrnn", "IIRMLP", "NTM",
-           "recursive", "RecursiveNet"]
+           "recursive", "RecursiveNet", "NNPDA", "ClockworkRNN"]
