@@ -52,6 +52,7 @@ def initial_state(model, y0, count: int | None = None, dtype=np.float64,
     if not np.all(np.isfinite(arr)):
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
         raise ValidationError(name, f"must be finite, got {arr[bad]} at index {bad}", y0)
+    model.check_state(arr, name)
     return np.ascontiguousarray(arr, dtype=dtype)
 
 

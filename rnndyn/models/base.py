@@ -574,6 +574,12 @@ class Model(ParamVector, ABC):
         k = k if isinstance(k, slice) else range(self.P)[k]
         return dataclasses.replace(self, **{f: getattr(self, f)[k] for f in self._batched})
 
+    def check_state(self, states: np.ndarray, name: str) -> None:
+        """Refuse finite states (..., n) outside the model's domain with a
+        ``ValidationError`` naming ``name`` (``rnndyn.run``, ``simulate`` and the trainers
+        call it on a given initial state). Any finite state is valid unless a family says
+        otherwise (e.g. a neural stack's strengths lie in [0, 1])."""
+
     # -- pure evaluation (convenience; kernels do the work) -------------------------------
     def _single(self, what: str):
         if self.P is not None:
