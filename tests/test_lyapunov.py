@@ -442,3 +442,16 @@ def test_kaplan_yorke_properties(lams):
     assert kaplan_yorke_dimension(np.random.default_rng(0).permutation(lams)) == D
     h = ks_entropy(lams)
     assert h >= 0 and h >= max(s[0], 0.0) - 1e-12
+
+
+def test_driven_map_without_inputs_means_zero_input():
+    # a map with input weights and inputs=None runs on zero input, as simulate/run do; it
+    # used to read one input row for every step and return -0 exponents with a NaN history
+    cell = rd.Elman.random(3, 4, seed=7)
+    y0 = np.full(4, 0.1)
+    kw = dict(t_total=200, t_transient=20, seed=0)
+    none = lyapunov_spectrum(cell, y0, **kw)
+    zero = lyapunov_spectrum(cell, y0, inputs=np.zeros((220, 3)), **kw)
+    assert np.all(np.isfinite(none.history))
+    np.testing.assert_array_equal(none.exponents, zero.exponents)
+    assert np.all(none.exponents < -0.5)

@@ -221,8 +221,8 @@ def _inputs(model, inputs, t0, dt, n_steps, method, P):
     tu, U = input_samples(model, inputs, t, dt, method, P)
     if model.discrete:
         m = U.shape[0]
-        if model.n_in == 0:
-            return np.zeros((m, n_steps, 0))
+        if model.n_in == 0 or inputs is None:  # zero input: one row per step (the map
+            return np.zeros((m, n_steps, model.n_in))  # kernels index a row every step)
         return np.ascontiguousarray(U)
     return np.ascontiguousarray(tu, dtype=float), U
 
