@@ -298,3 +298,13 @@ def test_bad_input_names_array_and_expected_shape():
         GRU(W_ih=np.ones((15, 2)), W_hh=np.zeros((15, 5)), variant=1)
     with pytest.raises(ValidationError, match=r"h0: expected shape"):
         run(cell, X, h0=np.zeros(5))
+
+
+def test_bidirectional_h0_must_be_pairs():
+    # a flat state vector for a Bidirectional used to raise a bare ValueError
+    b = Bidirectional(Elman.random(2, 3, seed=0), Elman.random(2, 3, seed=1))
+    x = np.zeros((5, 2))
+    for h0 in (np.zeros(6), 5, (np.zeros(3),)):
+        with pytest.raises(ValidationError, match="run.h0"):
+            run(b, x, h0)
+    np.testing.assert_array_equal(run(b, x, (np.zeros(3), None)).outputs, run(b, x).outputs)

@@ -222,13 +222,21 @@ def _run_bidirectional(model, inputs, h0, **kwargs) -> RunResult:
     """``run`` of a Bidirectional (one layer) or a BidirectionalStack (layer by layer)."""
     layers = model.layers if isinstance(model, BidirectionalStack) else (model,)
     pairs = (None,) * len(layers) if h0 is None else (h0,) if len(layers) == 1 and \
-        isinstance(model, Bidirectional) else tuple(h0)
+        isinstance(model, Bidirectional) else tuple(h0) if isinstance(h0, (tuple, list)) \
+        else None
+    if pairs is None:
+        raise ValidationError("run.h0", "a BidirectionalStack takes one (forward, backward) "
+                              f"pair per layer, got {type(h0).__name__}", h0)
     if len(pairs) != len(layers):
         raise ValidationError("run.h0", f"expected one (forward, backward) pair per layer "
                               f"({len(layers)}), got {len(pairs)}", h0)
     y = np.asarray(inputs)
     states, finals, status = [], [], 0
     for layer, pair in zip(layers, pairs):
+        if pair is not None and not (isinstance(pair, (tuple, list)) and len(pair) == 2):
+            raise ValidationError("run.h0", "a bidirectional layer takes a (forward, backward) "
+                                  f"pair of initial states, got {type(pair).__name__} "
+                                  f"{np.shape(pair)}", h0)
         h_f, h_b = (None, None) if pair is None else pair
         f = run(layer.forward, y, h_f, **kwargs)
         b = run(layer.backward, y[::-1], h_b, **kwargs)
