@@ -5,8 +5,10 @@ that carry a target); the five tasks of the Neural Turing Machine paper (``ntm``
 repeat copy, associative recall, dynamic N-grams, priority sort; ``copy_task`` here, so that
 the standard library's ``copy`` is not shadowed); trees for recursive nets (``trees``: parity
 of binary trees, Boolean expressions); context-free languages as next-symbol prediction
-(``languages``: a^n b^n, Dyck, palindromes)."""
-from . import languages, ntm, trees
+(``languages``: a^n b^n, Dyck, palindromes); symbol streams for the history compressor
+(``compressor``: chunked streams with rare events, a class recalled after a long lag)."""
+from . import compressor, languages, ntm, trees
+from .compressor import LongLag, SymbolStream, chunk_stream, long_lag_classes
 from .sequences import (Sequences, adding_problem, delayed_xor, embedded_reber, flip_flop, latch,
                         parity, temporal_order)
 from .ntm import associative_recall, dynamic_ngrams, ngram_bayes, ngram_tables, priority_sort
@@ -22,4 +24,5 @@ __all__ = ["mackey_glass", "narma", "lorenz_series", "rossler_series", "sine_to_
            "delayed_xor", "embedded_reber", "flip_flop", "ntm", "copy_task", "repeat_copy",
            "associative_recall", "dynamic_ngrams", "ngram_tables", "ngram_bayes", "priority_sort",
            "trees", "parity_trees", "boolean_trees",
-           "languages", "anbn", "dyck", "palindrome", "recognised"]
+           "languages", "anbn", "dyck", "palindrome", "recognised",
+           "compressor", "chunk_stream", "long_lag_classes", "SymbolStream", "LongLag"]

@@ -4,7 +4,9 @@ optimizers and the training loop (``train``: mini-batches, clipping, schedules, 
 stopping, resumable checkpoints); global (derivative-free) search over parameter vectors
 and the genome that maps them to networks (``search``, ``genome``); reservoir readouts (``readout``: ridge with
 accumulated X^T X, RLS, FORCE, teacher forcing, closed-loop generation); backpropagation through structure for recursive
-nets over trees (``recursive``: ``gradient``, ``fit``).
+nets over trees (``recursive``: ``gradient``, ``fit``); the neural history compressor
+(``HistoryCompressor``: a stack of cells, each seeing only what the level below failed to
+predict).
 
 Every method has one ask/tell interface (``ask() -> (P, d)``, ``tell(fitness)``) and
 ``run(fitness, generations, direction=...)``; a generation is one vectorised fitness call
@@ -13,6 +15,8 @@ Every method has one ask/tell interface (``ask() -> (P, d)``, ``tell(fitness)``)
 from .crbp import OnlineResult as CRBPOnlineResult
 from .crbp import crbp, crbp_online, rbp
 from . import recursive
+from .compressor import Events as CompressorEvents
+from .compressor import HistoryCompressor, PredictAndImitate, next_symbol_data
 from .genome import Genome
 from .gradients import Gradient, OnlineRTRL, bptt, rtrl, truncated_bptt
 from .loop import History as TrainHistory
@@ -34,4 +38,5 @@ __all__ = ["Genome", "GA", "MicrobialGA", "Annealing", "PSO", "Guessing", "SepCM
            "TrainHistory", "load_checkpoint", "evaluate_loss", "Loss", "MSE", "CrossEntropy",
            "Bits", "get_loss", "Optimizer", "SGD", "RMSProp", "Adam", "Constant", "StepDecay",
            "ExponentialDecay", "Cosine", "clip_by_norm", "clip_by_value", "get_optimizer", "rbp",
-           "crbp", "crbp_online", "CRBPOnlineResult", "recursive"]
+           "crbp", "crbp_online", "CRBPOnlineResult", "recursive",
+           "HistoryCompressor", "PredictAndImitate", "CompressorEvents", "next_symbol_data"]
