@@ -102,6 +102,13 @@ def test_training_lowers_the_loss_and_clipping_bounds_every_update(tmp_path):
         assert len(r.history) == 1 and np.isfinite(r.history.loss[0])
 
 
+def test_max_updates_alone_sets_the_length():
+    data = _data()  # 3 batches of 8 per epoch
+    assert len(train(_net(), data, max_updates=7, batch_size=8, seed=0).history) == 7
+    assert len(train(_net(), data, batch_size=8, seed=0).history) == 30  # default 10 epochs
+    assert len(train(_net(), data, epochs=2, max_updates=7, batch_size=8, seed=0).history) == 6
+
+
 def test_training_a_ctrnn_through_its_rk4_discretisation():
     from rnndyn.models.ctrnn import CTRNN
 

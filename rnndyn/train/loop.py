@@ -130,7 +130,7 @@ def load_checkpoint(path) -> tuple[dict, dict]:
 
 def train(model, data, *, loss="mse", fields=None, method: str = "bptt",
           method_options: dict | None = None, optimizer="adam", lr: float | None = None,
-          epochs: int = 10, batch_size: int = 32, clip_norm: float | None = None,
+          epochs: int | None = None, batch_size: int = 32, clip_norm: float | None = None,
           clip_value: float | None = None, schedule=None, validation=None,
           patience: int | None = None, metric: Callable | None = None, checkpoint=None,
           checkpoint_every: int = 1, seed=None, progress: bool = False,
@@ -153,8 +153,10 @@ def train(model, data, *, loss="mse", fields=None, method: str = "bptt",
     optimizer : {"sgd", "rmsprop", "rmsprop_graves", "adam"} or Optimizer
     lr : float, optional
         Base learning rate of a named optimizer (default: the optimizer's).
-    epochs, batch_size : int
-        Passes over the data, and sequences per update (the last batch may be smaller).
+    epochs : int, optional
+        Passes over the data; default 10, or as many as ``max_updates`` needs.
+    batch_size : int
+        Sequences per update (the last batch of an epoch may be smaller).
     clip_norm, clip_value : float, optional
         Clip each gradient entry to [-clip_value, clip_value], then rescale the gradient to
         norm <= clip_norm (Pascanu et al. 2013).
@@ -206,7 +208,6 @@ def train(model, data, *, loss="mse", fields=None, method: str = "bptt",
     opt = get_optimizer(optimizer, lr, "train.optimizer")
     base_lr = opt.lr
     schedule = get_schedule(schedule, "train.schedule")
-    epochs = positive_int(epochs, "train.epochs")
     batch_size = positive_int(batch_size, "train.batch_size")
     checkpoint_every = positive_int(checkpoint_every, "train.checkpoint_every")
     clip_norm = None if clip_norm is None else positive(clip_norm, "train.clip_norm")
@@ -223,6 +224,8 @@ def train(model, data, *, loss="mse", fields=None, method: str = "bptt",
     rng = check_seed(seed, "train.seed")
     N = X.shape[1]
     n_batches = -(-N // batch_size)
+    epochs = (10 if max_updates is None else -(-max_updates // n_batches)) if epochs is None \
+        else positive_int(epochs, "train.epochs")
     history = History()
     state = {"epoch": 0, "step": 0, "best_val": None, "bad_epochs": 0, "stopped": False}
     best_theta = theta.copy()
