@@ -22,14 +22,14 @@ from .integrate import DiscreteStepper, Stepper, Trajectory, run, simulate  # no
 from .models import (BAM, CTRNN, ESN, GRU, DeepESN, IIRMLP, LSM, LSTM, Bidirectional,  # noqa: E402
                      BidirectionalStack, ContinuousHopfield, Elman, ESNFlow, Flow,
                      FullyRecurrent, Hopfield, IndRNN, Jordan, Map, Memristive, ModernHopfield, NTM,
-                     RecursiveNet, NNPDA, ClockworkRNN,
+                     RecursiveNet, NNPDA, ClockworkRNN, DNC,
                      SecondOrderRNN, Stacked, logistic_map, lorenz, rmlp, rossler)
 
 __all__ = ["graphs", "models", "integrate", "analysis", "train", "tasks", "robotics", "errors",
            "CTRNN", "Flow", "Map", "lorenz", "logistic_map", "Elman", "FullyRecurrent", "Jordan",
            "IndRNN", "SecondOrderRNN", "LSTM", "GRU", "Stacked", "Bidirectional",
            "BidirectionalStack", "rmlp", "Memristive", "ESN", "ESNFlow", "DeepESN", "LSM", "rossler",
-           "Hopfield", "ContinuousHopfield", "ModernHopfield", "BAM", "IIRMLP", "NTM", "RecursiveNet", "NNPDA", "ClockworkRNN",
+           "Hopfield", "ContinuousHopfield", "ModernHopfield", "BAM", "IIRMLP", "NTM", "RecursiveNet", "NNPDA", "ClockworkRNN", "DNC",
            "simulate",
            "Trajectory", "Stepper", "run", "DiscreteStepper", "RnndynError", "ValidationError",
            "DivergenceError", "ConvergenceError", "ConvergenceWarning", "StabilityWarning",

@@ -11,6 +11,7 @@ from .hopfield import BAM, ContinuousHopfield, Hopfield, ModernHopfield
 from .iir_mlp import IIRMLP
 from .memristive import Memristive
 from .ntm import NTM
+from .dnc import DNC
 from .nnpda import NNPDA
 from .clockwork import ClockworkRNN
 from . import recursive
@@ -23,4 +24,4 @@ __all__ = ["Functions", "Model", "CTRNN", "Flow", "Map", "lorenz", "logistic_map
            "Bidirectional", "BidirectionalStack", "rmlp", "Cell", "DISCRETE_ACTIVATIONS",
            "Memristive", "ESN", "ESNFlow", "DeepESN", "LSM", "spike_raster", "rossler", "Hopfield", "ContinuousHopfield",
            "ModernHopfield", "BAM", "mtrnn", "IIRMLP", "NTM",
-           "recursive", "RecursiveNet", "NNPDA", "ClockworkRNN"]
+           "recursive", "RecursiveNet", "NNPDA", "ClockworkRNN", "DNC"]

@@ -110,6 +110,117 @@ def ntm_member(p, k):
             p[10], p[11], p[12], p[13])
 
 
+# -- the controller (z = [x; r_prev]), shared with the DNC -----------------------------------------
+@njit(**JIT)
+def _controller(W_in, W_hh, b, lstm, h, x, reads, work, o_z, o_a, o_c, o_h):
+    """LSTM (gates i, f, g, o; state [h; c] at h[:2H]) or tanh layer on z = [x; reads]:
+    z, the activated gates, c and h into ``work``."""
+    G, Z = W_in.shape
+    H = W_hh.shape[1]
+    m = x.shape[0]
+    for k in range(m):
+        work[o_z + k] = x[k]
+    for k in range(Z - m):
+        work[o_z + m + k] = reads[k]
+    for i in range(G):
+        s = b[i]
+        for k in range(Z):
+            s += W_in[i, k] * work[o_z + k]
+        if lstm:
+            for k in range(H):
+                s += W_hh[i, k] * h[k]
+        work[o_a + i] = s
+    if lstm:
+        for i in range(H):
+            ig = sigmoid(work[o_a + i])
+            fg = sigmoid(work[o_a + H + i])
+            gg = tanh(work[o_a + 2 * H + i])
+            og = sigmoid(work[o_a + 3 * H + i])
+            work[o_a + i], work[o_a + H + i] = ig, fg
+            work[o_a + 2 * H + i], work[o_a + 3 * H + i] = gg, og
+            c = fg * h[H + i] + ig * gg
+            work[o_c + i] = c
+            work[o_h + i] = og * tanh(c)
+    else:
+        for i in range(H):
+            work[o_a + i] = tanh(work[o_a + i])
+            work[o_h + i] = work[o_a + i]
+
+
+@njit(**JIT)
+def _controller_vjp(W_in, W_hh, W_head, lstm, h, v, gP, work, o_z, o_a, o_c, o_h, o_gh,
+                    o_ga, gh, gx, greads):
+    """Adjoint of ``_controller`` and of xi = W_head h + b_head: v the cotangent of the new
+    controller state, gP of xi. Writes gh[:nc], gx, greads and the gate adjoints at o_ga."""
+    G, Z = W_in.shape
+    H = W_hh.shape[1]
+    D = W_head.shape[0]
+    m = gx.shape[0]
+    ghc = work[o_gh:o_gh + H]
+    for k in range(H):
+        s = v[k]
+        for i in range(D):
+            s += W_head[i, k] * gP[i]
+        ghc[k] = s
+    gaa = work[o_ga:o_ga + G]
+    if lstm:
+        for i in range(H):
+            ig, fg = work[o_a + i], work[o_a + H + i]
+            gg, og = work[o_a + 2 * H + i], work[o_a + 3 * H + i]
+            tc = tanh(work[o_c + i])
+            gc = v[H + i] + ghc[i] * og * (1.0 - tc * tc)
+            gaa[i] = gc * gg * ig * (1.0 - ig)
+            gaa[H + i] = gc * h[H + i] * fg * (1.0 - fg)
+            gaa[2 * H + i] = gc * ig * (1.0 - gg * gg)
+            gaa[3 * H + i] = ghc[i] * tc * og * (1.0 - og)
+            gh[H + i] = gc * fg
+        for k in range(H):
+            s = 0.0
+            for i in range(G):
+                s += W_hh[i, k] * gaa[i]
+            gh[k] = s
+    else:
+        for i in range(H):
+            gaa[i] = ghc[i] * (1.0 - work[o_a + i] * work[o_a + i])
+    for k in range(Z):
+        s = 0.0
+        for i in range(G):
+            s += W_in[i, k] * gaa[i]
+        if k < m:
+            gx[k] = s
+        else:
+            greads[k - m] = s
+
+
+@njit(**JIT)
+def _controller_params(h, lstm, G, Z, H, D, gP, work, o_z, o_h, o_ga, gp):
+    """d/d[W_in, W_hh, b, W_head, b_head] into gp from the adjoints; the readout's slots
+    (which do not enter the step) zeroed."""
+    gaa = work[o_ga:o_ga + G]
+    off = 0
+    for i in range(G):
+        for k in range(Z):
+            gp[off + i * Z + k] = gaa[i] * work[o_z + k]
+    off += G * Z
+    if lstm:
+        for i in range(G):
+            for k in range(H):
+                gp[off + i * H + k] = gaa[i] * h[k]
+        off += G * H
+    for i in range(G):
+        gp[off + i] = gaa[i]
+    off += G
+    for i in range(D):
+        for k in range(H):
+            gp[off + i * H + k] = gP[i] * work[o_h + k]
+    off += D * H
+    for i in range(D):
+        gp[off + i] = gP[i]
+    off += D
+    for k in range(off, gp.shape[0]):
+        gp[k] = 0.0
+
+
 # -- addressing (Graves et al. 2014, section 3.3, eqs. 5-9) ---------------------------------
 @njit(**JIT)
 def _address(P, o, M, N, Wm, S, hb):
@@ -276,34 +387,7 @@ def _forward(h, x, p, work):
     s_M = nc
     s_w = s_M + N * Wm
     s_r = s_w + nh * N
-    # controller on z = [x; r_prev]
-    for k in range(m):
-        work[o_z + k] = x[k]
-    for k in range(R * Wm):
-        work[o_z + m + k] = h[s_r + k]
-    for i in range(G):
-        s = b[i]
-        for k in range(Z):
-            s += W_in[i, k] * work[o_z + k]
-        if lstm:
-            for k in range(H):
-                s += W_hh[i, k] * h[k]
-        work[o_a + i] = s
-    if lstm:
-        for i in range(H):
-            ig = sigmoid(work[o_a + i])
-            fg = sigmoid(work[o_a + H + i])
-            gg = tanh(work[o_a + 2 * H + i])
-            og = sigmoid(work[o_a + 3 * H + i])
-            work[o_a + i], work[o_a + H + i] = ig, fg
-            work[o_a + 2 * H + i], work[o_a + 3 * H + i] = gg, og
-            c = fg * h[H + i] + ig * gg
-            work[o_c + i] = c
-            work[o_h + i] = og * tanh(c)
-    else:
-        for i in range(H):
-            work[o_a + i] = tanh(work[o_a + i])
-            work[o_h + i] = work[o_a + i]
+    _controller(W_in, W_hh, b, lstm, h, x, h[s_r:s_r + R * Wm], work, o_z, o_a, o_c, o_h)
     # head outputs P = W_head h + b_head
     for i in range(D):
         s = b_head[i]
@@ -460,65 +544,10 @@ def _backward(h, x, p, v, gh, gx, gp, work, params):
     for k in range(N * Wm):
         gh[s_M + k] = gMp[k]
     # head outputs P = W_head h_c + b_head, then the controller
-    ghc = work[o_gh:o_gh + H]
-    for k in range(H):
-        s = v[k]
-        for i in range(D):
-            s += W_head[i, k] * gP[i]
-        ghc[k] = s
-    gaa = work[o_ga:o_ga + G]
-    if lstm:
-        for i in range(H):
-            ig, fg = work[o_a + i], work[o_a + H + i]
-            gg, og = work[o_a + 2 * H + i], work[o_a + 3 * H + i]
-            tc = tanh(work[o_c + i])
-            gc = v[H + i] + ghc[i] * og * (1.0 - tc * tc)
-            gaa[i] = gc * gg * ig * (1.0 - ig)
-            gaa[H + i] = gc * h[H + i] * fg * (1.0 - fg)
-            gaa[2 * H + i] = gc * ig * (1.0 - gg * gg)
-            gaa[3 * H + i] = ghc[i] * tc * og * (1.0 - og)
-            gh[H + i] = gc * fg
-        for k in range(H):
-            s = 0.0
-            for i in range(G):
-                s += W_hh[i, k] * gaa[i]
-            gh[k] = s
-    else:
-        for i in range(H):
-            gaa[i] = ghc[i] * (1.0 - work[o_a + i] * work[o_a + i])
-    for k in range(Z):
-        s = 0.0
-        for i in range(G):
-            s += W_in[i, k] * gaa[i]
-        if k < m:
-            gx[k] = s
-        else:
-            gh[s_r + k - m] = s
-    if not params:
-        return
-    # theta_raw = [W_in, W_hh, b, W_head, b_head, W_out, b_out]
-    off = 0
-    for i in range(G):
-        for k in range(Z):
-            gp[off + i * Z + k] = gaa[i] * work[o_z + k]
-    off += G * Z
-    if lstm:
-        for i in range(G):
-            for k in range(H):
-                gp[off + i * H + k] = gaa[i] * h[k]
-        off += G * H
-    for i in range(G):
-        gp[off + i] = gaa[i]
-    off += G
-    for i in range(D):
-        for k in range(H):
-            gp[off + i * H + k] = gP[i] * work[o_h + k]
-    off += D * H
-    for i in range(D):
-        gp[off + i] = gP[i]
-    off += D
-    for k in range(off, gp.shape[0]):  # the readout does not enter the step
-        gp[k] = 0.0
+    _controller_vjp(W_in, W_hh, W_head, lstm, h, v, gP, work, o_z, o_a, o_c, o_h, o_gh, o_ga, gh,
+                    gx, gh[s_r:s_r + Z - m])
+    if params:
+        _controller_params(h, lstm, G, Z, H, D, gP, work, o_z, o_h, o_ga, gp)
 
 
 @njit(**JIT)
