@@ -25,6 +25,13 @@ cosine schedule instead of RMSProp with momentum; the LSTM is one layer of 64 un
 paper: three layers of 256). So the NTM is ahead where its memory does the work, not
 necessarily at the paper's final error. Quick mode: a few hundred updates on the shortest
 versions of each task.
+
+Full run (42 min on a busy 2-core machine; bits per sequence on the test sequences, NTM vs
+LSTM, same sequences and updates): associative recall 10.8 vs 16.3 (the NTM's memory pays,
+as in the paper); priority sort 40.0 vs 40.8 (both far from solving it at this budget);
+repeat copy 69.1 vs 62.5 and dynamic N-grams 244 vs 165 (Bayes-optimal 126): there the small
+NTM loses, and on N-grams its loss climbs after ~13 000 sequences (Adam at 5e-3 is too large
+a step for it late in training; the loss stays finite). No NaN in any run.
 """
 from __future__ import annotations
 
@@ -39,8 +46,8 @@ from rnndyn.tasks import ntm as tasks
 from rnndyn.train.loop import evaluate, train
 from rnndyn.train.optimizers import Cosine
 
-HEADLINE = ("NTM vs LSTM on repeat copy, associative recall, dynamic N-grams and priority "
-            "sort: learning curves with the same budget")
+HEADLINE = ("Same budget: the NTM beats the LSTM on associative recall (10.8 vs 16.3 bits), "
+            "ties on priority sort, loses on repeat copy and N-grams")
 LR = {"NTM": 5e-3, "LSTM": 3e-3}  # Adam's peak learning rates
 
 
