@@ -71,9 +71,11 @@ def _act(x, act):
 
 
 @njit(**_INLINE)
-def _rhs(Lb, y, u, dy, a, act):
+def _rhs(Lb, y, u, dy, a, act, h=0.0, euler=False):
     """dy (n, LANES) = the CTRNN rhs of every lane of a block: Lb (n, c + 3, LANES) its
-    parameters, y (n, LANES) its states, u (n_in, LANES) its inputs, a (n, LANES) scratch."""
+    parameters, y (n, LANES) its states, u (n_in, LANES) its inputs, a (n, LANES) scratch.
+    With ``euler``, y += h dy in place instead, each row as soon as it is complete (the
+    rows after it read only the activations a): one pass less, ~10-20% of an Euler step."""
     n, m = y.shape
     c = Lb.shape[1] - 3
     for j in range(n):
@@ -88,22 +90,22 @@ def _rhs(Lb, y, u, dy, a, act):
         for k in range(c - n):
             for l in range(m):
                 dy[i, l] += Lb[i, n + k, l] * u[k, l]
-        for l in range(m):
-            dy[i, l] *= Lb[i, c, l]
+        if euler:
+            for l in range(m):
+                y[i, l] += h * (dy[i, l] * Lb[i, c, l])
+        else:
+            for l in range(m):
+                dy[i, l] *= Lb[i, c, l]
 
 
 @njit(**_INLINE)
 def _step(Lb, y, u, h, method, S, act):
     """One euler or rk4 step of size h (an array scalar of the state's dtype) in place under
     the constant input u; S (6, n, LANES) scratch."""
-    k1 = S[0]
-    n, m = y.shape
-    _rhs(Lb, y, u, k1, S[5], act)
     if method == EULER:
-        for i in range(n):
-            for l in range(m):
-                y[i, l] += h * k1[i, l]
+        _rhs(Lb, y, u, S[0], S[5], act, h, True)
         return
+    _rhs(Lb, y, u, S[0], S[5], act)
     _rk4_rest(Lb, y, u, u, h, S, act)
 
 
