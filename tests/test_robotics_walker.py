@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from rnndyn.errors import ValidationError
+from rnndyn.errors import DivergenceError, StabilityWarning, ValidationError
 from rnndyn.models.ctrnn import CTRNN
 from rnndyn.robotics.controller import Controller
 from rnndyn.robotics.walker import Walker, beer_gallagher1992_genome, beer_gallagher1992_network
@@ -84,6 +84,77 @@ def test_kernel_equals_python_loop(substeps):
     assert (np.diff(traj[..., 2], axis=2) != 0).any() and np.abs(r.distance).max() > 1.0
     np.testing.assert_allclose(r.velocity, r.distance / 40.0)
     np.testing.assert_allclose(r.fitness, r.velocity.mean(axis=1))
+
+
+def _numpy_walks(w, pop, theta0, y0):
+    """The same walks as a plain-numpy Euler loop over the population and the Python legs."""
+    P, n = pop.P, pop.n
+    W, W_in = pop.W, pop.W_in[:, :, 0]
+    tau, bias, gain = (np.broadcast_to(np.asarray(a, float), (P, n)) for a in
+                       (pop.tau, pop.bias, pop.gain))
+    motors = np.asarray(pop.outputs)[list(w.motors)]
+    y = np.tile(y0, (P, 1))
+    legs = [Leg(theta0) for _ in range(P)]
+    h = w.dt / w.substeps
+    rec = []
+    for _ in range(w.ticks):
+        u = w.sensor_gain * np.array([leg.angle for leg in legs])
+        for _ in range(w.substeps):
+            a = 1.0 / (1.0 + np.exp(-gain * (y + bias)))
+            y = y + h * (-y + np.einsum("pij,pj->pi", W, a) + W_in * u[:, None]) / tau
+        o = (1.0 / (1.0 + np.exp(-gain * (y + bias))))[:, motors]
+        for leg, (foot, fwd, bwd) in zip(legs, o):
+            leg.step(foot, fwd, bwd, w.dt)
+        rec.append([[leg.cx, leg.angle, leg.foot, *yk] for leg, yk in zip(legs, y)])
+    return np.array(rec).transpose(1, 0, 2)  # (P, T, 3 + n)
+
+
+def test_lanes_equal_numpy_reference():
+    """The lane kernel (individual, angle) pairs over blocks of LANES: a population that is
+    not a whole number of blocks (37 x 2 walks: the last block is part idle), recorded
+    individuals on either side of a block boundary, permuted motors, a non-zero y0, equal
+    a plain-numpy Euler loop with the Python legs to rounding."""
+    w = Walker(duration=30.0, substeps=2, motors=(2, 0, 1))
+    g = beer_gallagher1992_genome()
+    pop = g.decode(np.random.default_rng(11).uniform(-1, 1, (37, g.dim)))
+    y0 = np.linspace(-0.5, 0.5, pop.n)
+    angles = np.array([0.3, -LIMIT])
+    rec = [36, 0, 31, 32]
+    r = w.run(pop, angles, record=rec, y0=y0)
+    for m, th in enumerate(angles):
+        ref = _numpy_walks(w, pop, th, y0)
+        np.testing.assert_allclose(r.trajectories[:, m], ref[rec], rtol=1e-11, atol=1e-11)
+        np.testing.assert_allclose(r.distance[:, m], ref[:, -1, 0], rtol=1e-11, atol=1e-11)
+    assert (np.diff(r.trajectories[..., 2], axis=2) != 0).any()
+    assert np.abs(r.distance).max() > 1.0 and np.ptp(r.distance) > 1.0
+
+
+def test_float32_walks_follow_float64():
+    """dtype=float32 runs the network in single precision: the network states of a walk
+    stay within float32 rounding of the float64 walk's while the gait is the same."""
+    w = Walker(duration=20.0)
+    g = beer_gallagher1992_genome()
+    pop = g.decode(np.random.default_rng(5).uniform(-1, 1, (6, g.dim)))
+    r64 = w.run(pop, record=range(6))
+    r32 = w.run(pop, record=range(6), dtype=np.float32)
+    assert r32.trajectories.dtype == np.float64  # the body stays float64
+    same = (r32.trajectories[..., 2] == r64.trajectories[..., 2]).all(axis=(1, 2))
+    assert same.sum() >= 4  # gaits whose foot events coincide (none on a threshold)
+    np.testing.assert_allclose(r32.trajectories[same], r64.trajectories[same], atol=1e-4)
+    with pytest.raises(ValidationError, match="Walker.run.dtype"):
+        w.run(pop, dtype=np.int32)
+    with pytest.raises(ValidationError, match="Walker.fitness.dtype"):
+        w.fitness(pop, dtype="float16")
+
+
+def test_diverged_network_raises():
+    """An Euler step 100x the smallest tau blows up: DivergenceError naming the individual
+    (after the stability warning)."""
+    net = CTRNN(W=np.full((3, 3), 5.0), W_in=np.zeros((3, 1)), tau=[1.0, 0.001, 1.0],
+                outputs=(0, 1, 2))
+    pop = CTRNN.stack([beer_gallagher1992_network(3), net])
+    with pytest.warns(StabilityWarning), pytest.raises(DivergenceError, match="individual 1"):
+        Walker(duration=20.0).run(pop)
 
 
 def test_optimal_gait_matches_reference():

@@ -1,5 +1,6 @@
 """Evolutionary-robotics backend: a controller API for external simulators and reference
-agent environments whose whole generation of episodes runs in one numba kernel.
+agent environments whose whole generation of episodes runs in one numba kernel (its SIMD
+lanes are (individual, trial) pairs, on the lane kernels of ``simulate`` and ``Stepper``).
 
 ``Controller``        observations (P, n_obs) -> actions (P, n_act) tick by tick, built on
                       ``rnndyn.Stepper`` (sensor / motor mapping, several network steps per tick)

@@ -41,3 +41,15 @@ def check_finite(D) -> None:
         k = int(np.argwhere(~np.isfinite(D))[0, 0])
         raise DivergenceError(f"the network of individual {k} diverged (non-finite state); "
                               "reduce dt or use more substeps", individual=k)
+
+
+def check_dtype(dtype):
+    """The network precision of an environment's run: numpy.float64 or numpy.float32."""
+    try:
+        t = np.dtype(dtype).type
+    except TypeError:
+        t = None
+    if t not in (np.float64, np.float32):
+        raise ValidationError("dtype", f"must be numpy.float64 or numpy.float32, got {dtype!r}",
+                              dtype)
+    return t

@@ -213,7 +213,7 @@ class VisualAgent:
         if codes.shape != off.shape:
             raise ValidationError("shapes", f"needs one shape per trial ({len(off)}), got "
                                   f"{len(codes)}", shapes)
-        dtype = _dtype(dtype)
+        dtype = _episodes.check_dtype(dtype)
         n, P, M, T = pop.n, pop.P, len(off), self.ticks
         rows, R, y = _episodes.prepare(pop, record, y0, self.dt, self.substeps)
         REC = np.zeros((R, M, T, 2 + n))
@@ -238,17 +238,6 @@ class VisualAgent:
         ``dtype``: as in ``run``."""
         f = self.run(model, offsets, shapes, dtype=dtype).fitness
         return f if model.P is not None else float(f[0])
-
-
-def _dtype(dtype):
-    try:
-        t = np.dtype(dtype).type
-    except TypeError:
-        t = None
-    if t not in (np.float64, np.float32):
-        raise ValidationError("dtype", f"must be numpy.float64 or numpy.float32, got {dtype!r}",
-                              dtype)
-    return t
 
 
 def _shape_code(shape) -> int:
