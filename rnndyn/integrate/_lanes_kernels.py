@@ -9,13 +9,18 @@ unit stride, the activation is ``_base_kernels``' arithmetic sigmoid/tanh (with 
 activation code the branch folds away and LLVM emits SIMD code for the whole loop), and the
 blocks are split over numba's threads (prange over blocks).
 
-Speed (``benchmarks/evolution.py --stepping``, P = 1000, n = 10, Euler, interleaved, quiet
-2-core machine): 2.2x the per-individual kernel in float64 (the target is 2.5x: the float64
-sigmoid, 4 lanes a ymm register with a division, is about 70% of the step) and 4.6x in
-float32 (which the per-individual kernel cannot run); 3.2x (float64) and 4.6x (float32)
-faster than JAX's vmap+scan. What it took: the lane count of every scratch array is read at
-run time (see ``LANES``). Computing four rows of the rhs per pass measured no faster here
-and tripled the compile time (LLVM versions every runtime-width loop).
+Speed (``benchmarks/evolution.py --stepping``, P = 1000, n = 10, Euler, interleaved): on a
+quiet 2-core machine 2.1-2.3x the per-individual kernel in float64 (2.4x on one thread; the
+target is 2.5x) and 4.1-4.6x in float32 (which the per-individual kernel cannot run); 3.0x
+(float64) and 4.1x (float32) faster than JAX's vmap+scan. Where a float64 step goes (one
+thread): the sigmoid about 37% (replaced by a clipped line, 4.1 -> 2.6 ns/neuron-step), the
+rest mostly the lane matrix-vector loops. What it took: the lane count of every scratch
+array is read at run time (see ``LANES``); Euler updates each row as soon as it is complete
+(one pass less: 8-18%). Tried without gain: four rows of the rhs per pass, or the j loop
+unrolled by 2 or 4 (no faster; tripled the compile time), an 8-lane register tile (1.7x
+slower: LLVM did not keep it in registers), 512-bit vectors (``-prefer-256-bit``: slower),
+a division-free sigmoid (Newton steps for 1 / (1 + e): 1.2x slower), 16 to 128 lanes a
+block (no change).
 
 Layout (``lanes_params``): ``L (nb, n, c + 3, LANES)`` with c = n + n_in is the CTRNN's packed
 ``A = [W | W_in | 1/tau | bias | gain]`` (``models/_ctrnn_kernels.pack``) of the ``LANES``
@@ -100,7 +105,9 @@ def _rhs_body(Lb, y, u, dy, a, act, h, euler):
 
 # The rhs is compiled once per activation and called, not inlined: inlined into every stage
 # of every step variant it made ~14 vectorised copies per activation and dtype (a cold compile
-# of 5.5 min against 25 s; the call costs nothing next to a block's n^2 LANES products).
+# of 5.5 min against 25 s). The call costs 5-9% of an Euler step (LLVM no longer sees that
+# the block's scratch arrays are distinct and tests it at run time in every loop); inlining
+# only the Euler path measured no faster.
 @njit(**_JIT)
 def _rhs_sigmoid(Lb, y, u, dy, a, h, euler):
     _rhs_body(Lb, y, u, dy, a, SIGMOID, h, euler)
