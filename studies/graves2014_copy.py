@@ -10,15 +10,29 @@ not depend on), (c) targets and NTM outputs for one long sequence (paper Fig. 4)
 write and read weightings over time (paper Fig. 6): the write head moves one location per
 input, the read head jumps back to the start and moves along the same locations.
 
-Differences from the paper: a much smaller machine and budget (feed-forward controller of
-32 units, N = 32, W = 8 in training; the paper: N = 128, W = 20, ~100 controller units,
-hundreds of thousands of sequences), Adam with norm clipping and one cosine learning-rate
-schedule instead of RMSProp with momentum, a curriculum over the maximum length (1-8, 1-14,
-then 1-20; Bengio et al. 2009) to fit the budget, and each phase keeping its best model on
-validation sequences: training is spiky (with a cosine from 1e-2 restarted at every
-phase, two runs that differed only by roundoff ended at 0.03 and at 20 bits per
-sequence). The LSTM baseline is one layer of 64 units (the paper: three layers of 256).
-Quick mode trains on lengths 1-8 only, for 300 updates.
+Differences from the paper: a much smaller machine (feed-forward controller of 32 units,
+N = 32, W = 8 in training, 2356 weights; the paper: N = 128, W = 20, ~100 controller units);
+Adam (peak rate 5e-3, norm clipping at 10) with one cosine learning-rate schedule down to
+1e-4 over the whole run instead of RMSProp with momentum (1e-4, 0.9, clipping by value at
+10); a curriculum over the maximum length (1-8 for 2000 updates, 1-14 for 2000, then 1-20
+for 16000; Bengio et al. 2009); every update on fresh sequences (20000 updates of 16:
+320000 sequences; the paper's Fig. 3 spans a million); each phase keeping its best model
+on 300 validation sequences of its lengths, since training is spiky: one sequence the
+machine gets wholly wrong costs hundreds of bits (in the full run the test curve first falls
+below 1 bit after 50000 sequences, jumps back to 77 and 36 bits after 106000 and 173000,
+and stays below 1 bit from 181000 on). The LSTM baseline is one layer of 64 units with 19720
+weights (the paper: three layers of 256), trained on the same sequences and updates (peak
+rate 3e-3). What took the NTM below 1 bit was this schedule, not a larger machine: the
+earlier version of this study (5000 updates cycling over 1600 sequences per phase, a fresh
+Adam per phase, rate floor 5e-4) ended at 4.6 bits per sequence. It does not get there from
+every start: with other initialisation and sequence seeds (1/11 and 2/12 instead of 0/10)
+the same schedule ended at 3.2 and 0.65 bits (wrong bits at length 30: 2.6% and 0.2%).
+
+Full run (13 min wall on one core of a busy machine): the NTM ends at 0.013 bits per
+sequence on 200 test sequences of lengths 1-20 (the LSTM: 29.6), with no wrong bit at
+lengths 20, 30 and 50 and 3.1% wrong bits at length 120 (the LSTM: 27%, 36%, 45%, 49%);
+its write head moves one location per input and its read head retraces the same locations.
+Quick mode trains on lengths 1-8 only, for 600 updates of 8 sequences.
 """
 from __future__ import annotations
 
@@ -31,13 +45,13 @@ import rnndyn as rd
 from rnndyn.models.ntm import NTM
 from rnndyn.tasks.ntm import copy
 from rnndyn.train.loop import evaluate, train
-from rnndyn.train.optimizers import Cosine
+from rnndyn.train.optimizers import Adam, Cosine
 
 WIDTH = 8
 LR = {"NTM": 5e-3, "LSTM": 3e-3}  # Adam's peak learning rates (full run)
 LR_QUICK = {"NTM": 1e-2, "LSTM": 3e-3}  # a few hundred updates need a larger NTM step
-HEADLINE = ("An NTM with an eighth of an LSTM's parameters learns to copy: 1-2% bit "
-            "errors at lengths 20-50 (the LSTM: 32-46%), 8% at length 120")
+HEADLINE = ("An NTM learns to copy: 0.013 bits per sequence on lengths 1-20, no bit errors to "
+            "length 50 (LSTM: 30 bits)")
 
 
 def lstm_net(H: int, seed: int) -> rd.Stacked:
@@ -62,28 +76,34 @@ def bit_error(model, data) -> float:
     return float(wrong[data.mask].mean())
 
 
-def train_curriculum(net, phases, test, batch: int, chunk: int, seed: int, lr: float):
-    """Adam on the phases (max length, updates), the learning rate annealed by one cosine
-    over the whole curriculum; each phase returns its best model on validation sequences
-    of its lengths (training is spiky: a nearly learned copy can be thrown off), which
-    the next phase starts from. The test bits per sequence after every ``chunk`` updates.
-    Returns (model, curve, sequences)."""
+def train_curriculum(net, phases, test, batch: int, chunk: int, seed: int, lr: float,
+                     n_val: int):
+    """Adam on the phases (max length, updates), one optimizer throughout and the learning
+    rate annealed by one cosine over the whole curriculum (to 2% of ``lr``: the last bits
+    of a summed cross-entropy come from confident outputs, i.e. a long low-rate tail).
+    Every ``chunk`` updates run on fresh sequences (no sequence is seen twice), then the
+    model is scored on ``n_val`` validation sequences of the phase's lengths; each phase
+    returns its best model on them (training is spiky: a rare sequence the machine gets
+    wholly wrong costs hundreds of bits), which the next phase starts from. The test bits
+    per sequence after every chunk. Returns (model, curve, sequences)."""
     curve = []
-    total = sum(u for _, u in phases)
-    cosine = Cosine(total, floor=0.1)
-
-    def record(model):
-        curve.append(evaluate(model, test, "bits"))
-        return curve[-1]
-    start = 0
+    cosine = Cosine(sum(u for _, u in phases), floor=0.02)
+    opt = Adam(lr)
+    step = 0
     for k, (hi, updates) in enumerate(phases):
-        data = copy(chunk * batch, (1, hi), width=WIDTH, seed=seed + k)
-        val = copy(100, (1, hi), width=WIDTH, seed=1000 + seed + k)
-        net = train(net, data, loss="bits", optimizer="adam", lr=lr, batch_size=batch,
-                    epochs=max(1, updates // chunk), clip_norm=10.0, seed=seed,
-                    schedule=lambda j, s=start: cosine(s + j), metric=record,
-                    validation=val).model
-        start += updates
+        val = copy(n_val, (1, hi), width=WIDTH, seed=1000 + seed + k)
+        best, best_val = net, np.inf
+        for c in range(updates // chunk):
+            data = copy(chunk * batch, (1, hi), width=WIDTH, seed=[seed, k, c])
+            net = train(net, data, loss="bits", optimizer=opt, batch_size=batch, epochs=1,
+                        clip_norm=10.0, seed=[seed, k, c],
+                        schedule=lambda j, s=step: cosine(s + j)).model
+            step += chunk
+            v = evaluate(net, val, "bits")
+            if v < best_val:
+                best, best_val = net, v
+            curve.append(evaluate(net, test, "bits"))
+        net = best
     seen = chunk * batch * np.arange(1, len(curve) + 1)
     return net, np.array(curve), seen
 
@@ -93,8 +113,8 @@ def run(quick: bool = False, out: Path = Path("figures")) -> dict:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    batch, chunk = (8, 50) if quick else (16, 100)
-    phases = [(8, 300)] if quick else [(8, 1000), (14, 1000), (20, 3000)]
+    batch, chunk, n_val = (8, 50, 50) if quick else (16, 100, 300)
+    phases = [(8, 600)] if quick else [(8, 2000), (14, 2000), (20, 16000)]
     hi = phases[-1][0]
     long = (12, 16) if quick else (30, 50, 120)
     test = copy(60 if quick else 200, (1, hi), width=WIDTH, seed=123)
@@ -104,7 +124,7 @@ def run(quick: bool = False, out: Path = Path("figures")) -> dict:
     seen = None
     for name, net in nets.items():
         model, curves[name], seen = train_curriculum(net, phases, test, batch, chunk, 10,
-                                                     (LR_QUICK if quick else LR)[name])
+                                                     (LR_QUICK if quick else LR)[name], n_val)
         finals[name] = model
         errors[name] = [bit_error(with_memory(model, 128), copy(50, L, width=WIDTH, seed=7))
                         for L in (hi,) + long]
