@@ -114,6 +114,21 @@ def test_default_sample_counter_is_read_rounded():
     check_param_derivatives(m, draws=1)
 
 
+def test_non_integer_step_counter_in_h0_is_refused():
+    # the kernels would read 2.3 as step 2 and keep 0.3 as an offset: a silent change of
+    # the schedule, so run and the trainers refuse it and name the fix
+    m = small()
+    X = np.zeros((4, m.n_in))
+    h0 = m.initial_state(step=2)
+    h0[-1] = 2.3
+    with pytest.raises(ValidationError, match="step counter.*initial_state"):
+        run(m, X, h0=h0)
+    with pytest.raises(ValidationError, match="step counter"):
+        bptt(m, X, np.zeros((4, m.n_out)), "mse", h0=h0)
+    h0[-1] = -7.0  # any integer is a step (taken mod the cycle)
+    run(m, X, h0=h0)
+
+
 def _bptt_vs_fd(m, X, Y, h0=None):
     loss, g = bptt(m, X, Y, "mse", h0=h0)
     theta = m.to_vector()
@@ -164,6 +179,7 @@ def test_all_periods_one_is_elman():
     free = ClockworkRNN.random(0, None, [5], periods=(1,), seed=7)
     ef = Elman(W_ih=free.W_in, W_hh=free.W, b_ih=free.bias)
     h0 = np.full(free.n, 0.1)
+    h0[-1] = 0.0  # the step counter
     la = lyapunov_spectrum(free, h0, t_total=500, t_transient=100, seed=0).exponents
     lb = lyapunov_spectrum(ef, h0[:-1], t_total=500, t_transient=100, seed=0).exponents
     assert la[0] == pytest.approx(0.0, abs=1e-12)

@@ -19,8 +19,10 @@ k = round(c), the counter advances to (k + 1) mod L, L the least common multiple
 periods, and the zero state is step 0 (so the first input reaches every module; start from
 ``initial_state(step=1)`` to count from 1). Consequences:
 
-* ``h0``'s last entry is a step number (any integer; it is taken mod L, a non-integer is
-  read rounded to the nearest integer, which the next counter value keeps as an offset);
+* ``h0``'s last entry is a step number (any integer; it is taken mod L). ``run``,
+  ``simulate`` and the trainers refuse a non-integer one (``check_state``); the kernels,
+  given one directly, read it rounded to the nearest integer and keep the fraction as an
+  offset of the next counter value;
 * d c'/d c = 1 and the units do not depend on c (the update pattern is piecewise constant
   in c), so the Jacobian has an extra eigenvalue 1: one extra zero Lyapunov exponent, and
   for L > 1 the map has no fixed points (the counter always moves) — look for the fixed
@@ -230,6 +232,16 @@ class ClockworkRNN(Cell):
                 np.array(self.periods, dtype=np.int64), np.int64(self.cycle),
                 ACTIVATIONS[self.activation], ACTIVATIONS[self.output_activation],
                 int(self._readout))
+
+    def check_state(self, states, name: str) -> None:
+        """The step counter (a state's last entry) must be an integer (``rnndyn.run`` and the
+        trainers check h0): a fraction would be read rounded, silently."""
+        c = np.asarray(states)[..., self.H]
+        bad = c != np.round(c)
+        if np.any(bad):
+            raise ValidationError(name, f"the step counter (last entry) must be an integer, "
+                                  f"got {c[bad].ravel()[0]!r}; build h0 with "
+                                  "ClockworkRNN.initial_state(h, step=k)", states)
 
     def initial_state(self, h=None, step: int = 0) -> np.ndarray:
         """The state [h; step] (h default zeros): the units' activities and the step count
