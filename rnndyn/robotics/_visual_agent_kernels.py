@@ -37,8 +37,12 @@ import numpy as np
 from numba import njit, prange
 
 from .._config import JIT_SIMD
-from ..integrate._lanes_kernels import (_JIT, _JIT_PARALLEL, EULER, SIGMOID, _act,
-                                        _lane_bad_unit, _step)
+from ..integrate.plumbing import EULER, SIGMOID
+from ..integrate.plumbing import LANE_JIT as _JIT
+from ..integrate.plumbing import LANE_JIT_PARALLEL as _JIT_PARALLEL
+from ..integrate.plumbing import lane_activation as _act
+from ..integrate.plumbing import lane_bad_unit as _lane_bad_unit
+from ..integrate.plumbing import lane_step as _step
 
 CIRCLE, DIAMOND = 0, 1
 # The geometry is branch-free (selects, a division by zero giving inf) and inlined, so that

@@ -44,8 +44,12 @@ import numpy as np
 from numba import njit, prange
 
 from .._config import JIT
-from ..integrate._lanes_kernels import (_JIT, _JIT_PARALLEL, EULER, SIGMOID, _act,
-                                        _lane_bad_unit, _step)
+from ..integrate.plumbing import EULER, SIGMOID
+from ..integrate.plumbing import LANE_JIT as _JIT
+from ..integrate.plumbing import LANE_JIT_PARALLEL as _JIT_PARALLEL
+from ..integrate.plumbing import lane_activation as _act
+from ..integrate.plumbing import lane_bad_unit as _lane_bad_unit
+from ..integrate.plumbing import lane_step as _step
 
 # body parameter vector g
 (_LEG, _FORCE, _LIMIT, _VMAX, _TORQUE, _OMEGA, _STABLE, _SENSOR) = range(8)

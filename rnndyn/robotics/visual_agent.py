@@ -38,7 +38,7 @@ import numpy as np
 
 from .._validate import front_door, positive, positive_int
 from ..errors import ValidationError
-from ..integrate import _lanes_kernels as _lanes
+from ..integrate.plumbing import lanes_params
 from ..models.ctrnn import CTRNN
 from . import _episodes
 from . import _visual_agent_kernels as _k
@@ -220,7 +220,7 @@ class VisualAgent:
         DX = np.empty((P, M))
         A, _, out_idx = pop.kernel_params
         ind, trial = _k.pair_order(P, codes)  # the lanes: (individual, trial) pairs
-        _k.episodes(_lanes.lanes_params(A[ind], dtype), ind, trial, y, self.directions,
+        _k.episodes(lanes_params(A[ind], dtype), ind, trial, y, self.directions,
                     self._geometry, off, codes, out_idx, T, self.dt,
                     np.array([self.dt / self.substeps], dtype), self.substeps, DX, rows, REC)
         _episodes.check_finite(DX)

@@ -29,7 +29,7 @@ import numpy as np
 
 from .._validate import front_door, positive, positive_int
 from ..errors import ValidationError
-from ..integrate import _lanes_kernels as _lanes
+from ..integrate.plumbing import lanes_params
 from ..models.ctrnn import CTRNN
 from . import _episodes
 from . import _walker_kernels as _k
@@ -174,7 +174,7 @@ class Walker:
         A, _, out_idx = pop.kernel_params
         # the lanes: (individual, angle) pairs, angle-major
         ind, trial = np.tile(np.arange(P), M), np.repeat(np.arange(M), P)
-        _k.walks(_lanes.lanes_params(A[ind], dtype), ind, trial, y, th, self._body, out_idx,
+        _k.walks(lanes_params(A[ind], dtype), ind, trial, y, th, self._body, out_idx,
                  np.array(self.motors, dtype=np.int64), T, self.dt,
                  np.array([self.dt / self.substeps], dtype), self.substeps, D, rows, REC)
         _episodes.check_finite(D)
