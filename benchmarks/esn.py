@@ -10,17 +10,19 @@ and bias (W: ReservoirPy's default kind, normal weights at 10% density scaled to
 Measured per case: fit+run wall time (best of k, interleaved), peak traced memory
 (tracemalloc: numpy/Python allocations, the same accounting for both) and the test NRMSE;
 ratios rnndyn / ReservoirPy (< 1: rnndyn uses less). Run: ``python benchmarks/esn.py``.
-Where the time goes (profiled on the shared 2-core machine, N = 500, MG): the sparse
-recurrent product W x is ~65-75% of rnndyn's fit+run (0.9-1 ns per nonzero, the same as
-scipy's CSR product inside ReservoirPy's step: both are bound by the indexed loads of x, and
-neither unrolling into 2 or 4 accumulators, float32 values, 16-bit indices nor a jagged-
-diagonal layout changed that by more than the noise), tanh ~15-20% (libm, scalar: numba has
-no SVML here, while numpy's tanh is SIMD, 5x faster per element), the ridge accumulation
-(one syrk per 2048-step chunk) ~10-15%. rnndyn's fit runs the reservoir through a
-dedicated kernel into a reused chunk buffer (no per-step output copy, no re-validation of
-its own states). So rnndyn wins by what ReservoirPy spends outside the product (Python per
-step: ~25% of its time at N = 500, <10% at N = 2000), not 2x; the population sweep, one
-kernel for all members, is where it is far ahead.
+Where the time goes (N = 500, MG, quiet 2-core machine): the sparse recurrent product W x
+was ~70% of rnndyn's fit+run at 0.7 ns per nonzero, level with scipy's CSR product inside
+ReservoirPy's step. Most of that was numba's negative-index wraparound on every load through
+a signed ``indptr``: unsigned, the scalar loop takes 0.46 ns, and LLVM's SIMD gathers (the
+'reassoc' flag), slower than the scalar loop before, 0.35 (scipy 0.60); 16-bit column
+indices save another 5-12% at N = 2000. A reservoir of >= 40 000 multiply-adds a step also
+splits each step's rows over numba's threads (one parallel region a step, ~1.5 us; N =
+2000: 144 -> 70 us a step). ReservoirPy's product is scipy's, single-threaded: run with
+NUMBA_NUM_THREADS=1 for a one-core comparison. Explicit SELL-8/16/32 layouts with gathers
+measured 1.2-1.7x slower than CSR here. The rest: the ridge accumulation (one syrk per
+2048-step chunk, ~20% at N = 2000), the Cholesky solve (upper triangle only), tanh
+(vectorised). rnndyn's fit runs the reservoir through a dedicated kernel into a reused chunk
+buffer (no per-step output copy, no re-validation of its own states).
 BLAS runs on one thread unless OPENBLAS_NUM_THREADS / OMP_NUM_THREADS are set: both sides
 spend part of their time in the same Gram products and solves, and on a shared machine
 multithreaded BLAS timings measure thread contention (a 501 x 501 solve took 1.5 s on two
@@ -146,7 +148,7 @@ def sweep(repeat=1, N=100):
 
 def main():
     rows = [case("mackey_glass", 500, 1.25, 0.3, 1.0, repeat=3),
-            case("mackey_glass", 2000, 1.25, 0.3, 1.0, repeat=1),
+            case("mackey_glass", 2000, 1.25, 0.3, 1.0, repeat=3),
             case("narma", 500, 0.9, 1.0, 0.5, repeat=3),
             sweep()]
     cols = ["task", "rnndyn s", "ReservoirPy s", "time ratio", "rnndyn MiB", "ReservoirPy MiB",

@@ -1,6 +1,7 @@
 """Echo state networks: the protocol (conformance), the flow form, readouts (ridge with
 accumulated normal equations, RLS, FORCE), closed loop, the measures (memory capacity,
 echo-state check, NRMSE) and bad input."""
+import dataclasses
 import tracemalloc
 
 import networkx as nx
@@ -38,6 +39,28 @@ def test_sparse_and_dense_kernels_agree():
                                atol=1e-13)
     h = np.random.default_rng(1).standard_normal(30)
     np.testing.assert_allclose(a.jacobian(h, x[0]), b.jacobian(h, x[0]), atol=1e-14)
+
+
+@pytest.mark.parametrize("sparse,activation", [(True, "tanh"), (False, "tanh"),
+                                               (True, "relu")])
+def test_row_parallel_run_is_the_serial_run(sparse, activation):
+    # large reservoirs split each step's rows over numba's threads: the same sums in the
+    # same order, so bit-identical states, whatever the blocks (empty ones included)
+    from rnndyn.models import _reservoir_kernels as K
+    n = 40
+    esn = dataclasses.replace(_reservoir(5, sparse=sparse, n=n), activation=activation)
+    p, h0 = esn.kernel_params, np.random.default_rng(2).standard_normal(n)
+    X = np.random.default_rng(3).standard_normal((30, 3))
+    want = np.empty((30, n))
+    K.esn_states(p, h0, X, want)
+    for bounds in ([0, n], [0, 17, n], [0, 0, 9, 9, 31, n], ro._row_blocks(esn, 3)):
+        got = np.full((30, n), np.nan)
+        K.esn_states_parallel(p, h0, X, got, np.asarray(bounds, dtype=np.int64))
+        np.testing.assert_array_equal(got, want)
+    big = ESN.random(250, 2, density=0.7, seed=1)  # above PARALLEL_WORK multiply-adds
+    assert big.density * 250 ** 2 >= ro.PARALLEL_WORK
+    U = np.random.default_rng(4).uniform(-1, 1, (50, 2))
+    np.testing.assert_array_equal(ro.states(big, U), rd.run(big, U).states)
 
 
 def test_step_is_the_published_equation():

@@ -218,10 +218,12 @@ class _Reservoir(Model):
     @cached_property
     def _csr(self):
         rows, cols = np.nonzero(self.mask)  # row-major: the CSR order
-        indptr = np.zeros(self.n + 1, dtype=np.int64)
+        indptr = np.zeros(self.n + 1, dtype=np.uint64)
         np.cumsum(np.bincount(rows, minlength=self.n), out=indptr[1:])
-        # uint32: less memory traffic than int64, and numba skips the negative-index check
-        return rows, cols.astype(np.uint32), indptr
+        # unsigned, so that numba skips the negative-index wraparound on every load (it cost
+        # half the sparse product's time); 16-bit column indices where they fit: less memory
+        # traffic (N = 2000 at 10% density on two threads: 80 -> 70 us a step)
+        return rows, cols.astype(np.uint16 if self.n <= 2 ** 16 else np.uint32), indptr
 
     @abstractmethod
     def _rate(self) -> np.ndarray:
