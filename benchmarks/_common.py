@@ -17,17 +17,24 @@ def best_time(fn, repeat: int = 5, warmup: int = 1) -> float:
     return best
 
 
-def best_times(fns, repeat: int = 10) -> list[float]:
+def best_times(fns, repeat: int = 10, block: int = 1, settle: float = 0.0) -> list[float]:
     """Best wall time of each function, measured interleaved (round-robin) so that a
-    disturbance on the machine hits every contender alike."""
+    disturbance on the machine hits every contender alike: ``repeat`` rounds, each running
+    every function ``block`` times in a row after ``settle`` seconds of sleep. The pause
+    lets the worker threads a contender leaves spinning (OpenMP's, OpenBLAS's: Intel's
+    OpenMP spins 200 ms after a parallel region) go to sleep before the next one is timed,
+    so that no contender is timed against another's spinning threads."""
     for fn in fns:
         fn()
     best = [float("inf")] * len(fns)
     for _ in range(repeat):
         for i, fn in enumerate(fns):
-            start = time.perf_counter()
-            fn()
-            best[i] = min(best[i], time.perf_counter() - start)
+            if settle:
+                time.sleep(settle)
+            for _ in range(block):
+                start = time.perf_counter()
+                fn()
+                best[i] = min(best[i], time.perf_counter() - start)
     return best
 
 

@@ -2,7 +2,10 @@
 
 Run: ``python benchmarks/discrete.py [--T 1000] [--repeats 5] [--dtype float32 float64]
 [--pass forward backward]``. Prints a markdown table of microseconds per time step (best of
-``repeats``, rnndyn and PyTorch interleaved, after a warm-up that also compiles the kernels)
+``repeats`` rounds of 3 runs each, rnndyn and PyTorch interleaved with a 0.3 s pause before
+each contender's runs, so that neither is timed against the other's spinning worker threads:
+run back to back, rnndyn's B = 1 BPTT measured 2.4x slower beside PyTorch's idling OpenMP
+threads than alone; after a warm-up that also compiles the kernels)
 and the ratio PyTorch / rnndyn (> 1: rnndyn is faster). float32 is the headline: it is what
 PyTorch users run (its oneDNN float32 LSTM path is several times faster than float64);
 float64 is beside it. Both run the same weights with as many threads as numba
@@ -103,7 +106,7 @@ def main(T: int = 1000, repeats: int = 5, dtypes=("float32", "float64"),
                     if theirs is None:
                         row["rnndyn_us"] = best_times([ours], repeats)[0] / T * 1e6
                     else:
-                        t_ours, t_theirs = best_times([ours, theirs], repeats)
+                        t_ours, t_theirs = best_times([ours, theirs], repeats, block=3, settle=0.3)
                         row.update(rnndyn_us=t_ours / T * 1e6, torch_us=t_theirs / T * 1e6,
                                    ratio=t_theirs / t_ours, diff=compare())
                     rows.append(row)
