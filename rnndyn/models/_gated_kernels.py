@@ -716,8 +716,9 @@ def gru_bptt_batch(p, H0, X, Y, GO, G, GH0, GX):
     """Exact BPTT of B sequences through a GRU (``reset_after=1``, tanh/sigmoid), as
     ``lstm_bptt_batch``: Y (T, B, H) the states, GO (T, B, H) the output cotangents; writes
     G (d_raw,) summed over the sequences, GH0 (B, H) and (unless empty) GX. Per chunk of
-    steps, the gate inputs are two matrix products (W_ih x and W_hh h: the candidate's recurrent part is gated by r),
-    the recursion one (B, 3H) @ (3H, H) product a step, and the weight gradients two more."""
+    steps, the gate inputs are two matrix products (W_ih x and W_hh h: the candidate's
+    recurrent part is gated by r), the recursion one (B, 3H) @ (3H, H) product a step, and
+    the weight gradients two more."""
     W_ih, W_hh, b_ih, b_hh, W_ihT, W_hhT = p[0], p[1], p[2], p[3], p[7], p[8]
     T, B, m = X.shape
     H = W_hh.shape[1]
