@@ -92,7 +92,7 @@ class PredictAndImitate(Loss):
             have = np.isfinite(targets[..., K:])
             count = max(float(have.sum()), 1.0)
             diff = np.where(have, Y[..., K:] - np.where(have, targets[..., K:], 0.0), 0.0)
-            value += self.weight * float(np.vdot(diff, diff)) / count
+            value += self.weight * float(np.einsum("i,i->", diff.ravel(), diff.ravel())) / count
             grad[..., K:] = (2.0 * self.weight / count) * diff
         return value, grad
 

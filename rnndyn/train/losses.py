@@ -56,7 +56,9 @@ class MSE(Loss):
             diff = Y - targets
         if not mask.all():
             diff[~mask] = 0.0
-        value = float(np.vdot(diff, diff)) / count
+        # not np.vdot: OpenBLAS's threaded dot left its threads in a state that made the
+        # next ~1000 small products 1.6x slower (LSTM BPTT at B = 32: 129 -> 79 us a step)
+        value = float(np.einsum("i,i->", diff.ravel(), diff.ravel())) / count
         diff *= 2.0 / count
         return value, diff
 
