@@ -246,3 +246,12 @@ def test_hochreiter1997_adding_full(tmp_path):
     # Hochreiter & Schmidhuber 1997, Exp. 4: LSTM solves T = 100 (|error| < 0.04 on > 95%)
     assert res["lstm_solved_fraction"] > 0.95
     assert res["elman_solved_fraction"] < res["lstm_solved_fraction"]
+
+
+def test_norms_without_blas_equal_numpys():
+    # the training loop's norms and the MSE sum squares in numpy, not OpenBLAS (_blas.py)
+    from rnndyn._blas import norm, sum_squares
+    x = np.random.default_rng(0).standard_normal((30, 7))
+    assert sum_squares(x) == pytest.approx(float(np.sum(x ** 2)), rel=1e-14)
+    assert norm(x[:, 2]) == pytest.approx(float(np.linalg.norm(x[:, 2])), rel=1e-14)
+    assert norm(np.zeros(0)) == 0.0

@@ -32,6 +32,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._blas import sum_squares
 from .._validate import check_seed, choice, in_range, positive, positive_int, warn
 from ..errors import ValidationError
 from ..integrate import run
@@ -92,7 +93,7 @@ class PredictAndImitate(Loss):
             have = np.isfinite(targets[..., K:])
             count = max(float(have.sum()), 1.0)
             diff = np.where(have, Y[..., K:] - np.where(have, targets[..., K:], 0.0), 0.0)
-            value += self.weight * float(np.einsum("i,i->", diff.ravel(), diff.ravel())) / count
+            value += self.weight * sum_squares(diff) / count
             grad[..., K:] = (2.0 * self.weight / count) * diff
         return value, grad
 

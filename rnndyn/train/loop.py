@@ -21,6 +21,7 @@ import numpy as np
 
 from .._validate import check_seed, positive, positive_int
 from .._atomic import write_atomically
+from .._blas import norm
 from ..errors import DivergenceError, ValidationError
 from ..integrate.plumbing import check_model
 from . import gradients
@@ -293,7 +294,7 @@ def train(model, data, *, loss="mse", fields=None, method: str = "bptt",
                 if not (np.isfinite(value) and np.all(np.isfinite(g))):
                     raise diverged(k + 1, f"the loss is {value}" if not np.isfinite(value)
                                    else "the gradient is non-finite")
-                norm = float(np.linalg.norm(g))
+                g_norm = norm(g)
                 if clip_value is not None:
                     g = clip_by_value(g, clip_value)
                 if clip_norm is not None:
@@ -307,7 +308,7 @@ def train(model, data, *, loss="mse", fields=None, method: str = "bptt",
                         from None
                 state["step"] = k + 1
                 for key, v in (("step", k + 1), ("epoch", state["epoch"]), ("loss", value),
-                               ("grad_norm", norm), ("update_norm", float(np.linalg.norm(g))),
+                               ("grad_norm", g_norm), ("update_norm", norm(g)),
                                ("lr", rate)):
                     getattr(history, key).append(v)
                 if bar is not None:

@@ -16,6 +16,7 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
+from .._blas import norm
 from .._validate import in_range, positive, positive_int
 from ..errors import ValidationError
 
@@ -162,8 +163,8 @@ def get_optimizer(optimizer, lr: float | None = None, where: str = "optimizer") 
 # -- clipping -----------------------------------------------------------------------------------
 def clip_by_norm(grad: np.ndarray, threshold: float) -> np.ndarray:
     """Pascanu et al. (2013), Algorithm 2: if ||g|| > c then g <- c g / ||g||."""
-    norm = float(np.linalg.norm(grad))
-    return grad * (threshold / norm) if norm > threshold else grad
+    n = norm(grad)
+    return grad * (threshold / n) if n > threshold else grad
 
 
 def clip_by_value(grad: np.ndarray, threshold: float) -> np.ndarray:

@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._blas import norm
 from .._validate import check_seed, choice, front_door, positive, positive_int
 from ..errors import DivergenceError, ValidationError
 from ..models import _recursive_kernels as rk
@@ -154,7 +155,7 @@ def fit(model: RecursiveNet, forest: Forest, targets, *, loss="cross_entropy",
                 sub, keep = forest._take(trees, "trees")
                 value, g = gradient(model, sub, T[trees] if at == "root" else T[keep],
                                     loss, fields, at=at)
-                gnorm = float(np.linalg.norm(g))
+                gnorm = norm(g)
                 if not (np.isfinite(value) and np.isfinite(gnorm)):
                     raise DivergenceError(f"fit: the loss or gradient became non-finite at "
                                           f"update {len(history)} (epoch {epoch}); lower the "
@@ -167,7 +168,7 @@ def fit(model: RecursiveNet, forest: Forest, targets, *, loss="cross_entropy",
                 history.epoch.append(epoch)
                 history.loss.append(value)
                 history.grad_norm.append(gnorm)
-                history.update_norm.append(float(np.linalg.norm(g)))
+                history.update_norm.append(norm(g))
                 history.lr.append(opt.lr)
                 if bar is not None:
                     bar.update(1)
