@@ -140,6 +140,16 @@ def test_ridge_matches_least_squares_and_accumulates():
     np.testing.assert_allclose(rls.coef, ro.Ridge(1e-6).fit(X[20:], Y[20:]).coef, atol=1e-6)
 
 
+def test_singular_ridge_falls_back_to_least_squares():
+    # ridge 0 and a feature that is always 0: Cholesky meets a zero pivot, the least-squares
+    # fallback (on the symmetrised normal matrix) gives the minimum-norm fit
+    x = np.random.default_rng(0).standard_normal((100, 1))
+    R, Y = np.hstack([x, np.zeros_like(x)]), 2.0 * x + 1.0
+    np.testing.assert_allclose(ro.Ridge(0.0).fit(R, Y).coef, [[1.0, 2.0, 0.0]], atol=1e-12)
+    np.testing.assert_allclose(ro.Ridge(0.0, fit_bias=False).fit(R, 2.0 * x).coef,
+                               [[0.0, 2.0, 0.0]], atol=1e-12)
+
+
 def test_ridge_memory_does_not_grow_with_training_length():
     esn = ESN.random(100, 1, seed=0)
     u = np.random.default_rng(0).uniform(-1, 1, (20_000, 1))
