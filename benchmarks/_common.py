@@ -17,7 +17,7 @@ def best_time(fn, repeat: int = 5, warmup: int = 1) -> float:
     return best
 
 
-def best_times(fns, repeat: int = 10, block: int = 1, settle: float = 0.0) -> list[float]:
+def best_times(fns, repeat: int = 10, block: int = 3, settle: float = 0.3) -> list[float]:
     """Best wall time of each function, measured interleaved (round-robin) so that a
     disturbance on the machine hits every contender alike: ``repeat`` rounds, each running
     every function ``block`` times in a row after ``settle`` seconds of sleep. The pause

@@ -106,7 +106,7 @@ def main(T: int = 1000, repeats: int = 5, dtypes=("float32", "float64"),
                     if theirs is None:
                         row["rnndyn_us"] = best_times([ours], repeats)[0] / T * 1e6
                     else:
-                        t_ours, t_theirs = best_times([ours, theirs], repeats, block=3, settle=0.3)
+                        t_ours, t_theirs = best_times([ours, theirs], repeats)
                         row.update(rnndyn_us=t_ours / T * 1e6, torch_us=t_theirs / T * 1e6,
                                    ratio=t_theirs / t_ours, diff=compare())
                     rows.append(row)
