@@ -93,12 +93,8 @@ def _leaky(h, s, c, a, h_new):
 
 @njit(**JIT_SIMD)
 def esn_step(h, x, p, h_new, work):
-    """h' = (1 - a) h + a f(s)."""
-    _pre(h, x, p, work)
-    if p[8] == TANH:  # a constant code lets LLVM vectorise the tanh loop
-        _leaky(h, work, p[3], TANH, h_new)
-    else:
-        _leaky(h, work, p[3], p[8], h_new)
+    """h' = (1 - a) h + a f(s): every row of ``_esn_rows``."""
+    _esn_rows(h, x, p, h_new, work, 0, h.shape[0])
 
 
 @njit(**JIT)
