@@ -264,7 +264,7 @@ _ROLES = {"_rhs": ("flow", "rhs"), "_step": ("map", "step"), "_fjac": ("flow", "
           "_mjac": ("map", "jacobian"), "_jac": (None, "jacobian"), "_output": (None, "output"),
           "_work_size": (None, "work_size"), "_vjp": (None, "vjp"),
           "_pjac": (None, "param_jacobian"), "_output_vjp": (None, "output_vjp"),
-          "_param_size": (None, "param_size")}
+          "_param_size": (None, "param_size"), "_jvp": ("flow", "jvp")}
 
 
 def bind(template, model, population: bool = False, **extra) -> ModuleType:
@@ -284,9 +284,9 @@ def bind(template, model, population: bool = False, **extra) -> ModuleType:
             funcs[name] = k.member if population and model.P is not None else bk.member_same
         elif name in _ROLES:
             kind, field = _ROLES[name]
-            if kind is None or kind == model.kind:
+            if (kind is None or kind == model.kind) and getattr(k, field) is not None:
                 funcs[name] = getattr(k, field)
-            else:
+            else:  # the other kind's name, or an optional function the family lacks
                 funcs[name] = getattr(bk, f"no{name}")
     return specialize(template, serial_only(model.kernel_params), **funcs, **extra)
 

@@ -232,6 +232,32 @@ def test_matches_plain_numpy_benettin():
     np.testing.assert_allclose(res.exponents, ref, atol=1e-8)
 
 
+@pytest.mark.parametrize("act", ["sigmoid", "tanh"])
+@pytest.mark.parametrize("n", [7, 130])  # loops; BLAS (ctrnn.BLAS_FROM = 128)
+def test_ctrnn_matrix_free_tangent_is_jacobian_product(act, n):
+    """The CTRNN's jvp (what the tangent dynamics use) equals its Jacobian times Y, masked
+    (zero) weights and inputs included."""
+    rng = np.random.default_rng(n)
+    W = rng.normal(size=(n, n)) * (rng.random((n, n)) > 0.3)
+    net = rd.CTRNN(W=W, W_in=rng.normal(size=(n, 2)), tau=rng.uniform(0.5, 2.0, n),
+                   bias=rng.normal(size=n), gain=rng.uniform(0.5, 2.0, n), activation=act)
+    f, p = net.functions, net.kernel_params
+    y, u, Y = rng.normal(size=n), rng.normal(size=2), rng.normal(size=(n, 3))
+    A = np.empty((n, 3))
+    assert f.jvp(0.0, y, u, p, Y, A, np.empty((n, n)), np.empty(f.work_size(p)))
+    np.testing.assert_allclose(A, net.jacobian(0.0, y, u) @ Y, rtol=1e-12, atol=1e-12)
+
+
+def test_large_network_matches_plain_numpy_benettin():
+    """Above BLAS_FROM units, one leading exponent (the matrix-free tangent path)."""
+    net = rate_net(150, g=2.0)
+    y0 = np.random.default_rng(5).normal(size=150)
+    Q0, _ = np.linalg.qr(np.random.default_rng(7).standard_normal((150, 1)))
+    res = lyapunov_spectrum(net, y0, t_total=10, dt=0.1, k=1, t_ortho=1.0, seed=7)
+    np.testing.assert_allclose(res.exponents, numpy_benettin(net, y0, Q0, 10, 0.1, 1.0),
+                               atol=1e-8)
+
+
 def test_rate_network_flow_sum_is_minus_n():
     """dx/dt = -x + J tanh(x) with J_ii = 0: trace of the Jacobian is -N at every state, so the
     exponents of the flow sum to -N (rk4's tangent map changes this by O(dt^4))."""

@@ -1,8 +1,11 @@
 # needs: _rhs _jac _member _work_size _matmul _orthonormalise
+# optional: _jvp
 # Kernel template for Lyapunov exponents of continuous-time models (see rnndyn/_jit.py),
 # specialised per model family with that family's jitted functions:
 #   _rhs(t, y, u, p, dy, work)   dy/dt written into dy
 #   _jac(t, y, u, p, J, work)    d(dy/dt)/dy written into J (n, n)
+#   _jvp(t, y, u, p, Y, A, J, work)  A = d(dy/dt)/dy @ Y without forming it (J: scratch);
+#                                False where the family has none (then _jac and _matmul)
 #   _member(p, k)                 parameters of individual k of a population
 #   _work_size(p)                length of the scratch vector
 #   _matmul, _orthonormalise     from _lyapunov_kernels.py (compiled once, cached; passed
@@ -72,8 +75,9 @@ def tangent_step(p, y, Y, t, h, method, tu, U, hold, pos, u, kb, ks, ys, Jm, A, 
         ts = t + cn * h
         pos = input_at(tu, U, ts, pos, hold, u)
         _rhs(ts, ys, u, p, kb, work)
-        _jac(ts, ys, u, p, Jm, work)
-        _matmul(Jm, Y if st == 0 else Ys, A)
+        if not _jvp(ts, ys, u, p, Y if st == 0 else Ys, A, Jm, work):
+            _jac(ts, ys, u, p, Jm, work)
+            _matmul(Jm, Y if st == 0 else Ys, A)
         w = _WEIGHTS[method, st]
         for i in range(n):
             ks[i] += w * kb[i]

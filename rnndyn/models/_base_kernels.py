@@ -45,6 +45,13 @@ def no_mjac(h, x, p, J, work):
 
 
 @njit(**JIT)
+def no_jvp(t, y, u, p, Y, Ja, M, work):
+    """Bound where a family has no matrix-free ``jvp``: False tells the caller to form the
+    Jacobian instead."""
+    return False
+
+
+@njit(**JIT)
 def output_state(y, p, out):
     """The model's output is its whole state."""
     for i in range(y.shape[0]):

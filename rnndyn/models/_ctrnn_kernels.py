@@ -101,6 +101,38 @@ def _jacobian(t, y, u, p, J, work, act):
 
 
 @njit(**_INLINE)
+def _jvp(t, y, u, p, Y, Ja, M, work, act, blas):
+    """Ja (n, k) = J @ Y without forming J: ``(-Y + W @ (D Y)) / tau`` with
+    D = diag(gain_j act'(gain_j (y_j + bias_j))), D Y held in the scratch M (n, n) (k <= n).
+    Large networks hand W @ (D Y) to BLAS; below, zero weights (masks) are skipped."""
+    A = p[0]
+    n, kk = Y.shape
+    c = A.shape[1] - 3
+    Z = M.reshape(n * n)[:n * kk].reshape((n, kk))
+    for j in range(n):
+        d = A[j, c + 2] * activate_prime(A[j, c + 2] * (y[j] + A[j, c + 1]), act)
+        for q in range(kk):
+            Z[j, q] = d * Y[j, q]
+    if blas:
+        np.dot(p[1], Z, Ja)
+        for i in range(n):
+            for q in range(kk):
+                Ja[i, q] = (Ja[i, q] - Y[i, q]) * A[i, c]
+        return True
+    for i in range(n):
+        for q in range(kk):
+            Ja[i, q] = -Y[i, q]
+        for j in range(n):
+            a = A[i, j]
+            if a != 0.0:
+                for q in range(kk):
+                    Ja[i, q] += a * Z[j, q]
+        for q in range(kk):
+            Ja[i, q] *= A[i, c]
+    return True
+
+
+@njit(**_INLINE)
 def _output(y, p, out, act):
     """Firing rates act(gain_i (y_i + bias_i)) of the output units."""
     A, idx = p[0], p[2]
@@ -240,6 +272,26 @@ def jacobian_sigmoid(t, y, u, p, J, work):
 @njit(**JIT)
 def jacobian_tanh(t, y, u, p, J, work):
     _jacobian(t, y, u, p, J, work, TANH)
+
+
+@njit(**JIT)
+def jvp_sigmoid(t, y, u, p, Y, Ja, M, work):
+    return _jvp(t, y, u, p, Y, Ja, M, work, SIGMOID, False)
+
+
+@njit(**JIT)
+def jvp_sigmoid_blas(t, y, u, p, Y, Ja, M, work):
+    return _jvp(t, y, u, p, Y, Ja, M, work, SIGMOID, True)
+
+
+@njit(**JIT)
+def jvp_tanh(t, y, u, p, Y, Ja, M, work):
+    return _jvp(t, y, u, p, Y, Ja, M, work, TANH, False)
+
+
+@njit(**JIT)
+def jvp_tanh_blas(t, y, u, p, Y, Ja, M, work):
+    return _jvp(t, y, u, p, Y, Ja, M, work, TANH, True)
 
 
 @njit(**JIT)

@@ -10,6 +10,7 @@ kind       function                                        meaning
 "flow"     ``jacobian(t, y, u, p, J, work)``               d(dy/dt)/dy into ``J`` (n, n)
 "flow"     ``vjp(t, y, u, p, v, gy, gu, gp, work)``        v^T d(dy/dt)/d(y, u, theta_raw)
 "flow"     ``param_jacobian(t, y, u, p, Jp, work)``        d(dy/dt)/dtheta_raw into (n, d_raw)
+"flow"     ``jvp(t, y, u, p, Y, A, M, work)`` (optional)   A (n, k) = d(dy/dt)/dy @ Y, matrix-free
 "map"      ``step(h, x, p, h_new, work)``                  the next state into ``h_new`` (n,)
 "map"      ``jacobian(h, x, p, J, work)``                  d h_new / d h into ``J`` (n, n)
 "map"      ``vjp(h, x, p, v, gh, gx, gp, work)``           v^T d h_new / d(h, x, theta_raw)
@@ -37,6 +38,8 @@ gradient with respect to theta is ``g_raw[model.theta_index(fields)]``.
 A family writes ``jacobian`` and ``vjp`` by hand; ``complete`` derives what is missing:
 central differences inside a generated kernel for user models without analytic derivatives
 (``_fd_template.py``) and ``param_jacobian`` from n VJPs (``_derived_template.py``).
+A flow may add ``jvp`` (returns True): tangent products for a few directions at O(n^2 k)
+without writing the n x n Jacobian, which the Lyapunov kernels otherwise form every stage.
 """
 from __future__ import annotations
 
@@ -67,6 +70,7 @@ class Functions(NamedTuple):
     param_jacobian: Callable | None = None
     output_vjp: Callable | None = None
     param_size: Callable | None = None
+    jvp: Callable | None = None  # optional: tangent products without the Jacobian
 
 
 class VJP(NamedTuple):

@@ -29,7 +29,8 @@ KERNELS = {
         rhs=getattr(_K, f"rhs_{name}" + "_driven" * driven + "_blas" * blas), step=None,
         jacobian=getattr(_K, f"jacobian_{name}"), output=getattr(_K, f"output_{name}"),
         member=_K.member, work_size=_K.work_size, vjp=getattr(_K, f"vjp_{name}"),
-        output_vjp=getattr(_K, f"output_vjp_{name}"), param_size=_K.param_size)
+        output_vjp=getattr(_K, f"output_vjp_{name}"), param_size=_K.param_size,
+        jvp=getattr(_K, f"jvp_{name}" + "_blas" * blas))
     for name in ACTIVATIONS for driven in (False, True) for blas in (False, True)}
 
 
