@@ -189,27 +189,25 @@ def run(quick: bool = False, out: Path = Path("figures"), executor=None) -> dict
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     if quick:  # one N = 200 sweep; finite size at g = 2 from 2 networks of N = 200, 400
-        sizes, seeds = (200,), (0,)
         gains = np.array([0.6, 0.8, 0.9, 1.0, 1.1, 1.2, 1.5, 2.0])
-        t_total, t_transient = 100.0, 50.0
+        plan = {200: (1, 100.0, 50.0)}
         fs_sizes, fs_seeds = (200, 400), (10, 11)
-    else:  # at N >= 1000 fewer networks, 4 gains (g >= 1.5: where theory and size are
-        # compared) and t_total 300 (lambda_1 self-averages): an N = 2000 network costs 16x
-        # one of N = 500
-        sizes, seeds = (200, 400, 1000, 2000), tuple(range(6))
+    else:  # above N = 400 fewer networks, 4 gains (g >= 1.5: where theory and size are
+        # compared) and shorter runs (lambda_1 self-averages): a network of N = 8000 costs
+        # 256 x one of N = 500 a step (its 512 MB matrix is read twice a stage)
         gains = np.round(np.concatenate([np.arange(0.5, 1.5, 0.1), np.arange(1.5, 3.01, 0.25)]),
                          3)
-        t_total, t_transient = 500.0, 100.0
-    n_seeds = {200: 6, 400: 6, 1000: 4, 2000: 3}  # networks per N in the full run
+        plan = {200: (6, 500.0, 100.0), 400: (6, 500.0, 100.0), 1000: (4, 300.0, 100.0),
+                2000: (3, 300.0, 100.0), 8000: (3, 200.0, 50.0)}  # networks, t, transient
+    sizes = tuple(plan)
     large = (1.5, 2.0, 2.5, 3.0)
-    lam = np.full((len(sizes), len(seeds), len(gains)), np.nan)
+    lam = np.full((len(sizes), max(v[0] for v in plan.values()), len(gains)), np.nan)
     fixed = np.full_like(lam, np.nan)
-    for a, n in enumerate(sizes):
+    for a, (n, (n_nets, t_n, t_tr)) in enumerate(plan.items()):
         cols = np.arange(len(gains)) if n <= 400 else np.flatnonzero(np.isin(gains, large))
-        t_n = t_total if n <= 400 else 300.0
-        for b, s in enumerate(seeds if quick else seeds[:n_seeds[n]]):  # one network a gain
-            got, fp = sweep(n, gains[cols], [s], t_n, t_transient, executor=executor)
-            lam[a, b, cols], fixed[a, b, cols] = got[0], fp[0]
+        for s in range(n_nets):  # one population a network seed: one member a gain
+            got, fp = sweep(n, gains[cols], [s], t_n, t_tr, executor=executor)
+            lam[a, s, cols], fixed[a, s, cols] = got[0], fp[0]
     count = np.sum(np.isfinite(lam), axis=1)
     with warnings.catch_warnings():  # gains not run at large N are NaN; one network: no bar
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -220,7 +218,7 @@ def run(quick: bool = False, out: Path = Path("figures"), executor=None) -> dict
     fp_error = float(np.nanmax(np.abs(lam[..., below] - fixed[..., below])))
     i2 = int(np.argmin(np.abs(gains - 2.0)))
     if quick:  # (sizes, networks) at g = 2
-        fs = np.array([sweep(n, [2.0], fs_seeds, t_total, t_transient, executor=executor)[0][:, 0]
+        fs = np.array([sweep(n, [2.0], fs_seeds, 100.0, 50.0, executor=executor)[0][:, 0]
                        for n in fs_sizes])
     else:  # the sweep's g = 2 column (NaN beyond each size's networks)
         fs_sizes, fs = sizes, lam[:, :, i2]
@@ -259,7 +257,7 @@ def run(quick: bool = False, out: Path = Path("figures"), executor=None) -> dict
     name = Path(__file__).stem
     fig.savefig(out / f"{name}.png", dpi=120)
     plt.close(fig)
-    np.savez(out / f"{name}.npz", gains=gains, sizes=np.array(sizes), seeds=np.array(seeds),
+    np.savez(out / f"{name}.npz", gains=gains, sizes=np.array(sizes),
              lambda_max=lam, fixed_point=fixed, g_theory=g_theory, lambda_dmft=theory,
              finite_size_n=np.array(fs_sizes),
              finite_size_lambda=fs)
