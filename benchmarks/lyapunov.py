@@ -4,7 +4,11 @@
    Sommers 1988), N=200, g=4, dt=0.1, T=500, against a plain numpy Benettin loop written
    here that does the same work: rk4 on the state and the tangent basis (the same four
    Jacobian-matrix products per step), one QR every t_ortho, no transient.
-2. Lorenz (10, 28, 8/3) spectrum accuracy and time against ``dysts`` (skipped with a message
+2. Largest exponent (k = 1) of a large rate network, N = 2000, g = 2, T = 50, against a plain
+   numpy loop that never forms the Jacobian (``J @ (tanh'(x) v)``: what one writes for k = 1);
+   rnndyn's CTRNN does the same (its matrix-free ``jvp``), where it used to write the n x n
+   Jacobian every stage (10x slower).
+3. Lorenz (10, 28, 8/3) spectrum accuracy and time against ``dysts`` (skipped with a message
    when dysts is not installed).
 
 Run: ``python benchmarks/lyapunov.py [--quick]``; prints a markdown table. BLAS runs on one
@@ -62,6 +66,31 @@ def numpy_benettin(J, x0, Q0, t_total, dt, t_ortho):
     return np.sort(sums / (n_steps * dt))[::-1]
 
 
+def numpy_largest(J, x0, v0, t_total, dt, t_ortho):
+    """Plain-numpy largest exponent of dx/dt = -x + J tanh(x): rk4 on (x, v) with the
+    tangent products J @ (tanh'(x) v), renormalised every t_ortho."""
+    x, v = x0.copy(), v0.copy()
+    n_steps, every = int(round(t_total / dt)), max(1, int(round(t_ortho / dt)))
+    total = 0.0
+
+    def f(x, v):
+        s = np.tanh(x)
+        return -x + J @ s, -v + J @ ((1.0 - s * s) * v)
+
+    for s in range(n_steps):
+        k1, a1 = f(x, v)
+        k2, a2 = f(x + 0.5 * dt * k1, v + 0.5 * dt * a1)
+        k3, a3 = f(x + 0.5 * dt * k2, v + 0.5 * dt * a2)
+        k4, a4 = f(x + dt * k3, v + dt * a3)
+        x = x + dt / 6.0 * (k1 + 2.0 * (k2 + k3) + k4)
+        v = v + dt / 6.0 * (a1 + 2.0 * (a2 + a3) + a4)
+        if (s + 1) % every == 0 or s == n_steps - 1:
+            r = np.linalg.norm(v)
+            total += np.log(r)
+            v /= r
+    return total / (n_steps * dt)
+
+
 def _best_of(fn, repeat):
     best, out = np.inf, None
     for _ in range(repeat):
@@ -87,6 +116,23 @@ def rate_network(n=200, g=4.0, dt=0.1, T=500.0, t_ortho=1.0, repeat=1, seed=0):
             "rnndyn_s": t_rd, "peer": "numpy", "peer_s": t_np,
             "sum_rnndyn": lam.sum(), "sum_peer": ref.sum(), "lambda1_rnndyn": lam[0],
             "lambda1_peer": ref[0]}
+
+
+def large_rate_network(n=2000, g=2.0, dt=0.1, T=50.0, t_ortho=1.0, seed=0):
+    rng = np.random.default_rng(seed)
+    J = rng.normal(0.0, g / np.sqrt(n), (n, n))
+    np.fill_diagonal(J, 0.0)
+    net = rd.CTRNN(W=J, activation="tanh")
+    x0 = rng.normal(0.0, 1.0, n)
+    v0, _ = np.linalg.qr(np.random.default_rng(seed).standard_normal((n, 1)))  # as drawn there
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    lyapunov_spectrum(net, x0, t_total=5 * dt, dt=dt, k=1, seed=seed)  # compile
+    t_rd, res = _best_of(lambda: lyapunov_spectrum(net, x0, t_total=T, dt=dt, k=1,
+                                                   t_ortho=t_ortho, seed=seed), 1)
+    t_np, ref = _best_of(lambda: numpy_largest(J, x0, v0[:, 0], T, dt, t_ortho), 1)
+    return {"case": f"largest exponent, rate network N={n}, g={g}, dt={dt}, T={T:g}",
+            "rnndyn_s": t_rd, "peer": "numpy (matrix-free)", "peer_s": t_np,
+            "lambda1_rnndyn": res.exponents[0], "lambda1_peer": ref}
 
 
 def lorenz(T=1000.0, dt=0.01):
@@ -121,6 +167,7 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="smaller problem (T=50)")
     args = ap.parse_args(argv)
     rows = [rate_network(T=50.0 if args.quick else 500.0),
+            large_rate_network(T=10.0 if args.quick else 50.0),
             lorenz(T=100.0 if args.quick else 1000.0)]
     print("| case | rnndyn (s) | peer | peer (s) | peer / rnndyn | accuracy |")
     print("|---|---|---|---|---|---|")
@@ -129,6 +176,8 @@ def main(argv=None):
         if "sum_peer" in r:
             acc = (f"sum {r['sum_rnndyn']:.4f} vs {r['sum_peer']:.4f}; "
                    f"lambda1 {r['lambda1_rnndyn']:.4f} vs {r['lambda1_peer']:.4f}")
+        elif "lambda1_peer" in r:
+            acc = f"lambda1 {r['lambda1_rnndyn']:.6f} vs {r['lambda1_peer']:.6f}"
         else:
             acc = f"max error vs (0.9056, 0, -14.5723): rnndyn {r['err_rnndyn']:.4f}"
             if "err_peer" in r:

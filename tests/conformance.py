@@ -91,6 +91,22 @@ def check_jacobian(model, sample=None, seed=0, draws=5, eps=1e-6, rtol=1e-5, ato
                                    "differences")
 
 
+def check_jvp(model, sample=None, seed=0, draws=3, k=3):
+    """A flow's optional matrix-free tangent product ``jvp`` == its Jacobian times Y."""
+    f = model.functions
+    if model.kind != "flow" or f.jvp is None or model.P is not None:
+        return
+    rng = np.random.default_rng(seed)
+    p, n = model.kernel_params, model.n
+    for _ in range(draws):
+        y, u = (sample or default_sample)(model, rng)
+        Y, A = rng.normal(size=(n, k)), np.empty((n, k))
+        assert f.jvp(0.0, y, np.asarray(u, float), p, Y, A, np.empty((n, n)),
+                     np.empty(f.work_size(p)))
+        np.testing.assert_allclose(A, _jac(model, y, u) @ Y, rtol=1e-12, atol=1e-12,
+                                   err_msg=f"{type(model).__name__}: jvp vs Jacobian @ Y")
+
+
 def check_population(members, sample=None, seed=0, T=12):
     """A stacked population runs like a loop over its members (one kernel call vs P calls),
     and indexing the population gives the members back."""
@@ -309,13 +325,15 @@ def check_population_derivatives(members, sample=None, seed=0):
 
 
 def check_model(model, sample=None, members=None, seed=0):
-    """Run every check: shapes, finiteness, Jacobian vs finite differences, parameter
+    """Run every check: shapes, finiteness, Jacobian vs finite differences (and the
+    matrix-free jvp against it), parameter
     vectors and parameter derivatives, batch == loop (maps), population == loop (if
     ``members``: single models of the same family with equal shapes, e.g. ``[model,
     other]``), graph round trip (if the model supports graphs)."""
     check_shapes(model, sample, seed)
     check_finite(model, sample, seed)
     check_jacobian(model, sample, seed)
+    check_jvp(model, sample, seed)
     check_param_vector(model, members, seed)
     check_param_derivatives(model, sample, seed)
     check_batch(model, sample, seed)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from numba import njit
 
-from conformance import (check_model, check_param_derivatives, check_param_vector,
+from conformance import (check_jvp, check_model, check_param_derivatives, check_param_vector,
                          check_population_derivatives)
 from rnndyn.models.ctrnn import CTRNN
 from rnndyn.models.deep import Bidirectional, BidirectionalStack, Stacked, rmlp
@@ -93,6 +93,7 @@ def test_big_ctrnn_blas_kernels_conform():
     rng = np.random.default_rng(0)
     nets = [CTRNN(W=rng.normal(0, 1 / 12, (130, 130)), activation="tanh") for _ in range(2)]
     check_param_derivatives(nets[0], draws=1, columns=300)  # of 17290 parameters
+    check_jvp(nets[0])  # the BLAS branch of the matrix-free tangent product
     check_population_derivatives(nets)
     check_model(lorenz(), sample=lambda m, r: (r.normal(0, 5, 3), np.zeros(0)))
     check_model(logistic_map(3.7), sample=lambda m, r: (r.uniform(0.1, 0.9, 1), np.zeros(0)),
