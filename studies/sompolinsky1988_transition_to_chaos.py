@@ -35,9 +35,19 @@ Finite networks approach the DMFT curve slowly and from below (at g = 2 single n
 give ~0.04 at N = 200, some sit on limit cycles, and ~0.09 at N = 400-500, against 0.1125):
 the right panel plots lambda_1(g = 2) against 1/N (mean and standard error over networks)
 and the weighted fit ``lambda_1 = lambda_inf + c / N`` gives the extrapolated large-N value.
-The full run has N = 200 and 400 (6 networks, 16 gains, t = 500) and N = 1000 (4 networks)
-and 2000 (3) at g = 1.5, 2, 2.5, 3 (t = 300); ``run(..., executor=)`` spreads each
-population (one network per gain) over an executor's workers.
+The full run (``plan`` in ``run``) has N = 200 and 400 (6 networks, 16 gains, t = 500),
+N = 1000 (4 networks) and 2000 (3) at g = 1.5, 2, 2.5, 3 (t = 300) and N = 8000 (3
+networks, t = 200 after 50): 101 min on 2 cores (2026-11-27; an hour of it beside another
+run), all but ~12 at N = 8000.
+Result: at g = 2, 0.041 / 0.083 / 0.099 / 0.107 / 0.111 for N = 200 ... 8000, extrapolated
+0.113 +- 0.002 against DMFT 0.1125. N = 8000 lies within one standard error of the DMFT at
+g = 2 and 2.5 (-0.6 and +0.9 s.e.) but 3.0 and 3.7 s.e. below it at g = 1.5 and 3 (by
+0.0047 and 0.0027). Part of that may be the estimator rather than the size: from a random
+vector, with a quasi-continuous top of the spectrum (N >> the run length), the QR estimate
+of lambda_1 over [t_tr, t_tr + T] is biased by about -ln((t_tr + T) / t_tr) / (2 T)
+(-0.004 for the N = 8000 runs), so longer transients would be the next test.
+``run(..., executor=)`` spreads each population (one network per gain) over an executor's
+workers.
 Headlines: the gain at which the largest exponent crosses zero (near 1 for finite N) and the
 extrapolated lambda_1(g = 2) beside the DMFT value.
 """
