@@ -42,10 +42,12 @@ run), all but ~12 at N = 8000.
 Result: at g = 2, 0.041 / 0.083 / 0.099 / 0.107 / 0.111 for N = 200 ... 8000, extrapolated
 0.113 +- 0.002 against DMFT 0.1125. N = 8000 lies within one standard error of the DMFT at
 g = 2 and 2.5 (-0.6 and +0.9 s.e.) but 3.0 and 3.7 s.e. below it at g = 1.5 and 3 (by
-0.0047 and 0.0027). Part of that may be the estimator rather than the size: from a random
-vector, with a quasi-continuous top of the spectrum (N >> the run length), the QR estimate
-of lambda_1 over [t_tr, t_tr + T] is biased by about -ln((t_tr + T) / t_tr) / (2 T)
-(-0.004 for the N = 8000 runs), so longer transients would be the next test.
+0.0047 and 0.0027). Whether part of that is the estimator rather than the size is open:
+from a random vector, with a quasi-continuous top of the spectrum (N >> the run length), the
+QR estimate of lambda_1 over [t_tr, t_tr + T] would be biased by about
+-ln((t_tr + T) / t_tr) / (2 T) (-0.004 for the N = 8000 runs); a first test (N = 2000,
+g = 3, 6 networks, T = 200 after a transient of 50 or 400) saw no such shift, -0.0018 +-
+0.0049 against +0.003 predicted, inconclusive at that noise.
 ``run(..., executor=)`` spreads each population (one network per gain) over an executor's
 workers.
 Headlines: the gain at which the largest exponent crosses zero (near 1 for finite N) and the
