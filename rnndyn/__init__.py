@@ -10,6 +10,8 @@ simulated agents (``rnndyn.robotics``). Tasks and time series: ``rnndyn.tasks``.
 """
 from importlib.metadata import PackageNotFoundError, version
 
+from . import _config  # noqa: F401  (first: it sets numba's vector width before any compile)
+
 try:
     __version__ = version("rnndyn")
 except PackageNotFoundError:  # running from a source tree that is not installed

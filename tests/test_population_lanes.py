@@ -16,6 +16,8 @@ from rnndyn.robotics.visual_agent import beer2003_genome
 
 sim = importlib.import_module("rnndyn.integrate.simulate")
 TOL = 1e-12
+#: a population of two blocks, the second with idle lanes
+P2 = lanes.LANES + 5
 
 
 @pytest.fixture
@@ -41,12 +43,13 @@ def both(fn, per_individual):
 
 
 def test_lanes_params_layout():
-    A = np.random.default_rng(1).normal(size=(37, 4, 9))
+    A = np.random.default_rng(1).normal(size=(P2, 4, 9))
     L = lanes.lanes_params(A)
     assert L.shape == (2, 4, 9, lanes.LANES) and L.flags.c_contiguous
-    for k in range(37):
+    assert L.ctypes.data % 64 == 0  # cache-line aligned (see aligned_zeros)
+    for k in range(P2):
         np.testing.assert_array_equal(L[k // lanes.LANES, :, :, k % lanes.LANES], A[k])
-    idle = L[1, :, :, 37 - lanes.LANES:]  # padding lanes: no weights, 1/tau = 1, gain 0
+    idle = L[1, :, :, P2 - lanes.LANES:]  # padding lanes: no weights, 1/tau = 1, gain 0
     assert not idle[:, :6].any() and (idle[:, 6] == 1).all() and not idle[:, 7:].any()
 
 
@@ -62,7 +65,7 @@ def test_dispatch():
     ("sigmoid", "euler", "linear"), ("tanh", "euler", "previous"),
     ("sigmoid", "rk4", "previous"), ("tanh", "rk4", "linear")])
 def test_simulate_equals_per_individual_kernel(per_individual, activation, method, hold):
-    P, n, m = 37, 6, 3  # P not a whole number of blocks: idle lanes in the last one
+    P, n, m = P2, 6, 3  # P not a whole number of blocks: idle lanes in the last one
     pop = population(P, n, m, activation)
     rng = np.random.default_rng(2)
     t = np.linspace(0.0, 4.0, 41)
@@ -138,7 +141,7 @@ def test_simulate_in_chunks_equals_in_process():
     ("sigmoid", "euler", 1, None), ("tanh", "rk4", 2, 1), ("sigmoid", "rk4", 3, 2)])
 def test_stepper_equals_per_individual_kernel(per_individual, activation, method, substeps,
                                               threads):
-    P, n, m = 45, 7, 3
+    P, n, m = P2 + 8, 7, 3
     pop = population(P, n, m, activation, seed=10)
     rng = np.random.default_rng(11)
     y0, U = rng.normal(0, 1, (P, n)), rng.normal(0, 1, (20, P, m))

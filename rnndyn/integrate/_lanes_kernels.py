@@ -9,18 +9,23 @@ unit stride, the activation is ``_base_kernels``' arithmetic sigmoid/tanh (with 
 activation code the branch folds away and LLVM emits SIMD code for the whole loop), and the
 blocks are split over numba's threads (prange over blocks).
 
-Speed (``benchmarks/evolution.py --stepping``, P = 1000, n = 10, Euler, interleaved): on a
-quiet 2-core machine 2.1-2.3x the per-individual kernel in float64 (2.4x on one thread; the
-target is 2.5x) and 4.1-4.6x in float32 (which the per-individual kernel cannot run); 3.0x
-(float64) and 4.1x (float32) faster than JAX's vmap+scan. Where a float64 step goes (one
-thread): the sigmoid about 37% (replaced by a clipped line, 4.1 -> 2.6 ns/neuron-step), the
-rest mostly the lane matrix-vector loops. What it took: the lane count of every scratch
-array is read at run time (see ``LANES``); Euler updates each row as soon as it is complete
-(one pass less: 8-18%). Tried without gain: four rows of the rhs per pass, or the j loop
-unrolled by 2 or 4 (no faster; tripled the compile time), an 8-lane register tile (1.7x
-slower: LLVM did not keep it in registers), 512-bit vectors (``-prefer-256-bit``: slower),
-a division-free sigmoid (Newton steps for 1 / (1 + e): 1.2x slower), 16 to 128 lanes a
-block (no change).
+Speed (``benchmarks/evolution.py --stepping``, P = 1000, n = 10, Euler, interleaved, 2
+threads): 3.1-3.2x the per-individual kernel in float64 and 7.0x in float32 (the target is
+2.5x), 4.1-4.5x (float64) and 7.0-7.4x (float32) faster than JAX's vmap+scan. What it took:
+512-bit vectors (``_config._prefer_512_bit_vectors``: 1.3x in float64 over LLVM's default
+256), arrays starting on a cache line (``aligned_zeros``, ``lane_scratch``: with the
+parameters 16 bytes off, every other vector load straddles two lines; 5-7% at 256 bits, and
+512-bit loads straddle every time), 64 lanes a block (at 512 bits a float32 loop over 32
+lanes is one vector of 16 unrolled twice, too short for LLVM's interleaved vector body: it ran
+the scalar remainder, 0.95 against 0.50 ns/neuron-step), the lane count of every scratch
+array read at run time (see ``LANES``), and Euler updating each row as soon as it is complete
+(one pass less: 8-18%). Where a float64 step went before the wide vectors (one thread): the
+sigmoid about 40%, the rest the lane matrix-vector loops. Tried without gain (at 256 bits):
+four rows of the rhs per pass, or the j loop unrolled by 2 or 4 (no faster; tripled the
+compile time), an 8-lane register tile (1.7x slower: LLVM did not keep it in registers), a
+division-free sigmoid (Newton steps for 1 / (1 + e): 1.2x slower), the unit count as a
+compile-time constant (``numba.literally``: the j loop unrolled, the row sum kept in a
+register; 5-10%, but a compile per network size).
 
 Layout (``lanes_params``): ``L (nb, n, c + 3, LANES)`` with c = n + n_in is the CTRNN's packed
 ``A = [W | W_in | 1/tau | bias | gain]`` (``models/_ctrnn_kernels.pack``) of the ``LANES``
@@ -38,13 +43,14 @@ from numba import njit, prange
 from .._config import FASTMATH, JIT_SIMD
 from ..models._base_kernels import sigmoid, tanh
 
-#: individuals per block (a block's weights, n^2 LANES 8 bytes, are 26 kB at n = 10: L1).
+#: individuals per block (a block's float64 weights, n^2 LANES 8 bytes, are 51 kB at n = 10,
+#: about L1; 32 lanes measured the same in float64 and 1.9x slower in float32, see above).
 #: The lane loops run to the lane count read from the arrays, not to this constant: with a
 #: constant trip count LLVM unrolled them fully into scalar code (it cannot prove a kernel's
 #: arrays distinct), with a runtime one it emits vector loops behind a runtime alias check.
 #: That includes scratch allocated inside a kernel: allocated with this constant it made the
 #: whole block loop scalar (the kernel ran at 0.45x of the same loops on runtime widths).
-LANES = 32
+LANES = 64
 SIGMOID, TANH = 0, 1
 EULER, RK4 = 0, 1
 #: as _flow_template.CHECK: test finiteness every CHECK + 1 steps, replay on failure
@@ -57,15 +63,41 @@ _JIT_PARALLEL = dict(_JIT, parallel=True)
 _INLINE = dict(_JIT, inline="always")
 
 
+def aligned_zeros(shape, dtype=np.float64):
+    """np.zeros(shape, dtype) whose data start on a 64-byte (cache line) boundary.
+
+    numpy aligns large arrays to 16 bytes only; a lane row (LANES values) then straddles a
+    cache line and every other 32-byte vector load of the lane loops splits in two: the
+    Euler step of P = 1024, n = 10 measured 3.5 ns/neuron-step with L 16 bytes off and
+    2.8 aligned (one thread)."""
+    dtype = np.dtype(dtype)
+    size = int(np.prod(shape))
+    buf = np.zeros(size * dtype.itemsize + 64, dtype=np.uint8)
+    start = -buf.ctypes.data % 64
+    return buf[start:start + size * dtype.itemsize].view(dtype).reshape(shape)
+
+
 def lanes_params(A, dtype=np.float64):
     """``L (nb, n, c + 3, LANES)`` from a population's packed CTRNN parameters A (P, n, c + 3),
-    padded with idle individuals to a whole number of blocks."""
+    padded with idle individuals to a whole number of blocks; 64-byte aligned."""
     P, n, w = A.shape
     nb = -(-P // LANES)
     pad = np.zeros((nb * LANES, n, w), dtype=dtype)
     pad[:, :, w - 3] = 1.0  # 1/tau of the idle lanes (their state stays 0)
     pad[:P] = A
-    return np.ascontiguousarray(pad.reshape(nb, LANES, n, w).transpose(0, 2, 3, 1))
+    L = aligned_zeros((nb, n, w, LANES), dtype)
+    L[...] = pad.reshape(nb, LANES, n, w).transpose(0, 2, 3, 1)
+    return L
+
+
+@njit(**_INLINE)
+def lane_scratch(rows, m, like):
+    """Zeros (rows, m) of like's dtype starting on a 64-byte boundary (numba aligns its
+    allocations to 32 bytes: see ``aligned_zeros``)."""
+    pad = 64 // like.itemsize
+    buf = np.zeros(rows * m + pad, dtype=like.dtype)
+    start = (-buf.ctypes.data % 64) // like.itemsize
+    return buf[start:start + rows * m].reshape((rows, m))
 
 
 @njit(**_INLINE)
@@ -224,11 +256,11 @@ def _run_block(Lb, lo, Y0, t_out, C, H, Hd, method, tu, UL, hold, Y, info, act):
     # LLVM unroll the lane loops fully into scalar code (2.2x slower; see LANES)
     m = Lb.shape[2]
     count = min(m, P - lo)
-    y = np.zeros((n, m), dtype=Y.dtype)
-    S = np.empty((6, n, m), dtype=Y.dtype)
-    u = np.zeros((UL.shape[1], m), dtype=Y.dtype)
-    uh = np.zeros((UL.shape[1], m), dtype=Y.dtype)
-    ue = np.zeros((UL.shape[1], m), dtype=Y.dtype)
+    y = lane_scratch(n, m, Y)
+    S = lane_scratch(6 * n, m, Y).reshape((6, n, m))
+    u = lane_scratch(UL.shape[1], m, Y)
+    uh = lane_scratch(UL.shape[1], m, Y)
+    ue = lane_scratch(UL.shape[1], m, Y)
     failed = np.zeros(m, dtype=np.bool_)
     driven = UL.shape[1] > 0
     for l in range(count):
@@ -350,6 +382,6 @@ def advance_lanes_serial(L, act, YL, U, h, n_sub, method, idx, OUT, status, S, U
 def lanes_inputs(U, blocks, dtype=np.float64):
     """UL (Tu, n_in, blocks LANES) from per-individual input samples U (P, Tu, n_in)."""
     P, Tu, m = U.shape
-    UL = np.zeros((Tu, m, blocks * LANES), dtype=dtype)
+    UL = aligned_zeros((Tu, m, blocks * LANES), dtype)
     UL[:, :, :P] = U.transpose(1, 2, 0)
     return UL

@@ -130,9 +130,9 @@ class Stepper:
         """Buffers of the lane kernels: parameters, states (blocks, n, LANES) and scratch."""
         self._L = _lanes.lanes_params(model.kernel_params[0])
         blocks, n = self._L.shape[0], model.n
-        self._YL = np.zeros((blocks, n, _lanes.LANES))
-        self._S = np.empty((blocks, 6, n, _lanes.LANES))
-        self._UB = np.zeros((blocks, model.n_in, _lanes.LANES))
+        self._YL = _lanes.aligned_zeros((blocks, n, _lanes.LANES))
+        self._S = _lanes.aligned_zeros((blocks, 6, n, _lanes.LANES))
+        self._UB = _lanes.aligned_zeros((blocks, model.n_in, _lanes.LANES))
         self._h = np.empty(1)
         self._idx = model.kernel_params[2]
         self._out = np.empty((self._P, model.n_out))

@@ -42,6 +42,7 @@ from ..integrate.plumbing import LANE_JIT as _JIT
 from ..integrate.plumbing import LANE_JIT_PARALLEL as _JIT_PARALLEL
 from ..integrate.plumbing import lane_activation as _act
 from ..integrate.plumbing import lane_bad_unit as _lane_bad_unit
+from ..integrate.plumbing import lane_scratch
 from ..integrate.plumbing import lane_step as _step
 
 CIRCLE, DIAMOND = 0, 1
@@ -124,9 +125,9 @@ def _episode_block(Lb, lo, ind, trial, y0, dirs, g, offsets, shapes, out_idx, n_
     width = Lb.shape[2]
     c = Lb.shape[1] - 3
     count = min(width, ind.shape[0] - lo)
-    y = np.zeros((n, width), dtype=Lb.dtype)
-    S = np.empty((6, n, width), dtype=Lb.dtype)
-    u = np.zeros((n_rays, width), dtype=Lb.dtype)
+    y = lane_scratch(n, width, Lb)  # cache-line aligned: see _lanes_kernels.aligned_zeros
+    S = lane_scratch(6 * n, width, Lb).reshape((6, n, width))
+    u = lane_scratch(n_rays, width, Lb)
     x = np.zeros(width)
     ox = np.zeros(width)  # idle lanes: an object at 0
     for l in range(count):

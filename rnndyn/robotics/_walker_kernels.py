@@ -49,6 +49,7 @@ from ..integrate.plumbing import LANE_JIT as _JIT
 from ..integrate.plumbing import LANE_JIT_PARALLEL as _JIT_PARALLEL
 from ..integrate.plumbing import lane_activation as _act
 from ..integrate.plumbing import lane_bad_unit as _lane_bad_unit
+from ..integrate.plumbing import lane_scratch
 from ..integrate.plumbing import lane_step as _step
 
 # body parameter vector g
@@ -119,9 +120,9 @@ def _walk_block(Lb, lo, ind, trial, y0, thetas, g, out_idx, motors, n_ticks, dt,
     width = Lb.shape[2]
     c = Lb.shape[1] - 3
     count = min(width, ind.shape[0] - lo)
-    y = np.zeros((n, width), dtype=Lb.dtype)
-    S = np.empty((6, n, width), dtype=Lb.dtype)
-    u = np.zeros((1, width), dtype=Lb.dtype)  # idle lanes: sensor 0
+    y = lane_scratch(n, width, Lb)  # cache-line aligned: see _lanes_kernels.aligned_zeros
+    S = lane_scratch(6 * n, width, Lb).reshape((6, n, width))
+    u = lane_scratch(1, width, Lb)  # idle lanes: sensor 0
     body = np.empty((width, 7))
     for l in range(count):
         reset(body[l], thetas[trial[lo + l]], g)
