@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 
 import numpy as np
 from numba import config as _numba_config
@@ -40,8 +41,12 @@ def _prefer_512_bit_vectors():
     CPUs without AVX-512, and when numba had already compiled before rnndyn was imported (the
     kernels then run at 256 bits: the same results to rounding, slower). Numba caches compiled
     code per CPU-feature string, so either choice keeps its own cache."""
-    if (_numba_config.CPU_FEATURES is not None or _numba_config.DISABLE_JIT
-            or os.environ.get("RNNDYN_VECTOR_WIDTH", "512") == "256"):
+    width = os.environ.get("RNNDYN_VECTOR_WIDTH", "512").strip()
+    if width not in ("256", "512"):
+        warnings.warn(f"RNNDYN_VECTOR_WIDTH={width!r} is neither '256' nor '512'; using 512 "
+                      "where the CPU has AVX-512 (set it to 256 for LLVM's default)",
+                      RuntimeWarning, stacklevel=2)
+    if _numba_config.CPU_FEATURES is not None or _numba_config.DISABLE_JIT or width == "256":
         return
     from numba.core import codegen, registry
     if "_toplevel_target_context" in vars(registry.cpu_target):
