@@ -34,8 +34,9 @@ def _prefer_512_bit_vectors():
     Measured on the 2-core Sapphire Rapids machine (``benchmarks/evolution.py --stepping``,
     P = 1000 CTRNNs of 10 units): the SIMD-lane Euler step 1.55 -> 1.15 ns/neuron-step in
     float64 and 0.76 -> 0.50 in float32 (with 64 lanes a block and cache-line-aligned
-    arrays); the discrete-cell benchmark (``benchmarks/discrete.py``) unchanged within its
-    noise. Numba has one code generator per process, so this applies to every numba function
+    arrays); the other benchmarks (discrete cells against PyTorch, ESN, Hopfield, Lyapunov,
+    memristive, NTM, search) unchanged within their noise, and the visual agent's fitness
+    bit-identical. Numba has one code generator per process, so this applies to every numba function
     the process compiles after rnndyn is imported, the user's too; it is skipped when the user
     chose CPU features (``NUMBA_CPU_FEATURES``), when ``RNNDYN_VECTOR_WIDTH=256`` is set, on
     CPUs without AVX-512, and when numba had already compiled before rnndyn was imported (the
