@@ -11,14 +11,14 @@ ones keep the threads, where they pay.
 from __future__ import annotations
 
 import math
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 
 import numpy as np
 
 #: per-step multiply-adds below which a kernel's BLAS calls run on one thread (OpenBLAS's
 #: own threshold for splitting a product)
 SMALL = 65_536 * 4
-_controller = None
+_libs = None
 
 
 def blas_threads_for(per_step: int):
@@ -26,12 +26,27 @@ def blas_threads_for(per_step: int):
     ``SMALL`` multiply-adds (or it runs BLAS from several numba threads), else a no-op."""
     if per_step >= SMALL:
         return nullcontext()
-    global _controller
-    if _controller is None:
+    global _libs
+    if _libs is None:
         import scipy.linalg.cython_blas  # noqa: F401  numba's BLAS: loaded before looking
         from threadpoolctl import ThreadpoolController
-        _controller = ThreadpoolController()
-    return _controller.limit(limits=1, user_api="blas")
+        _libs = ThreadpoolController().select(user_api="blas").lib_controllers
+    return _one_thread(_libs)
+
+
+@contextmanager
+def _one_thread(libs):
+    """The BLAS libraries on one thread, then back. The libraries' own get/set calls: 1-2 us,
+    where ``ThreadpoolController.limit`` (which re-reads every library's info) cost ~11 us a
+    call, ~20 us of each short ``bptt`` call (LSTM, H = 16, B = 1)."""
+    old = [lib.get_num_threads() for lib in libs]
+    for lib in libs:
+        lib.set_num_threads(1)
+    try:
+        yield
+    finally:
+        for lib, n in zip(libs, old):
+            lib.set_num_threads(n)
 
 
 def sum_squares(x) -> float:

@@ -10,6 +10,7 @@ the one below at the same step, so this equals stepping the stack).
 """
 from __future__ import annotations
 
+import weakref
 from typing import NamedTuple
 
 import numpy as np
@@ -54,6 +55,19 @@ def cast_params(p, dtype):
     if isinstance(p, np.ndarray) and p.dtype.kind == "f":
         return np.ascontiguousarray(p, dtype=dtype)
     return p
+
+
+#: model -> {dtype: its kernel parameters in dtype}: models are immutable (their
+#: kernel_params are cached too), and casting the tuple cost ~15 us a call
+_PARAMS = weakref.WeakKeyDictionary()
+
+
+def kernel_params_as(model, dtype):
+    """``cast_params(model.kernel_params, dtype)``, computed once per model and dtype."""
+    cached = _PARAMS.setdefault(model, {})
+    if dtype not in cached:
+        cached[dtype] = cast_params(model.kernel_params, dtype)
+    return cached[dtype]
 
 
 def _dtype(dtype, x):
@@ -164,7 +178,7 @@ def run(model: Model, inputs, h0=None, *, dtype=None, method: str = "auto",
     use_blas = blas is not None and not pop and method != "loop"
     layered = isinstance(model, Stacked) and method != "loop" and \
         all(c.batch_kernel is not None for c in model.layers)
-    p = cast_params(model.kernel_params, dtype)
+    p = kernel_params_as(model, dtype)
     Y = np.empty((T, B, model.n), dtype=dtype)
     OUT = np.empty((T, B, model.n_out), dtype=dtype)
     info = np.zeros((B, 3), dtype=np.int64)
@@ -205,7 +219,7 @@ def _run_layers(model, H0, X, Y, OUT, info) -> None:
         Yl = np.empty(X.shape[:2] + (n,), dtype=Y.dtype)
         out = np.empty(X.shape[:2] + (cell.n_out,), dtype=Y.dtype)
         il = np.zeros_like(info)
-        cell.batch_kernel(cast_params(cell.kernel_params, Y.dtype.type),
+        cell.batch_kernel(kernel_params_as(cell, Y.dtype.type),
                           np.ascontiguousarray(H0[:, off:off + n]), x, Yl, out, il)
         Y[..., off:off + n] = Yl
         for b in np.flatnonzero(il[:, 0]):
@@ -284,7 +298,7 @@ class DiscreteStepper:
         self._single = model.P is None and batch is None
         self.B = model.P or batch or 1
         self._K = integrator(model, model.P is not None)
-        self._p = cast_params(model.kernel_params, self.dtype)
+        self._p = kernel_params_as(model, self.dtype)
         member = model[0] if model.P else model
         ws = model.functions.work_size(member.kernel_params)
         self._work = np.empty((self.B, ws), dtype=self.dtype)

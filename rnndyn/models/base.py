@@ -44,6 +44,7 @@ without writing the n x n Jacobian, which the Lyapunov kernels otherwise form ev
 from __future__ import annotations
 
 import dataclasses
+import weakref
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, Callable, ClassVar, NamedTuple
@@ -82,6 +83,8 @@ class VJP(NamedTuple):
 
 
 _HERE = Path(__file__).parent
+#: model -> {fields: theta_index(fields)}; models are immutable (eq=False: keyed by identity)
+_THETA_INDEX = weakref.WeakKeyDictionary()
 _complete: dict[tuple, Functions] = {}
 
 
@@ -414,6 +417,12 @@ class Model(ParamVector, ABC):
         parameter gradient ``g_raw`` gives the gradient with respect to theta as
         ``g_raw[theta_index(fields)]``."""
         fields = self._fields(fields, "theta_index")
+        cached = _THETA_INDEX.setdefault(self, {})  # a function of shapes and read-only masks
+        if fields not in cached:
+            cached[fields] = self._theta_index(fields)
+        return cached[fields]
+
+    def _theta_index(self, fields: tuple) -> np.ndarray:
         offsets, off = {}, 0
         for names, shape in self._raw_layout():
             for f in names:
@@ -421,7 +430,9 @@ class Model(ParamVector, ABC):
             off += int(np.prod(shape))
         shapes = self.param_fields
         parts = [offsets[f] + self._free_flat(f, shapes[f]) for f in fields]
-        return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
+        index = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
+        index.flags.writeable = False
+        return index
 
     def _point(self, what, args, v=None):
         """Checked (parameters, t, state, input, v) of every member for a derivative call."""

@@ -35,7 +35,7 @@ from .._jit import bind
 from .._validate import choice, positive, positive_int
 from ..errors import DivergenceError, ValidationError
 from ..integrate import run, simulate
-from ..integrate.plumbing import cast_params, check_model, initial_state, sequence_inputs
+from ..integrate.plumbing import check_model, initial_state, kernel_params_as, sequence_inputs
 from ..models.deep import Bidirectional, BidirectionalStack, Stacked
 from .losses import get_loss
 
@@ -166,7 +166,7 @@ def _param_size(model) -> int:
 
 
 def _kernel_params(model, dtype):
-    return cast_params(model.kernel_params, dtype)
+    return kernel_params_as(model, dtype)
 
 
 def _parallel(B: int, work: int) -> bool:
