@@ -121,3 +121,23 @@ def test_population_from_a_genome_matrix():
     np.testing.assert_array_equal(pop.W.reshape(40, 9), genomes)
     tr = rd.simulate(pop, np.zeros(3), np.arange(0, 5, 0.5), dt=0.05)
     assert tr.y.shape == (10, 40, 3)
+
+
+def test_per_model_caches_are_per_model_and_read_only():
+    """theta_index and the kernel parameters in a dtype are computed once per (immutable)
+    model: the same objects on a second call, a new model (from_vector) gets its own, and
+    the cached index cannot be written through."""
+    from rnndyn.integrate.plumbing import kernel_params_as
+    lstm = rd.LSTM.random(3, 4, seed=0, mask=np.eye(4, dtype=bool))
+    idx = lstm.theta_index(["W_hh", "b_ih"])
+    assert lstm.theta_index(("W_hh", "b_ih")) is idx and not idx.flags.writeable
+    with pytest.raises(ValueError):
+        idx[0] = 1
+    assert idx.size == 4 * 4 + 16  # the mask's diagonal of each gate block, then the bias
+    p32 = kernel_params_as(lstm, np.float32)
+    assert kernel_params_as(lstm, np.float32) is p32 and p32[1].dtype == np.float32
+    assert kernel_params_as(lstm, np.float64)[1] is lstm.kernel_params[1]  # no copy
+    theta = lstm.to_vector(["W_hh"])
+    other = lstm.from_vector(2 * theta, ["W_hh"])
+    np.testing.assert_array_equal(kernel_params_as(other, np.float32)[1],
+                                  np.float32(2 * np.asarray(lstm.W_hh)))
