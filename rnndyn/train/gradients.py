@@ -165,10 +165,6 @@ def _param_size(model) -> int:
     return int(model.functions.param_size(model.kernel_params))
 
 
-def _kernel_params(model, dtype):
-    return kernel_params_as(model, dtype)
-
-
 def _parallel(B: int, work: int) -> bool:
     # numba's thread launch costs tens of microseconds: only for several long sequences
     return B > 1 and work >= 200_000
@@ -187,7 +183,7 @@ def _backward(pb: _Problem, Y, GO, h: int, hp: int) -> np.ndarray:
     G = np.empty((B, d), dtype=pb.dtype)
     K = bind(_HERE / "_bptt_template.py", model)
     par = _parallel(B, T * d * max(1, h // hp))
-    p = _kernel_params(model, pb.dtype)
+    p = kernel_params_as(model, pb.dtype)
     if model.kind == "map":
         (K.backward if par else K.backward_serial)(p, pb.H0, pb.X, Y, GO, h, hp, G, GH0)
     else:
@@ -218,7 +214,7 @@ def _cell_backward(cell, H0, X, Y, GO, dtype, need_gx: bool = False):
     GH0 = np.empty((B, cell.n), dtype=dtype)
     GX = np.empty((T, B, cell.n_in) if need_gx else (0, 0, 0), dtype=dtype)
     with blas_threads_for(B * cell.n ** 2):
-        cell.bptt_kernel(_kernel_params(cell, dtype), H0, X, Y, GO, G, GH0, GX)
+        cell.bptt_kernel(kernel_params_as(cell, dtype), H0, X, Y, GO, G, GH0, GX)
     return G.astype(np.float64), (GX if need_gx else None)
 
 
@@ -431,7 +427,7 @@ def rtrl(model, inputs, targets, loss="mse", fields=None, *, mask=None, h0=None,
     Y, value, GO = forward(pb)
     G = np.empty((B, d), dtype=pb.dtype)
     K = bind(_HERE / "_rtrl_template.py", model)
-    p = _kernel_params(model, pb.dtype)
+    p = kernel_params_as(model, pb.dtype)
     # S <- J S + Jp is a BLAS product a step; from several numba threads, one BLAS thread
     with blas_threads_for(0 if par else model.n ** 2 * d):
         if model.kind == "map":
