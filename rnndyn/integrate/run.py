@@ -13,6 +13,7 @@ from __future__ import annotations
 import weakref
 from typing import NamedTuple
 
+import numba
 import numpy as np
 
 from .._blas import blas_threads_for
@@ -113,6 +114,14 @@ def _parallel(B, work_per_member):
     return B > 1 and work_per_member >= 20_000
 
 
+def batch_plan(B: int, n: int, work_per_member: int):
+    """(parts, BLAS context) for a batched kernel (LSTM, GRU) of B sequences and n state
+    entries: one block of sequences per numba thread when that pays (``_parallel``), each
+    block's products then on one BLAS thread; else one block, BLAS threaded by size."""
+    parts = min(numba.get_num_threads(), B) if _parallel(B, work_per_member) else 1
+    return parts, blas_threads_for(0 if parts > 1 else B * n ** 2)
+
+
 @front_door()
 def run(model: Model, inputs, h0=None, *, dtype=None, method: str = "auto",
         on_divergence: str = "raise") -> RunResult:
@@ -183,16 +192,16 @@ def run(model: Model, inputs, h0=None, *, dtype=None, method: str = "auto",
     OUT = np.empty((T, B, model.n_out), dtype=dtype)
     info = np.zeros((B, 3), dtype=np.int64)
     if T > 0:
+        work = T * model.n * (model.n + model.n_in)
         if use_blas:
-            with blas_threads_for(B * model.n ** 2):
-                blas(p, H0, X, Y, OUT, info)
+            parts, threads = batch_plan(B, model.n, work)
+            with threads:
+                blas(p, H0, X, Y, OUT, info, parts)
         elif layered:
-            with blas_threads_for(B * max(c.n for c in model.layers) ** 2):
-                _run_layers(model, H0, X, Y, OUT, info)
+            _run_layers(model, H0, X, Y, OUT, info)
         else:
             K = integrator(model, pop)
-            kernel = K.run_batch if _parallel(B, T * model.n * (model.n + model.n_in)) \
-                else K.run_batch_serial
+            kernel = K.run_batch if _parallel(B, work) else K.run_batch_serial
             kernel(p, H0, X, Y, OUT, info)
     status = info[:, 0].copy()
     for b in np.flatnonzero(status):
@@ -214,13 +223,16 @@ def _run_layers(model, H0, X, Y, OUT, info) -> None:
     """A ``Stacked`` of cells with batched kernels, layer after layer; info gets the first
     divergence over the layers (its unit indexed in the whole state)."""
     x, off = X, 0
+    T, B = X.shape[:2]
     for cell in model.layers:
         n = cell.n
         Yl = np.empty(X.shape[:2] + (n,), dtype=Y.dtype)
         out = np.empty(X.shape[:2] + (cell.n_out,), dtype=Y.dtype)
         il = np.zeros_like(info)
-        cell.batch_kernel(kernel_params_as(cell, Y.dtype.type),
-                          np.ascontiguousarray(H0[:, off:off + n]), x, Yl, out, il)
+        parts, threads = batch_plan(B, n, T * n * (n + cell.n_in))
+        with threads:
+            cell.batch_kernel(kernel_params_as(cell, Y.dtype.type),
+                              np.ascontiguousarray(H0[:, off:off + n]), x, Yl, out, il, parts)
         Y[..., off:off + n] = Yl
         for b in np.flatnonzero(il[:, 0]):
             if info[b, 0] == 0 or il[b, 1] < info[b, 1]:

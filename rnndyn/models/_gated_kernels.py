@@ -28,12 +28,13 @@ the loop into SIMD code (with _base_kernels' sigmoid/tanh and JIT_SIMD). That to
 H = 64, B = 1 from 6.6 to 3.2 us a step. Other activations take the same helper, scalar.
 """
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .._config import JIT_SIMD as JIT
 from ._discrete_kernels import SIGMOID, TANH, act, act_prime
 
 _INLINE = dict(JIT, inline="always")
+_PARALLEL = dict(JIT, parallel=True)
 
 
 # -- LSTM -----------------------------------------------------------------------------------
@@ -271,20 +272,35 @@ def _matmul(Z, WT, A):
         k += 1
 
 
-@njit(**JIT)
-def lstm_run_batch(p, H0, X, Y, OUT, info):
-    """B sequences sharing one LSTM: X (T, B, m), H0 (B, 2H) -> Y (T, B, 2H), OUT (T, B, H).
+@njit(**_PARALLEL)
+def lstm_run_batch(p, H0, X, Y, OUT, info, parts):
+    """B sequences sharing one LSTM: X (T, B, m), H0 (B, 2H) -> Y (T, B, 2H), OUT (T, B, H);
+    info (B, 3) gets (status, step, unit). The batch is cut into ``parts`` blocks of
+    sequences run on numba's threads, each block with its own single-threaded products: the
+    sequences never meet, so the threads need no step-by-step synchronisation (H = 64, B =
+    32, float32: 14.4 -> 7.6 us a step on 2 cores, where OpenBLAS's own threads gave
+    nothing at that size). ``parts`` = 1 runs on the calling thread."""
+    B = H0.shape[0]
+    if parts == 1:
+        _lstm_rows(p, H0, X, Y, OUT, info, 0, B)
+        return
+    for c in prange(parts):
+        _lstm_rows(p, H0, X, Y, OUT, info, c * B // parts, (c + 1) * B // parts)
 
-    One matrix product a step, [h_{t-1}, x_t] @ [W_hh; W_ih]^T (BLAS for B > 1): cheaper
-    than the recurrent product plus a separate input projection of 64 steps at a time (H =
-    64, B = 32, float32: 16.2 -> 13.9 us a step; the skinny input product wrote its (64 B, 4H)
+
+@njit(**JIT)
+def _lstm_rows(p, H0, X, Y, OUT, info, lo, hi):
+    """Sequences lo..hi-1 of ``lstm_run_batch``. One matrix product a step,
+    [h_{t-1}, x_t] @ [W_hh; W_ih]^T (BLAS for more than one sequence): cheaper than the
+    recurrent product plus a separate input projection of 64 steps at a time (H = 64, B =
+    32, float32: 16.2 -> 13.9 us a step; the skinny input product wrote its (64 B, 4H)
     result through the cache). The elementwise part is serial on purpose: OpenBLAS's worker
     threads spin after a product, and numba threads competing with them made the step
-    several times slower. info (B, 3) gets (status, step, unit)."""
+    several times slower."""
     if p[4] == TANH and p[5] == SIGMOID:
-        _lstm_run(p, H0, X, Y, OUT, info, TANH, SIGMOID)
+        _lstm_run(p, H0, X, Y, OUT, info, lo, hi, TANH, SIGMOID)
     else:
-        _lstm_run(p, H0, X, Y, OUT, info, p[4], p[5])
+        _lstm_run(p, H0, X, Y, OUT, info, lo, hi, p[4], p[5])
 
 
 @njit(**_INLINE)
@@ -300,9 +316,9 @@ def _aligned_empty(rows, cols, like):
 
 
 @njit(**_INLINE)
-def _lstm_run(p, H0, X, Y, OUT, info, a, ga):
+def _lstm_run(p, H0, X, Y, OUT, info, lo, hi, a, ga):
     b, P, W_ihT, W_hhT = p[2], p[3], p[6], p[7]
-    B, H, T, m = H0.shape[0], W_hhT.shape[0], X.shape[0], X.shape[2]
+    B, H, T, m = hi - lo, W_hhT.shape[0], X.shape[0], X.shape[2]
     WT = _aligned_empty(H + m, 4 * H, Y)
     WT[:H] = W_hhT
     WT[H:] = W_ihT
@@ -310,33 +326,33 @@ def _lstm_run(p, H0, X, Y, OUT, info, a, ga):
     c = np.empty((B, H), dtype=Y.dtype)
     A = _aligned_empty(B, 4 * H, Y)
     for s in range(B):
-        info[s, 0], info[s, 1], info[s, 2] = 0, T, -1
+        info[lo + s, 0], info[lo + s, 1], info[lo + s, 2] = 0, T, -1
         for j in range(H):
-            Z[s, j] = H0[s, j]
-            c[s, j] = H0[s, H + j]
+            Z[s, j] = H0[lo + s, j]
+            c[s, j] = H0[lo + s, H + j]
     for t in range(T):
         for s in range(B):
             for k in range(m):
-                Z[s, H + k] = X[t, s, k]
+                Z[s, H + k] = X[t, lo + s, k]
         _matmul(Z, WT, A)
         for s in range(B):
             _lstm_gates(A, b, P, Z, c, s, a, ga)
-            _store_state(Z, c, s, Y, OUT, t, info)
+            _store_state(Z, c, s, lo, Y, OUT, t, info)
 
 
 @njit(**_INLINE)
-def _store_state(Z, c, s, Y, OUT, t, info):
-    """Y[t, s] = [h; c], OUT[t, s] = h (h: the first H entries of Z[s]) in one pass, and the
-    divergence test on their sum."""
+def _store_state(Z, c, s, lo, Y, OUT, t, info):
+    """Y[t, lo + s] = [h; c], OUT[t, lo + s] = h (h: the first H entries of Z[s]) in one
+    pass, and the divergence test on their sum."""
     H = c.shape[1]
     acc = c[s, 0] - c[s, 0]
     for j in range(H):
-        Y[t, s, j] = Z[s, j]
-        OUT[t, s, j] = Z[s, j]
-        Y[t, s, H + j] = c[s, j]
+        Y[t, lo + s, j] = Z[s, j]
+        OUT[t, lo + s, j] = Z[s, j]
+        Y[t, lo + s, H + j] = c[s, j]
         acc += Z[s, j] + c[s, j]
     if not np.isfinite(acc):
-        _mark_divergence(Y[t, s], info, s, t)
+        _mark_divergence(Y[t, lo + s], info, lo + s, t)
 
 
 @njit(**_INLINE)
@@ -361,8 +377,8 @@ def _lstm_gates(A, b, P, Z, c, s, a, ga):
         Z[s, j] = A[s, 3 * H + j] * act(c[s, j], a)
 
 
-@njit(**JIT)
-def lstm_bptt_batch(p, H0, X, Y, GO, G, GH0, GX):
+@njit(**_PARALLEL)
+def lstm_bptt_batch(p, H0, X, Y, GO, G, GH0, GX, parts):
     """Exact BPTT of B sequences through an LSTM with tanh/sigmoid activations, given the
     states Y (T, B, 2H) of ``lstm_run_batch`` and the cotangents GO (T, B, H) of the outputs
     h_1..h_T: writes G (d_raw,) = the gradient summed over the sequences (raw layout of the
@@ -372,9 +388,28 @@ def lstm_bptt_batch(p, H0, X, Y, GO, G, GH0, GX):
     Batched as cuDNN and oneDNN do, in chunks of 64 steps from the end (the chunk's arrays
     stay in cache and are reused): the chunk's gate activations are recomputed by one matrix
     product [x_t, h_{t-1}] @ [W_ih; W_hh]^T, the recursion costs one (B, 4H) @ (4H, H)
-    product a step, and the chunk's weight gradients are one product dA^T [x, h]."""
+    product a step, and the chunk's weight gradients are one product dA^T [x, h]. The batch
+    is cut into ``parts`` blocks of sequences on numba's threads (as ``lstm_run_batch``),
+    each summing its own gradient; the blocks' gradients are added in order."""
+    B = H0.shape[0]
+    if parts == 1:
+        _lstm_bptt_rows(p, H0, X, Y, GO, G, GH0, GX, 0, B)
+        return
+    GP = np.zeros((parts, G.shape[0]), dtype=G.dtype)
+    for c in prange(parts):
+        _lstm_bptt_rows(p, H0, X, Y, GO, GP[c], GH0, GX, c * B // parts, (c + 1) * B // parts)
+    G[:] = GP[0]
+    for c in range(1, parts):
+        G += GP[c]
+
+
+@njit(**JIT)
+def _lstm_bptt_rows(p, H0, X, Y, GO, G, GH0, GX, lo, hi):
+    """Sequences lo..hi-1 of ``lstm_bptt_batch``: their summed gradient in G, their rows of
+    GH0 and GX."""
     W_ih, W_hh, b, P, W_ihT, W_hhT = p[0], p[1], p[2], p[3], p[6], p[7]
-    T, B, m = X.shape
+    T, m = X.shape[0], X.shape[2]
+    B = hi - lo
     H = W_hh.shape[1]
     K = m + H
     dt = Y.dtype
@@ -385,6 +420,8 @@ def lstm_bptt_batch(p, H0, X, Y, GO, G, GH0, GX):
     Z = np.empty((CH * B, K), dtype=dt)  # rows [x_t, h_{t-1}]
     C = np.empty((CH + 1, B, H), dtype=dt)  # c_{t0-1} .. c_{t1-1}, contiguous rows (SIMD)
     ACT = np.empty((CH * B, 4 * H), dtype=dt)
+    GO_ = np.empty((B, H), dtype=dt)  # the step's output cotangents, contiguous
+    GXC = np.empty((CH * B, m), dtype=dt) if GX.shape[0] > 0 else np.empty((0, m), dtype=dt)
     GW = np.zeros((4 * H, K), dtype=dt)
     gb = np.zeros(4 * H, dtype=dt)
     gP = np.zeros((3, H), dtype=dt)
@@ -395,14 +432,14 @@ def lstm_bptt_batch(p, H0, X, Y, GO, G, GH0, GX):
         t0 = max(0, t1 - CH)
         n = t1 - t0
         for s in range(B):
-            C[0, s] = H0[s, H:] if t0 == 0 else Y[t0 - 1, s, H:]
+            C[0, s] = H0[lo + s, H:] if t0 == 0 else Y[t0 - 1, lo + s, H:]
         for k in range(n):
             t = t0 + k
             for s in range(B):
                 r = k * B + s
-                Z[r, :m] = X[t, s]
-                Z[r, m:] = H0[s, :H] if t == 0 else Y[t - 1, s, :H]
-                C[k + 1, s] = Y[t, s, H:]
+                Z[r, :m] = X[t, lo + s]
+                Z[r, m:] = H0[lo + s, :H] if t == 0 else Y[t - 1, lo + s, :H]
+                C[k + 1, s] = Y[t, lo + s, H:]
         A = ACT[:n * B]
         np.dot(Z[:n * B], WT, A)
         A3 = A.reshape((n, B, 4 * H))
@@ -410,16 +447,19 @@ def lstm_bptt_batch(p, H0, X, Y, GO, G, GH0, GX):
             for s in range(B):
                 _lstm_activations(A3, k, s, b, P, C)
         for k in range(n - 1, -1, -1):
+            GO_[:] = GO[t0 + k, lo:hi]
             for s in range(B):
-                _lstm_gate_deltas(A3, k, s, P, GO[t0 + k], dh, dc, C, gP, one)
+                _lstm_gate_deltas(A3, k, s, P, GO_, dh, dc, C, gP, one)
                 for j in range(4 * H):
                     gb[j] += A3[k, s, j]
             _matmul(A3[k], W_hh, dh)  # dL/dh_{t-1} = dA_t @ W_hh
         GW += np.dot(A.T, Z[:n * B])
         if GX.shape[0] > 0 and m > 0:
-            np.dot(A, W_ih, GX[t0:t1].reshape((n * B, m)))
-    GH0[:, :H] = dh
-    GH0[:, H:] = dc
+            np.dot(A, W_ih, GXC[:n * B])
+            for k in range(n):
+                GX[t0 + k, lo:hi] = GXC[k * B:(k + 1) * B]
+    GH0[lo:hi, :H] = dh
+    GH0[lo:hi, H:] = dc
     o_hh = 4 * H * m
     o_b = o_hh + 4 * H * H
     G[:o_hh] = GW[:, :m].ravel()
@@ -690,36 +730,49 @@ def gru_member(p, k):
     return (p[0][k], p[1][k], p[2][k], p[3][k], p[4], p[5], p[6], p[7][k], p[8][k])
 
 
+@njit(**_PARALLEL)
+def gru_run_batch(p, H0, X, Y, OUT, info, parts):
+    """B sequences sharing one GRU (``reset_after=1``); shapes, blocks of sequences on
+    threads and method as ``lstm_run_batch``."""
+    B = H0.shape[0]
+    if parts == 1:
+        _gru_rows(p, H0, X, Y, OUT, info, 0, B)
+        return
+    for c in prange(parts):
+        _gru_rows(p, H0, X, Y, OUT, info, c * B // parts, (c + 1) * B // parts)
+
+
 @njit(**JIT)
-def gru_run_batch(p, H0, X, Y, OUT, info):
-    """B sequences sharing one GRU (``reset_after=1``); shapes and method as
-    ``lstm_run_batch``."""
+def _gru_rows(p, H0, X, Y, OUT, info, lo, hi):
     if p[5] == TANH and p[6] == SIGMOID:
-        _gru_run(p, H0, X, Y, OUT, info, TANH, SIGMOID)
+        _gru_run(p, H0, X, Y, OUT, info, lo, hi, TANH, SIGMOID)
     else:
-        _gru_run(p, H0, X, Y, OUT, info, p[5], p[6])
+        _gru_run(p, H0, X, Y, OUT, info, lo, hi, p[5], p[6])
 
 
 @njit(**_INLINE)
-def _gru_run(p, H0, X, Y, OUT, info, a, ga):
+def _gru_run(p, H0, X, Y, OUT, info, lo, hi, a, ga):
     b_ih, b_hh, W_ihT, W_hhT = p[2], p[3], p[7], p[8]
-    B, H, T = H0.shape[0], W_hhT.shape[0], X.shape[0]
+    B, H, T, m = hi - lo, W_hhT.shape[0], X.shape[0], X.shape[2]
     h = np.empty((B, H), dtype=Y.dtype)
     A = np.empty((B, 3 * H), dtype=Y.dtype)
-    XP = np.empty((min(_CHUNK, T) * B, 3 * H), dtype=Y.dtype)
+    CH = min(_CHUNK, T)
+    XC = np.empty((CH, B, m), dtype=Y.dtype)  # the block's inputs, contiguous
+    XP = np.empty((CH * B, 3 * H), dtype=Y.dtype)
     for s in range(B):
-        info[s, 0], info[s, 1], info[s, 2] = 0, T, -1
-        h[s] = H0[s]
+        info[lo + s, 0], info[lo + s, 1], info[lo + s, 2] = 0, T, -1
+        h[s] = H0[lo + s]
     for t0 in range(0, T, _CHUNK):
         n = min(_CHUNK, T - t0)
-        _input_projection(X[t0:t0 + n], W_ihT, b_ih, XP)
+        XC[:n] = X[t0:t0 + n, lo:hi]
+        _input_projection(XC[:n], W_ihT, b_ih, XP)
         for t in range(t0, t0 + n):
             _matmul(h, W_hhT, A)
             for s in range(B):
                 _gru_gates(A[s], XP[(t - t0) * B + s], b_hh, h[s], a, ga)
-                Y[t, s] = h[s]
-                OUT[t, s] = h[s]
-                _mark_divergence(Y[t, s], info, s, t)
+                Y[t, lo + s] = h[s]
+                OUT[t, lo + s] = h[s]
+                _mark_divergence(Y[t, lo + s], info, lo + s, t)
 
 
 @njit(**_INLINE)
@@ -736,16 +789,33 @@ def _gru_gates(A, XP, b_hh, h, a, ga):
         h[j] = A[2 * H + j] + z * (h[j] - A[2 * H + j])
 
 
-@njit(**JIT)
-def gru_bptt_batch(p, H0, X, Y, GO, G, GH0, GX):
+@njit(**_PARALLEL)
+def gru_bptt_batch(p, H0, X, Y, GO, G, GH0, GX, parts):
     """Exact BPTT of B sequences through a GRU (``reset_after=1``, tanh/sigmoid), as
     ``lstm_bptt_batch``: Y (T, B, H) the states, GO (T, B, H) the output cotangents; writes
     G (d_raw,) summed over the sequences, GH0 (B, H) and (unless empty) GX. Per chunk of
     steps, the gate inputs are two matrix products (W_ih x and W_hh h: the candidate's
     recurrent part is gated by r), the recursion one (B, 3H) @ (3H, H) product a step, and
-    the weight gradients two more."""
+    the weight gradients two more. Blocks of sequences on threads as ``lstm_bptt_batch``."""
+    B = H0.shape[0]
+    if parts == 1:
+        _gru_bptt_rows(p, H0, X, Y, GO, G, GH0, GX, 0, B)
+        return
+    GP = np.zeros((parts, G.shape[0]), dtype=G.dtype)
+    for c in prange(parts):
+        _gru_bptt_rows(p, H0, X, Y, GO, GP[c], GH0, GX, c * B // parts, (c + 1) * B // parts)
+    G[:] = GP[0]
+    for c in range(1, parts):
+        G += GP[c]
+
+
+@njit(**JIT)
+def _gru_bptt_rows(p, H0, X, Y, GO, G, GH0, GX, lo, hi):
+    """Sequences lo..hi-1 of ``gru_bptt_batch``: their summed gradient in G, their rows of
+    GH0 and GX."""
     W_ih, W_hh, b_ih, b_hh, W_ihT, W_hhT = p[0], p[1], p[2], p[3], p[7], p[8]
-    T, B, m = X.shape
+    T, m = X.shape[0], X.shape[2]
+    B = hi - lo
     H = W_hh.shape[1]
     dt = Y.dtype
     CH = min(_CHUNK, T)
@@ -759,6 +829,7 @@ def gru_bptt_batch(p, H0, X, Y, GO, G, GH0, GX):
     gbh = np.zeros(3 * H, dtype=dt)
     dh = np.zeros((B, H), dtype=dt)
     RZN = np.empty((CH * B, 3 * H), dtype=dt)  # gate activations (r, z, n)
+    GXC = np.empty((CH * B, m), dtype=dt) if GX.shape[0] > 0 else np.empty((0, m), dtype=dt)
     one = np.ones(1, dtype=dt)[0]
     for t1 in range(T, 0, -CH):
         t0 = max(0, t1 - CH)
@@ -766,8 +837,8 @@ def gru_bptt_batch(p, H0, X, Y, GO, G, GH0, GX):
         for k in range(n):
             t = t0 + k
             for s in range(B):
-                XC[k * B + s] = X[t, s]
-                HC[k * B + s] = H0[s] if t == 0 else Y[t - 1, s]
+                XC[k * B + s] = X[t, lo + s]
+                HC[k * B + s] = H0[lo + s] if t == 0 else Y[t - 1, lo + s]
         nb = n * B
         ai, ah, rzn = AI[:nb], AH[:nb], RZN[:nb]
         if m > 0:
@@ -780,7 +851,8 @@ def gru_bptt_batch(p, H0, X, Y, GO, G, GH0, GX):
         for k in range(n - 1, -1, -1):
             for s in range(B):
                 r = k * B + s
-                _gru_gate_deltas(rzn[r], ah[r], ai[r], HC[r], GO[t0 + k, s], dh[s], one)
+                _gru_gate_deltas(rzn[r], ah[r], ai[r], HC[r], GO[t0 + k, lo + s], dh[s],
+                                 one)
                 gbi += ai[r]
                 gbh += ah[r]
             dz = dh.copy()  # the direct path h_{t-1} -> h_t (z h_{t-1}) was added in dh
@@ -789,9 +861,11 @@ def gru_bptt_batch(p, H0, X, Y, GO, G, GH0, GX):
         if m > 0:
             GI += np.dot(ai.T, XC[:nb])
             if GX.shape[0] > 0:
-                np.dot(ai, W_ih, GX[t0:t1].reshape((nb, m)))
+                np.dot(ai, W_ih, GXC[:nb])
+                for k in range(n):
+                    GX[t0 + k, lo:hi] = GXC[k * B:(k + 1) * B]
         GHH += np.dot(ah.T, HC[:nb])
-    GH0[:] = dh
+    GH0[lo:hi] = dh
     o_hh = 3 * H * m
     o_bi = o_hh + 3 * H * H
     G[:o_hh] = GI.ravel()

@@ -35,7 +35,8 @@ from .._jit import bind
 from .._validate import choice, positive, positive_int
 from ..errors import DivergenceError, ValidationError
 from ..integrate import run, simulate
-from ..integrate.plumbing import check_model, initial_state, kernel_params_as, sequence_inputs
+from ..integrate.plumbing import (batch_plan, check_model, initial_state, kernel_params_as,
+                                  sequence_inputs)
 from ..models.deep import Bidirectional, BidirectionalStack, Stacked
 from .losses import get_loss
 
@@ -213,8 +214,9 @@ def _cell_backward(cell, H0, X, Y, GO, dtype, need_gx: bool = False):
     G = np.empty(_param_size(cell), dtype=dtype)
     GH0 = np.empty((B, cell.n), dtype=dtype)
     GX = np.empty((T, B, cell.n_in) if need_gx else (0, 0, 0), dtype=dtype)
-    with blas_threads_for(B * cell.n ** 2):
-        cell.bptt_kernel(kernel_params_as(cell, dtype), H0, X, Y, GO, G, GH0, GX)
+    parts, threads = batch_plan(B, cell.n, T * cell.n * (cell.n + cell.n_in))
+    with threads:
+        cell.bptt_kernel(kernel_params_as(cell, dtype), H0, X, Y, GO, G, GH0, GX, parts)
     return G.astype(np.float64), (GX if need_gx else None)
 
 
