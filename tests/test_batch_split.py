@@ -1,14 +1,23 @@
-"""The batched LSTM/GRU kernels cut the batch into blocks of sequences on numba's threads
-(``parts``): every block count must give the one-block result, rows and divergence reports
-included (issue #12)."""
+"""The batched LSTM/GRU kernels run blocks of sequences (lo..hi) on threads
+(``integrate.run.run_blocks``): every cut of the batch must give the one-block result,
+states, outputs, divergence reports and gradients included (issue #12)."""
+import importlib
+
 import numpy as np
 import pytest
 
-from rnndyn.integrate.plumbing import batch_plan, kernel_params_as
+from rnndyn.integrate.plumbing import kernel_params_as, run_blocks
+from rnndyn.integrate.run import run
 from rnndyn.models.gated import GRU, LSTM
+from rnndyn.train.gradients import bptt
 
+run_module = importlib.import_module("rnndyn.integrate.run")  # the module, not the function
 CELLS = {"lstm": lambda: LSTM.random(3, 6, seed=1, peephole=True),
          "gru": lambda: GRU.random(3, 6, seed=1)}
+
+
+def _cuts(B, parts):
+    return [(c * B // parts, (c + 1) * B // parts) for c in range(parts)]
 
 
 def _forward(cell, X, H0, parts):
@@ -16,7 +25,8 @@ def _forward(cell, X, H0, parts):
     Y = np.empty((T, B, cell.n))
     OUT = np.empty((T, B, cell.n_out))
     info = np.zeros((B, 3), dtype=np.int64)
-    cell.batch_kernel(kernel_params_as(cell, np.float64), H0, X, Y, OUT, info, parts)
+    for lo, hi in _cuts(B, parts):
+        cell.batch_kernel(kernel_params_as(cell, np.float64), H0, X, Y, OUT, info, lo, hi)
     return Y, OUT, info
 
 
@@ -48,16 +58,42 @@ def test_backward_blocks_equal_one_block(kind, parts):
     p = kernel_params_as(cell, np.float64)
     out = []
     for k in (1, parts):
-        G = np.empty(sum(a.size for a in p[:4]))  # the raw layout: weights, biases, peepholes
+        G = np.zeros(sum(a.size for a in p[:4]))  # the raw layout: weights, biases, peepholes
         GH0, GX = np.empty((B, cell.n)), np.empty((T, B, 3))
-        cell.bptt_kernel(p, H0, X, Y, GO, G, GH0, GX, k)
+        for lo, hi in _cuts(B, k):
+            g = np.empty_like(G)
+            cell.bptt_kernel(p, H0, X, Y, GO, g, GH0, GX, lo, hi)
+            G += g
         out.append((G, GH0, GX))
     for a, b in zip(*out):
         np.testing.assert_allclose(b, a, rtol=1e-11, atol=1e-13)
 
 
-def test_batch_plan_splits_only_when_it_pays():
+def test_run_blocks_cuts_only_when_it_pays(monkeypatch):
     import numba
-    assert batch_plan(1, 128, 10 ** 9)[0] == 1  # one sequence: nothing to split
-    assert batch_plan(32, 16, 100)[0] == 1  # too little work a sequence
-    assert batch_plan(32, 128, 10 ** 8)[0] == min(numba.get_num_threads(), 32)
+    calls = []
+
+    def fn(lo, hi):
+        calls.append((lo, hi))
+        return hi - lo
+    assert run_blocks(fn, 1, 128, 10 ** 12) == [1]  # one sequence: nothing to cut
+    assert run_blocks(fn, 32, 16, 100) == [32]  # too little work for a handover
+    k = min(numba.get_num_threads(), 32)
+    assert sum(run_blocks(fn, 32, 128, 10 ** 12)) == 32 and len(calls) == 2 + k
+    monkeypatch.setattr(numba, "get_num_threads", lambda: 3)
+    assert run_blocks(fn, 7, 128, 10 ** 12) == [2, 2, 3]  # block order kept
+
+
+@pytest.mark.parametrize("cls", [LSTM, GRU])
+def test_front_doors_on_blocks_equal_one_block(cls, monkeypatch):
+    """run and bptt through run_blocks (threads, BLAS on one thread) against one block."""
+    cell = cls.random(4, 24, seed=3)
+    rng = np.random.default_rng(4)
+    x, y = rng.normal(size=(90, 6, 4)), rng.normal(size=(90, 6, 24))
+    monkeypatch.setattr(run_module, "_BLOCK_WORK", 1)
+    many = run(cell, x), bptt(cell, x, y)
+    monkeypatch.setattr(run_module, "_BLOCK_WORK", 10 ** 18)
+    one = run(cell, x), bptt(cell, x, y)
+    np.testing.assert_allclose(many[0].states, one[0].states, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(many[1].gradient, one[1].gradient, rtol=1e-10, atol=1e-14)
+    assert many[1].loss == pytest.approx(one[1].loss, rel=1e-13)

@@ -28,13 +28,12 @@ the loop into SIMD code (with _base_kernels' sigmoid/tanh and JIT_SIMD). That to
 H = 64, B = 1 from 6.6 to 3.2 us a step. Other activations take the same helper, scalar.
 """
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .._config import JIT_SIMD as JIT
 from ._discrete_kernels import SIGMOID, TANH, act, act_prime
 
 _INLINE = dict(JIT, inline="always")
-_PARALLEL = dict(JIT, parallel=True)
 
 
 # -- LSTM -----------------------------------------------------------------------------------
@@ -274,25 +273,13 @@ def _matmul(Z, WT, A, rev):
             a[j] += zk * w[j]
 
 
-@njit(**_PARALLEL)
-def lstm_run_batch(p, H0, X, Y, OUT, info, parts):
-    """B sequences sharing one LSTM: X (T, B, m), H0 (B, 2H) -> Y (T, B, 2H), OUT (T, B, H);
-    info (B, 3) gets (status, step, unit). The batch is cut into ``parts`` blocks of
-    sequences run on numba's threads, each block with its own single-threaded products: the
-    sequences never meet, so the threads need no step-by-step synchronisation (H = 64, B =
-    32, float32: 14.4 -> 6.2-7.2 us a step on 2 cores, where OpenBLAS's own threads gave
-    nothing at that size). ``parts`` = 1 runs on the calling thread."""
-    B = H0.shape[0]
-    if parts == 1:
-        _lstm_rows(p, H0, X, Y, OUT, info, 0, B)
-        return
-    for c in prange(parts):
-        _lstm_rows(p, H0, X, Y, OUT, info, c * B // parts, (c + 1) * B // parts)
-
-
 @njit(**JIT)
-def _lstm_rows(p, H0, X, Y, OUT, info, lo, hi):
-    """Sequences lo..hi-1 of ``lstm_run_batch``. One matrix product a step,
+def lstm_run_batch(p, H0, X, Y, OUT, info, lo, hi):
+    """Sequences lo..hi-1 of a batch sharing one LSTM: X (T, B, m), H0 (B, 2H) -> Y (T, B,
+    2H), OUT (T, B, H); info (B, 3) gets (status, step, unit). The caller cuts the batch
+    into blocks of sequences, one per thread (``integrate.run.run_blocks``): the sequences
+    never meet, so the threads need no step-by-step synchronisation (H = 64, B = 32,
+    float32: 14.4 -> 6.2-7.2 us a step on 2 cores). One matrix product a step,
     [h_{t-1}, x_t] @ [W_hh; W_ih]^T (BLAS for more than one sequence): cheaper than the
     recurrent product plus a separate input projection of 64 steps at a time (H = 64, B =
     32, float32: 16.2 -> 13.9 us a step; the skinny input product wrote its (64 B, 4H)
@@ -379,8 +366,8 @@ def _lstm_gates(A, b, P, Z, c, s, a, ga):
         Z[s, j] = A[s, 3 * H + j] * act(c[s, j], a)
 
 
-@njit(**_PARALLEL)
-def lstm_bptt_batch(p, H0, X, Y, GO, G, GH0, GX, parts):
+@njit(**JIT)
+def lstm_bptt_batch(p, H0, X, Y, GO, G, GH0, GX, lo, hi):
     """Exact BPTT of B sequences through an LSTM with tanh/sigmoid activations, given the
     states Y (T, B, 2H) of ``lstm_run_batch`` and the cotangents GO (T, B, H) of the outputs
     h_1..h_T: writes G (d_raw,) = the gradient summed over the sequences (raw layout of the
@@ -390,25 +377,9 @@ def lstm_bptt_batch(p, H0, X, Y, GO, G, GH0, GX, parts):
     Batched as cuDNN and oneDNN do, in chunks of 64 steps from the end (the chunk's arrays
     stay in cache and are reused): the chunk's gate activations are recomputed by one matrix
     product [x_t, h_{t-1}] @ [W_ih; W_hh]^T, the recursion costs one (B, 4H) @ (4H, H)
-    product a step, and the chunk's weight gradients are one product dA^T [x, h]. The batch
-    is cut into ``parts`` blocks of sequences on numba's threads (as ``lstm_run_batch``),
-    each summing its own gradient; the blocks' gradients are added in order."""
-    B = H0.shape[0]
-    if parts == 1:
-        _lstm_bptt_rows(p, H0, X, Y, GO, G, GH0, GX, 0, B)
-        return
-    GP = np.zeros((parts, G.shape[0]), dtype=G.dtype)
-    for c in prange(parts):
-        _lstm_bptt_rows(p, H0, X, Y, GO, GP[c], GH0, GX, c * B // parts, (c + 1) * B // parts)
-    G[:] = GP[0]
-    for c in range(1, parts):
-        G += GP[c]
-
-
-@njit(**JIT)
-def _lstm_bptt_rows(p, H0, X, Y, GO, G, GH0, GX, lo, hi):
-    """Sequences lo..hi-1 of ``lstm_bptt_batch``: their summed gradient in G, their rows of
-    GH0 and GX."""
+    product a step, and the chunk's weight gradients are one product dA^T [x, h].
+    Sequences lo..hi-1 only (blocks of the batch on threads, as ``lstm_run_batch``): G gets
+    their summed gradient, GH0 and GX their rows."""
     W_ih, W_hh, b, P, W_ihT, W_hhT = p[0], p[1], p[2], p[3], p[6], p[7]
     T, m = X.shape[0], X.shape[2]
     B = hi - lo
@@ -732,21 +703,10 @@ def gru_member(p, k):
     return (p[0][k], p[1][k], p[2][k], p[3][k], p[4], p[5], p[6], p[7][k], p[8][k])
 
 
-@njit(**_PARALLEL)
-def gru_run_batch(p, H0, X, Y, OUT, info, parts):
-    """B sequences sharing one GRU (``reset_after=1``); shapes, blocks of sequences on
-    threads and method as ``lstm_run_batch``."""
-    B = H0.shape[0]
-    if parts == 1:
-        _gru_rows(p, H0, X, Y, OUT, info, 0, B)
-        return
-    for c in prange(parts):
-        _gru_rows(p, H0, X, Y, OUT, info, c * B // parts, (c + 1) * B // parts)
-
-
 @njit(**JIT)
-def _gru_rows(p, H0, X, Y, OUT, info, lo, hi):
-    """Sequences lo..hi-1 of ``gru_run_batch``."""
+def gru_run_batch(p, H0, X, Y, OUT, info, lo, hi):
+    """Sequences lo..hi-1 of a batch sharing one GRU (``reset_after=1``); shapes, blocks and
+    method as ``lstm_run_batch``."""
     if p[5] == TANH and p[6] == SIGMOID:
         _gru_run(p, H0, X, Y, OUT, info, lo, hi, TANH, SIGMOID)
     else:
@@ -792,30 +752,15 @@ def _gru_gates(A, XP, b_hh, h, a, ga):
         h[j] = A[2 * H + j] + z * (h[j] - A[2 * H + j])
 
 
-@njit(**_PARALLEL)
-def gru_bptt_batch(p, H0, X, Y, GO, G, GH0, GX, parts):
+@njit(**JIT)
+def gru_bptt_batch(p, H0, X, Y, GO, G, GH0, GX, lo, hi):
     """Exact BPTT of B sequences through a GRU (``reset_after=1``, tanh/sigmoid), as
     ``lstm_bptt_batch``: Y (T, B, H) the states, GO (T, B, H) the output cotangents; writes
     G (d_raw,) summed over the sequences, GH0 (B, H) and (unless empty) GX. Per chunk of
     steps, the gate inputs are two matrix products (W_ih x and W_hh h: the candidate's
     recurrent part is gated by r), the recursion one (B, 3H) @ (3H, H) product a step, and
-    the weight gradients two more. Blocks of sequences on threads as ``lstm_bptt_batch``."""
-    B = H0.shape[0]
-    if parts == 1:
-        _gru_bptt_rows(p, H0, X, Y, GO, G, GH0, GX, 0, B)
-        return
-    GP = np.zeros((parts, G.shape[0]), dtype=G.dtype)
-    for c in prange(parts):
-        _gru_bptt_rows(p, H0, X, Y, GO, GP[c], GH0, GX, c * B // parts, (c + 1) * B // parts)
-    G[:] = GP[0]
-    for c in range(1, parts):
-        G += GP[c]
-
-
-@njit(**JIT)
-def _gru_bptt_rows(p, H0, X, Y, GO, G, GH0, GX, lo, hi):
-    """Sequences lo..hi-1 of ``gru_bptt_batch``: their summed gradient in G, their rows of
-    GH0 and GX."""
+    the weight gradients two more.
+    Sequences lo..hi-1 only, as ``lstm_bptt_batch``."""
     W_ih, W_hh, b_ih, b_hh, W_ihT, W_hhT = p[0], p[1], p[2], p[3], p[7], p[8]
     T, m = X.shape[0], X.shape[2]
     B = hi - lo

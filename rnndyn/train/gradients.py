@@ -35,7 +35,7 @@ from .._jit import bind
 from .._validate import choice, positive, positive_int
 from ..errors import DivergenceError, ValidationError
 from ..integrate import run, simulate
-from ..integrate.plumbing import (batch_plan, check_model, initial_state, kernel_params_as,
+from ..integrate.plumbing import (check_model, initial_state, kernel_params_as, run_blocks,
                                   sequence_inputs)
 from ..models.deep import Bidirectional, BidirectionalStack, Stacked
 from .losses import get_loss
@@ -209,15 +209,22 @@ def _batched_bptt(model) -> bool:
 
 
 def _cell_backward(cell, H0, X, Y, GO, dtype, need_gx: bool = False):
-    """(gradient (d_raw,) float64, dL/dX or None) of one cell by its batched kernel."""
+    """(gradient (d_raw,) float64, dL/dX or None) of one cell by its batched kernel, on
+    blocks of sequences (``run_blocks``), the blocks' gradients added in block order."""
     T, B = X.shape[:2]
-    G = np.empty(_param_size(cell), dtype=dtype)
     GH0 = np.empty((B, cell.n), dtype=dtype)
     GX = np.empty((T, B, cell.n_in) if need_gx else (0, 0, 0), dtype=dtype)
-    parts, threads = batch_plan(B, cell.n, T * cell.n * (cell.n + cell.n_in))
-    with threads:
-        cell.bptt_kernel(kernel_params_as(cell, dtype), H0, X, Y, GO, G, GH0, GX, parts)
-    return G.astype(np.float64), (GX if need_gx else None)
+    p = kernel_params_as(cell, dtype)
+
+    def block(lo, hi):
+        G = np.empty(_param_size(cell), dtype=dtype)
+        cell.bptt_kernel(p, H0, X, Y, GO, G, GH0, GX, lo, hi)
+        return G
+    grads = run_blocks(block, B, cell.n, B * T * cell.n * (cell.n + cell.n_in))
+    G = grads[0].astype(np.float64)
+    for g in grads[1:]:
+        G += g
+    return G, (GX if need_gx else None)
 
 
 def _stacked_backward(pb: _Problem, Y, GO) -> np.ndarray:
