@@ -97,3 +97,18 @@ def test_front_doors_on_blocks_equal_one_block(cls, monkeypatch):
     np.testing.assert_allclose(many[0].states, one[0].states, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(many[1].gradient, one[1].gradient, rtol=1e-10, atol=1e-14)
     assert many[1].loss == pytest.approx(one[1].loss, rel=1e-13)
+
+
+def test_a_forked_child_gets_its_own_pool():
+    """The pool's threads do not survive a fork: a child must start its own, not queue work
+    for threads that do not exist (it would wait forever)."""
+    import multiprocessing
+    run_blocks(lambda lo, hi: hi - lo, 4, 128, 10 ** 12)  # the parent's pool exists now
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:
+        got = pool.apply_async(run_blocks, (_block_sizes, 4, 128, 10 ** 12)).get(timeout=60)
+    assert sum(got) == 4
+
+
+def _block_sizes(lo, hi):
+    return hi - lo
