@@ -47,7 +47,13 @@ from a random vector, with a quasi-continuous top of the spectrum (N >> the run 
 QR estimate of lambda_1 over [t_tr, t_tr + T] would be biased by about
 -ln((t_tr + T) / t_tr) / (2 T) (-0.004 for the N = 8000 runs); a first test (N = 2000,
 g = 3, 6 networks, T = 200 after a transient of 50 or 400) saw no such shift, -0.0018 +-
-0.0049 against +0.003 predicted, inconclusive at that noise.
+0.0049 against +0.003 predicted, inconclusive at that noise. A paired second test
+(2026-11-27: N = 4000, g = 1.5, 4 networks, one 600-unit run each, lambda_1 over [50, 250]
+vs [400, 600] of the same run) gave +0.0003 +- 0.0040 (bias predicted +0.003): again
+inconclusive, but it shows that a 200-unit window of one network fluctuates by ~0.005 at
+N = 4000 (0.0366 vs 0.0474 for one network), so standard errors from 3 networks (0.0016 at
+N = 8000) are themselves rough; the 600-unit means at N = 4000 were 0.0439 +- 0.0016
+against the DMFT's 0.0467. More networks or longer runs at N = 8000 would settle it.
 ``run(..., executor=)`` spreads each population (one network per gain) over an executor's
 workers.
 Headlines: the gain at which the largest exponent crosses zero (near 1 for finite N) and the
