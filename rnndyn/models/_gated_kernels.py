@@ -393,7 +393,6 @@ def lstm_bptt_batch(p, H0, X, Y, GO, G, GH0, GX, lo, hi):
     Z = np.empty((CH * B, K), dtype=dt)  # rows [x_t, h_{t-1}]
     C = np.empty((CH + 1, B, H), dtype=dt)  # c_{t0-1} .. c_{t1-1}, contiguous rows (SIMD)
     ACT = np.empty((CH * B, 4 * H), dtype=dt)
-    GO_ = np.empty((B, H), dtype=dt)  # the step's output cotangents, contiguous
     GXC = np.empty((CH * B, m), dtype=dt) if GX.shape[0] > 0 else np.empty((0, m), dtype=dt)
     GW = np.zeros((4 * H, K), dtype=dt)
     gb = np.zeros(4 * H, dtype=dt)
@@ -420,9 +419,9 @@ def lstm_bptt_batch(p, H0, X, Y, GO, G, GH0, GX, lo, hi):
             for s in range(B):
                 _lstm_activations(A3, k, s, b, P, C)
         for k in range(n - 1, -1, -1):
-            GO_[:] = GO[t0 + k, lo:hi]
+            go = GO[t0 + k, lo:hi]  # a C-contiguous view: rows lo..hi-1 of the step
             for s in range(B):
-                _lstm_gate_deltas(A3, k, s, P, GO_, dh, dc, C, gP, one)
+                _lstm_gate_deltas(A3, k, s, P, go, dh, dc, C, gP, one)
                 for j in range(4 * H):
                     gb[j] += A3[k, s, j]
             _matmul(A3[k], W_hh, dh, k % 2 == 1)  # dL/dh_{t-1} = dA_t @ W_hh
