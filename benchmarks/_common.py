@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 
 def best_time(fn, repeat: int = 5, warmup: int = 1) -> float:
@@ -44,3 +45,26 @@ def table(rows: list[dict], columns: list[str]) -> str:
     for r in rows:
         lines.append("| " + " | ".join(str(r.get(c, "")) for c in columns) + " |")
     return "\n".join(lines)
+
+
+def blas_note() -> str:
+    """One line naming the OpenBLAS kernels loaded here (numpy's and scipy's; numba's
+    ``np.dot`` calls scipy's), for a benchmark's header, with a warning when the environment
+    pins them (``OPENBLAS_CORETYPE``): some machine images pin an older kernel (Haswell's AVX2
+    on an AVX-512 processor) because older OpenBLAS builds failed on their processor, and a
+    current numpy then runs its products at up to half speed, while a peer with its own
+    kernels (PyTorch's MKL and oneDNN) does not. Benchmark what users run:
+    ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/...``."""
+    import os
+
+    import scipy.linalg.cython_blas  # noqa: F401  loaded before looking
+    from threadpoolctl import threadpool_info
+    libs = [f"{Path(i['filepath']).name.split('-')[0]} {i.get('version')} "
+            f"({i.get('architecture')})"
+            for i in threadpool_info() if i.get("internal_api") == "openblas"]
+    line = "OpenBLAS: " + (", ".join(libs) or "none loaded")
+    pinned = os.environ.get("OPENBLAS_CORETYPE")
+    if pinned:
+        line += (f"; pinned by OPENBLAS_CORETYPE={pinned}, not what users run: unset it and "
+                 "OPENBLAS_L2_SIZE for this command")
+    return line

@@ -1,7 +1,11 @@
 """LSTM and GRU over T = 1000 steps, forward and forward + backward: rnndyn vs PyTorch CPU.
 
 Run: ``python benchmarks/discrete.py [--T 1000] [--repeats 5] [--dtype float32 float64]
-[--pass forward backward]``. Prints a markdown table of microseconds per time step (best of
+[--pass forward backward]``; where the environment pins OpenBLAS's kernel
+(``OPENBLAS_CORETYPE``; the first line printed says so), prefix ``env -u OPENBLAS_CORETYPE
+-u OPENBLAS_L2_SIZE``: on an AVX-512 processor pinned to Haswell's kernel the batched
+products ran at half speed (H = 256, B = 32 float32 forward 154 against 103 us a step),
+while PyTorch's MKL and oneDNN choose their own. Prints a markdown table of microseconds per time step (best of
 ``repeats`` rounds of 3 runs each, rnndyn and PyTorch interleaved with a 0.3 s pause before
 each contender's runs, so that neither is timed against the other's spinning worker threads:
 run back to back, rnndyn's B = 1 BPTT measured 2.4x slower beside PyTorch's idling OpenMP
@@ -27,7 +31,7 @@ import numba
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import best_times  # noqa: E402
+from _common import best_times, blas_note  # noqa: E402
 from rnndyn.integrate.run import run  # noqa: E402
 from rnndyn.models.gated import GRU, LSTM  # noqa: E402
 from rnndyn.train.gradients import bptt  # noqa: E402
@@ -91,6 +95,7 @@ def main(T: int = 1000, repeats: int = 5, dtypes=("float32", "float64"),
     threads = numba.get_num_threads()
     if torch is not None:
         torch.set_num_threads(threads)
+    print(blas_note(), flush=True)
     rows = []
     for kind in passes:
         for dtype in dtypes:
