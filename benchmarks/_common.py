@@ -57,7 +57,7 @@ def blas_note() -> str:
     ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/...``."""
     import os
 
-    import scipy.linalg.cython_blas  # noqa: F401  loaded before looking
+    import scipy.linalg.cython_blas  # noqa: F401  (loaded before looking)
     from threadpoolctl import threadpool_info
     libs = [f"{Path(i['filepath']).name.split('-')[0]} {i.get('version')} "
             f"({i.get('architecture')})"

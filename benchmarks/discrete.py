@@ -2,17 +2,17 @@
 
 Run: ``python benchmarks/discrete.py [--T 1000] [--repeats 5] [--dtype float32 float64]
 [--pass forward backward]``; where the environment pins OpenBLAS's kernel
-(``OPENBLAS_CORETYPE``; the first line printed says so), prefix ``env -u OPENBLAS_CORETYPE
--u OPENBLAS_L2_SIZE``: on an AVX-512 processor pinned to Haswell's kernel the batched
-products ran at half speed (H = 256, B = 32 float32 forward 154 against 103 us a step),
-while PyTorch's MKL and oneDNN choose their own. Prints a markdown table of microseconds per time step (best of
-``repeats`` rounds of 3 runs each, rnndyn and PyTorch interleaved with a 0.3 s pause before
-each contender's runs, so that neither is timed against the other's spinning worker threads:
-run back to back, rnndyn's B = 1 BPTT measured 2.4x slower beside PyTorch's idling OpenMP
-threads than alone; after a warm-up that also compiles the kernels)
-and the ratio PyTorch / rnndyn (> 1: rnndyn is faster). float32 is the headline: it is what
-PyTorch users run (its oneDNN float32 LSTM path is several times faster than float64);
-float64 is beside it. Both run the same weights with as many threads as numba
+(``OPENBLAS_CORETYPE``; the first line printed says so), prefix ``env -u OPENBLAS_CORETYPE -u
+OPENBLAS_L2_SIZE``: on an AVX-512 processor pinned to Haswell's kernel the batched products
+ran up to 1.6x slower (H = 256, B = 32 float32 forward 154 against 103 us a step), while
+PyTorch's MKL and oneDNN choose their own. Prints a markdown table of microseconds per time
+step (best of ``repeats`` rounds of 3 runs each, rnndyn and PyTorch interleaved with a 0.3 s
+pause before each contender's runs, so that neither is timed against the other's spinning
+worker threads: run back to back, rnndyn's B = 1 BPTT measured 2.4x slower beside PyTorch's
+idling OpenMP threads than alone; after a warm-up that also compiles the kernels) and the
+ratio PyTorch / rnndyn (> 1: rnndyn is faster). float32 is the headline: it is what PyTorch
+users run (its oneDNN float32 LSTM path is several times faster than float64); float64 is
+beside it. Both run the same weights with as many threads as numba
 (``torch.set_num_threads``); PyTorch is skipped when not installed.
 
 * forward: ``rnndyn.run`` vs ``module(x)`` under ``torch.no_grad()``; the outputs are compared
