@@ -115,7 +115,7 @@ def test_quick_study_numbers(study, tmp_path):
     assert 0.85 < out["g_cross"]["200"] < 1.2
     assert out["fixed_point_max_error"] < 5e-3
     # the theory curve is computed: g - 1 below 1, positive above, 0.1125 at g = 2
-    g, lam = data["g_theory"], data["lambda_dmft"]
+    g, lam = np.array(out["dmft"]["g"]), np.array(out["dmft"]["lambda"])
     np.testing.assert_allclose(lam[g <= 1], g[g <= 1] - 1, atol=1e-15)
     assert np.all(lam[g > 1] > 0)
     assert out["lambda_dmft_at_g2"] == pytest.approx(0.11246, abs=1e-4)
@@ -130,3 +130,7 @@ def test_quick_study_numbers(study, tmp_path):
     assert fs["200"] < fs["400"] < out["lambda_dmft_at_g2"] + 0.02
     err = abs(out["lambda_extrapolated_at_g2"] - out["lambda_dmft_at_g2"])
     assert err < 3 * out["lambda_extrapolated_at_g2_se"]
+    assert out["extrapolated"]["2"]["lambda_inf"] == out["lambda_extrapolated_at_g2"]
+    # the figure and summary again from the saved arrays: the same summary
+    with np.load(tmp_path / f"{NAME}.npz") as saved:
+        assert study.report(dict(saved), True, tmp_path / "again") == out
