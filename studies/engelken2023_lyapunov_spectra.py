@@ -30,6 +30,14 @@ study was written (only its abstract: "attractor dimensions much smaller than th
 phase space dimensions"; dimension and entropy rate increase with g near the onset of chaos
 and decrease far from it), so the json gives ours alone, and ``PAPER`` is empty until the
 paper's values (with their figure numbers) are transcribed beside them.
+Far from the onset, where the abstract says dimension and entropy rate decrease again (tried
+2026-11-27 outside the study: N = 100, 5 realisations, 200 time units after 50, dt from 0.02
+at g = 10 to 0.0025 at g = 200, small enough for the quick passages of saturated units
+through the linear range; dt = 0.1 at g = 10 agreed within the realisations' spread):
+D_KY/N 0.076-0.083 (g = 10), 0.085-0.088 (20), 0.076-0.084 (50, two step sizes), 0.078
+(100), 0.077 (200), each +- 0.005-0.010; h_KS/N 0.007, 0.011, 0.011-0.013, 0.012, 0.012,
+while lambda_1 keeps growing (0.38, 0.62, 0.70-0.77, 0.77, 0.83). At N = 100 both level off
+beyond g ~ 20 rather than fall; whether they fall at larger N or larger g is open.
 
 Checks that hold exactly: the mean exponent is -1 for every g and N, because the Jacobian
 -I + J diag(sech^2 x) has trace -N at every state (J_ii = 0).
