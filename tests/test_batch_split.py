@@ -45,6 +45,35 @@ def test_forward_blocks_equal_one_block(kind, parts):
     assert tuple(got[2][5]) == (1, 41, 0) and not got[2][[0, 1, 2, 3, 4, 6], 0].any()
 
 
+@pytest.mark.parametrize("kwargs", [dict(peephole=True), dict(activation="relu")])
+def test_lstm_columns_layout_equals_rows(kwargs):
+    # float32 blocks of H >= 128 run with their states as columns (_lstm_run_columns); the
+    # same sequences one by one (B = 1) take the rows' path: equal up to float32 rounding
+    # (the products sum in another order), divergence reported alike
+    cell = LSTM.random(3, 128, seed=4, **kwargs)
+    rng = np.random.default_rng(5)
+    T, B = 70, 5
+    X = rng.normal(size=(T, B, 3)).astype(np.float32)
+    H0 = (rng.normal(size=(B, cell.n)) * 0.3).astype(np.float32)
+    X[40, 3, 1] = np.nan  # sequence 3 diverges at step 41
+    p = kernel_params_as(cell, np.float32)
+    out = []
+    for cuts in ([(0, B)], _cuts(B, B)):
+        Y = np.empty((T, B, cell.n), np.float32)
+        OUT = np.empty((T, B, cell.n_out), np.float32)
+        info = np.zeros((B, 3), dtype=np.int64)
+        for lo, hi in cuts:
+            cell.batch_kernel(p, H0, X, Y, OUT, info, lo, hi)
+        out.append((Y, OUT, info))
+    (Y, OUT, info), (Y1, OUT1, info1) = out
+    np.testing.assert_array_equal(info, info1)
+    assert tuple(info[3]) == (1, 41, 0) and not info[[0, 1, 2, 4], 0].any()
+    ok = np.arange(B) != 3
+    np.testing.assert_allclose(Y[:, ok], Y1[:, ok], rtol=1e-4, atol=2e-6)
+    np.testing.assert_array_equal(OUT[:, ok], Y[:, ok, :cell.H])
+    np.testing.assert_allclose(Y[:41, 3], Y1[:41, 3], rtol=1e-4, atol=2e-6)  # before the NaN
+
+
 @pytest.mark.parametrize("kind", CELLS)
 @pytest.mark.parametrize("parts", [2, 3])
 def test_backward_blocks_equal_one_block(kind, parts):
