@@ -356,6 +356,7 @@ def _lstm_run_columns(p, H0, X, Y, OUT, info, lo, hi, a, ga):
     Z = _aligned_empty(H + m, B, Y)  # columns [h; x]: h updated in place
     c = np.empty((H, B), dtype=Y.dtype)
     A = _aligned_empty(4 * H, B, Y)
+    Zr, cr = Z.T, c.T  # the same memory as rows, for _store_state
     for s in range(B):
         info[lo + s, 0], info[lo + s, 1], info[lo + s, 2] = 0, T, -1
     for j in range(H):
@@ -379,14 +380,7 @@ def _lstm_run_columns(p, H0, X, Y, OUT, info, lo, hi, a, ga):
                 c[j, s] = c1
                 Z[j, s] = act(A[3 * H + j, s] + bo + po * c1, ga) * act(c1, a)
         for s in range(B):  # each sequence's row of Y[t], OUT[t] written in order
-            acc = c[0, s] - c[0, s]
-            for j in range(H):
-                Y[t, lo + s, j] = Z[j, s]
-                OUT[t, lo + s, j] = Z[j, s]
-                Y[t, lo + s, H + j] = c[j, s]
-                acc += Z[j, s] + c[j, s]
-            if not np.isfinite(acc):
-                _mark_divergence(Y[t, lo + s], info, lo + s, t)
+            _store_state(Zr, cr, s, lo, Y, OUT, t, info)
 
 
 @njit(**_INLINE)
