@@ -324,11 +324,7 @@ def _lstm_run(p, H0, X, Y, OUT, info, lo, hi, a, ga):
     Z = _aligned_empty(B, H + m, Y)  # rows [h, x]: h updated in place
     c = np.empty((B, H), dtype=Y.dtype)
     A = _aligned_empty(B, 4 * H, Y)
-    for s in range(B):
-        info[lo + s, 0], info[lo + s, 1], info[lo + s, 2] = 0, T, -1
-        for j in range(H):
-            Z[s, j] = H0[lo + s, j]
-            c[s, j] = H0[lo + s, H + j]
+    _load_state(H0, Z, c, lo, info, T)
     for t in range(T):
         for s in range(B):
             for k in range(m):
@@ -356,13 +352,8 @@ def _lstm_run_columns(p, H0, X, Y, OUT, info, lo, hi, a, ga):
     Z = _aligned_empty(H + m, B, Y)  # columns [h; x]: h updated in place
     c = np.empty((H, B), dtype=Y.dtype)
     A = _aligned_empty(4 * H, B, Y)
-    Zr, cr = Z.T, c.T  # the same memory as rows, for _store_state
-    for s in range(B):
-        info[lo + s, 0], info[lo + s, 1], info[lo + s, 2] = 0, T, -1
-    for j in range(H):
-        for s in range(B):
-            Z[j, s] = H0[lo + s, j]
-            c[j, s] = H0[lo + s, H + j]
+    Zr, cr = Z.T, c.T  # the same memory as rows, for _load_state and _store_state
+    _load_state(H0, Zr, cr, lo, info, T)
     for t in range(T):
         for k in range(m):
             for s in range(B):
@@ -381,6 +372,18 @@ def _lstm_run_columns(p, H0, X, Y, OUT, info, lo, hi, a, ga):
                 Z[j, s] = act(A[3 * H + j, s] + bo + po * c1, ga) * act(c1, a)
         for s in range(B):  # each sequence's row of Y[t], OUT[t] written in order
             _store_state(Zr, cr, s, lo, Y, OUT, t, info)
+
+
+@njit(**_INLINE)
+def _load_state(H0, Z, c, lo, info, T):
+    """Sequences lo.. of H0 = [h; c] into the rows of Z (h: the first H entries) and c, and
+    their info rows reset to (0, T, -1): no divergence yet."""
+    B, H = c.shape
+    for s in range(B):
+        info[lo + s, 0], info[lo + s, 1], info[lo + s, 2] = 0, T, -1
+        for j in range(H):
+            Z[s, j] = H0[lo + s, j]
+            c[s, j] = H0[lo + s, H + j]
 
 
 @njit(**_INLINE)
