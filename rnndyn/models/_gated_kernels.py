@@ -821,24 +821,32 @@ def _gru_run(p, H0, X, Y, OUT, info, lo, hi, a, ga):
         for t in range(t0, t0 + n):
             _matmul(h, W_hhT, A, t % 2 == 1)
             for s in range(B):
-                _gru_gates(A[s], XP[(t - t0) * B + s], b_hh, h[s], a, ga)
-                Y[t, lo + s] = h[s]
-                OUT[t, lo + s] = h[s]
-                _mark_divergence(Y[t, lo + s], info, lo + s, t)
+                _gru_gates(A, XP, (t - t0) * B + s, b_hh, h, s, a, ga)
+                acc = h[s, 0] - h[s, 0]  # stores and test written out as in _lstm_run
+                for j in range(H):
+                    Y[t, lo + s, j] = h[s, j]
+                for j in range(H):
+                    OUT[t, lo + s, j] = h[s, j]
+                for j in range(H):
+                    acc += h[s, j]
+                if not np.isfinite(acc):
+                    _mark_divergence(Y[t, lo + s], info, lo + s, t)
 
 
 @njit(**_INLINE)
-def _gru_gates(A, XP, b_hh, h, a, ga):
-    """One sequence's step (reset_after) from A = W_hh h and XP = W_ih x + b_ih: overwrites
-    A with (r, z, n) and h with the new state; gate by gate, so that each loop is SIMD."""
-    H = h.shape[0]
+def _gru_gates(A, XP, r, b_hh, h, s, a, ga):
+    """Sequence s's step (reset_after) from A[s] = W_hh h and XP[r] = W_ih x + b_ih:
+    overwrites A[s] with (r, z, n) and h[s] with the new state; gate by gate, so that each
+    loop is SIMD; rows indexed, not sliced (see ``_lstm_gates``)."""
+    H = h.shape[1]
     for j in range(2 * H):
-        A[j] = act(XP[j] + A[j] + b_hh[j], ga)
+        A[s, j] = act(XP[r, j] + A[s, j] + b_hh[j], ga)
     for j in range(H):
-        A[2 * H + j] = act(XP[2 * H + j] + A[j] * (A[2 * H + j] + b_hh[2 * H + j]), a)
+        A[s, 2 * H + j] = act(XP[r, 2 * H + j] + A[s, j] * (A[s, 2 * H + j] + b_hh[2 * H + j]),
+                              a)
     for j in range(H):
-        z = A[H + j]
-        h[j] = A[2 * H + j] + z * (h[j] - A[2 * H + j])
+        z = A[s, H + j]
+        h[s, j] = A[s, 2 * H + j] + z * (h[s, j] - A[s, 2 * H + j])
 
 
 @njit(**JIT)
