@@ -843,8 +843,8 @@ def _gru_gates(A, XP, r, b_hh, h, s, a, ga):
         A[s, j] = act(XP[r, j] + A[s, j] + b_hh[j], ga)
     for j in range(H):  # n into XP[r]: written into A[s] beside the r it reads, LLVM could not
         # rule out the overlap and left the loop scalar (H = 64: 3.9 of the 4.4 us of B = 16)
-        XP[r, 2 * H + j] = act(XP[r, 2 * H + j] + A[s, j] * (A[s, 2 * H + j] +
-                                                               b_hh[2 * H + j]), a)
+        hn = A[s, 2 * H + j] + b_hh[2 * H + j]
+        XP[r, 2 * H + j] = act(XP[r, 2 * H + j] + A[s, j] * hn, a)
     for j in range(H):
         z, n = A[s, H + j], XP[r, 2 * H + j]
         h[s, j] = n + z * (h[s, j] - n)
