@@ -834,19 +834,19 @@ def _gru_run(p, H0, X, Y, OUT, info, lo, hi, a, ga):
 
 
 @njit(**_INLINE)
-def _gru_gates(A, XP, r, b_hh, h, s, a, ga):
-    """Sequence s's step (reset_after) from A[s] = W_hh h and XP[r] = W_ih x + b_ih:
-    overwrites A[s, :2H] with (r, z), XP[r, 2H:] with n and h[s] with the new state; gate by
-    gate, so that each loop is SIMD; rows indexed, not sliced (see ``_lstm_gates``)."""
+def _gru_gates(A, XP, row, b_hh, h, s, a, ga):
+    """Sequence s's step (reset_after) from A[s] = W_hh h and XP[row] = W_ih x + b_ih:
+    overwrites A[s, :2H] with (r, z), XP[row, 2H:] with n and h[s] with the new state; gate
+    by gate, so that each loop is SIMD; rows indexed, not sliced (see ``_lstm_gates``)."""
     H = h.shape[1]
     for j in range(2 * H):
-        A[s, j] = act(XP[r, j] + A[s, j] + b_hh[j], ga)
-    for j in range(H):  # n into XP[r]: written into A[s] beside the r it reads, LLVM could not
-        # rule out the overlap and left the loop scalar (H = 64: 3.9 of the 4.4 us of B = 16)
+        A[s, j] = act(XP[row, j] + A[s, j] + b_hh[j], ga)
+    for j in range(H):  # n into XP[row]: written into A[s] beside the r it reads, LLVM could
+        # not rule out the overlap and left the loop scalar (H = 64: 3.9 of 4.4 us at B = 16)
         hn = A[s, 2 * H + j] + b_hh[2 * H + j]
-        XP[r, 2 * H + j] = act(XP[r, 2 * H + j] + A[s, j] * hn, a)
+        XP[row, 2 * H + j] = act(XP[row, 2 * H + j] + A[s, j] * hn, a)
     for j in range(H):
-        z, n = A[s, H + j], XP[r, 2 * H + j]
+        z, n = A[s, H + j], XP[row, 2 * H + j]
         h[s, j] = n + z * (h[s, j] - n)
 
 
@@ -924,7 +924,8 @@ def gru_bptt_batch(p, H0, X, Y, GO, G, GH0, GX, lo, hi):
 @njit(**_INLINE)
 def _gru_activations(ai, ah, b_ih, b_hh, rzn):
     """Gate inputs ai = W_ih x, ah = W_hh h of one step (without biases) -> rzn = (r, z, n);
-    adds the biases to ai and ah (ah[2H:] is then W_hn h + b_hn, which the backward needs)."""
+    adds the biases to ai and ah (ah[2H:] is then W_hn h + b_hn, which the backward needs;
+    ai[2H:] ends holding n, ai being overwritten by the cotangents next)."""
     H = rzn.shape[0] // 3
     for j in range(3 * H):
         ai[j] += b_ih[j]
