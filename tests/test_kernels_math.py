@@ -1,11 +1,12 @@
-"""The vectorisable exp-based sigmoid and tanh of models/_base_kernels.py against libm."""
+"""The vectorisable exp-based sigmoid and tanh of models/_base_kernels.py against libm, and its
+register-blocked row-times-matrix product against numpy."""
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numba import njit
 
-from rnndyn.models._base_kernels import sigmoid, tanh
+from rnndyn.models._base_kernels import sigmoid, tanh, vecmat
 
 
 @njit(error_model="numpy")
@@ -72,3 +73,42 @@ def test_float32_computes_in_float32_within_3_ulp(which, ref):
     s = _apply(np.array([-np.inf, -0.0, 0.0, np.inf, np.nan], np.float32), which)
     want = [0.0, 0.5, 0.5, 1.0] if which == 0 else [-1.0, -0.0, 0.0, 1.0]
     assert np.abs(s[:4] - want).max() < 1e-37 and np.isnan(s[4])
+
+
+@njit
+def _vecmat(z, WT, rev):
+    a = np.full(WT.shape[1], np.nan, WT.dtype)  # every column must be written
+    vecmat(z, WT, a, rev)
+    return a
+
+
+# n covers every piece of the blocking (blocks of 16 vectors, pieces of 8, 4, 2, 1, single
+# columns) in both precisions: 16 / 8 lanes a vector; K = 1 is a single row
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [1, 7, 8, 16, 40, 120, 256, 263, 504, 1024 + 248 + 5])
+@pytest.mark.parametrize("K", [1, 3, 72])
+def test_vecmat_equals_numpy(dtype, n, K):
+    rng = np.random.default_rng(n * 100 + K)
+    # small integers: every partial sum is exact, so any order must give numpy's result bit
+    # for bit, and a row or column dropped, doubled or misplaced changes it
+    z = rng.integers(-8, 9, K).astype(dtype)
+    WT = rng.integers(-8, 9, (K, n)).astype(dtype)
+    for rev in (False, True):
+        assert np.array_equal(_vecmat(z, WT, rev), z @ WT)
+    # general values: within the rounding of K terms of the float64 product
+    z = rng.normal(size=K).astype(dtype)
+    WT = rng.normal(size=(K, n)).astype(dtype)
+    ref = z.astype(np.float64) @ WT.astype(np.float64)
+    bound = K * np.finfo(dtype).eps * (np.abs(z).astype(np.float64) @ np.abs(WT))
+    for rev in (False, True):
+        assert np.all(np.abs(_vecmat(z, WT, rev) - ref) <= bound)
+
+
+def test_vecmat_propagates_non_finite_values():
+    z = np.array([1.0, np.nan, 2.0], np.float32)
+    WT = np.ones((3, 48), np.float32)
+    assert np.isnan(_vecmat(z, WT, False)).all()
+    z[1] = np.inf
+    WT[1, 5] = -1.0
+    got = _vecmat(z, WT, True)
+    assert got[5] == -np.inf and np.isposinf(np.delete(got, 5)).all()

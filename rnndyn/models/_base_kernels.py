@@ -4,6 +4,7 @@ import math
 import numpy as np
 from llvmlite import ir
 from numba import config, njit, types
+from numba.core import cgutils
 from numba.extending import intrinsic, overload
 
 from .._config import JIT
@@ -205,3 +206,124 @@ def state_output_vjp(y, p, v, gy, gp):
         gy[i] = v[i]
     for k in range(gp.shape[0]):
         gp[k] = 0.0
+
+
+# -- a single row times a matrix, accumulators in registers ----------------------------------
+# a = z @ WT for one row z (the gated cells' steps at B = 1). Written as numba loops, the
+# product keeps its partial sums in memory (LLVM cannot rule out that a aliases WT), so each
+# row of WT costs loads and stores of a besides its own loads. Here the sums over k of a block
+# of columns are SSA vectors (L = 64 bytes of lanes, up to 8 a block: 8 of 32 AVX-512
+# registers) and each row of WT is loaded once, broadcast-multiplied and added with LLVM's
+# fmuladd (one FMA where the CPU has it). Float32, WT (72, 256), as in the LSTM at H = 64:
+# 0.50 -> 0.41 us with WT in L2, 5.9 -> 3.6 ns a row in L1.
+
+
+def _vecmat_block(G):
+    """An intrinsic ``(WT, z, a, c0, rev)``: a[c0 : c0 + G L] = sum_k z[k] WT[k, c0 : c0 + G
+    L] (L lanes of 64 bytes), k from the last row if rev; WT, z, a C-contiguous, one dtype."""
+    @intrinsic
+    def block(typingctx, WT, z, a, c0, rev):
+        if not all(isinstance(x, types.Array) and x.layout == "C" and x.dtype == WT.dtype
+                   for x in (WT, z, a)) or WT.dtype not in (types.float32, types.float64):
+            return None
+        sig = types.void(WT, z, a, types.intp, types.boolean)
+
+        def codegen(context, builder, signature, args):
+            arrays = [context.make_array(t)(context, builder, v)
+                      for t, v in zip(signature.args[:3], args[:3])]
+            W, zz, aa = (x.data for x in arrays)
+            K, n = cgutils.unpack_tuple(builder, arrays[0].shape, 2)
+            c0v, revv = args[3], args[4]
+            ft = W.type.pointee
+            L = 64 // (4 if ft == ir.FloatType() else 8)
+            vt = ir.VectorType(ft, L)
+            size = 4 if ft == ir.FloatType() else 8
+            fmuladd = cgutils.get_or_insert_function(
+                builder.module, ir.FunctionType(vt, [vt, vt, vt]),
+                f"llvm.fmuladd.v{L}f{8 * size}")
+            zero = ir.Constant(vt, [0.0] * L)
+            accs = [cgutils.alloca_once(builder, vt) for _ in range(G)]
+            for acc in accs:
+                builder.store(zero, acc)
+            i32 = ir.IntType(32)
+            one = ir.Constant(K.type, 1)
+            with cgutils.for_range(builder, K) as loop:
+                k = builder.select(revv, builder.sub(builder.sub(K, one), loop.index),
+                                   loop.index)
+                zk = builder.insert_element(ir.Constant(vt, ir.Undefined),
+                                            builder.load(builder.gep(zz, [k])),
+                                            ir.Constant(i32, 0))
+                zk = builder.shuffle_vector(zk, ir.Constant(vt, ir.Undefined),
+                                            ir.Constant(ir.VectorType(i32, L), [0] * L))
+                row = builder.gep(W, [builder.add(builder.mul(k, n), c0v)])
+                for b, acc in enumerate(accs):
+                    w = builder.load(builder.bitcast(
+                        builder.gep(row, [ir.Constant(K.type, b * L)]), vt.as_pointer()),
+                        align=size)
+                    builder.store(builder.call(fmuladd, [w, zk, builder.load(acc)]), acc)
+            for b, acc in enumerate(accs):
+                dst = builder.gep(aa, [builder.add(c0v, ir.Constant(K.type, b * L))])
+                builder.store(builder.load(acc), builder.bitcast(dst, vt.as_pointer()),
+                              align=size)
+            return context.get_dummy_value()
+        return sig, codegen
+    return block
+
+
+if not config.DISABLE_JIT:
+    _b1, _b2, _b4, _b8, _b16 = (_vecmat_block(G) for G in (1, 2, 4, 8, 16))
+
+
+@njit(**dict(JIT, inline="always"))
+def _vecmat_jit(z, WT, a, rev):
+    """a (n,) = z (K,) @ WT (K, n), all C-contiguous in one dtype (float32 or float64); each
+    output sums its K terms in row order, from the last row if rev (a caller alternating rev
+    from step to step starts each step on the rows the previous step left in L1). Columns in
+    blocks of 16 vectors, then one of 8, 4, 2, 1 as the rest needs, then single columns."""
+    K, n = WT.shape
+    L = 64 // WT.itemsize
+    full, rest = divmod(n, 16 * L)
+    G = rest // L  # vectors after the full blocks: pieces of 8, 4, 2, 1 from c8, c4, c2, c1
+    c8 = full * 16 * L
+    c4 = c8 + (G & 8) * L
+    c2 = c4 + (G & 4) * L
+    c1 = c2 + (G & 2) * L
+    c0 = c1 + (G & 1) * L  # the single columns
+    if rev:  # the columns from the right as well: the step ends where the next one begins
+        for j in range(c0, n):
+            a[j] = 0
+            for q in range(K):
+                a[j] += z[K - 1 - q] * WT[K - 1 - q, j]
+        if G & 1:
+            _b1(WT, z, a, c1, True)
+        if G & 2:
+            _b2(WT, z, a, c2, True)
+        if G & 4:
+            _b4(WT, z, a, c4, True)
+        if G & 8:
+            _b8(WT, z, a, c8, True)
+        for q in range(full - 1, -1, -1):
+            _b16(WT, z, a, q * 16 * L, True)
+        return
+    for q in range(full):
+        _b16(WT, z, a, q * 16 * L, False)
+    if G & 8:
+        _b8(WT, z, a, c8, False)
+    if G & 4:
+        _b4(WT, z, a, c4, False)
+    if G & 2:
+        _b2(WT, z, a, c2, False)
+    if G & 1:
+        _b1(WT, z, a, c1, False)
+    for j in range(c0, n):
+        a[j] = 0
+        for k in range(K):
+            a[j] += z[k] * WT[k, j]
+
+
+def _vecmat_py(z, WT, a, rev):
+    """``_vecmat_jit`` in Python mode (NUMBA_DISABLE_JIT)."""
+    a[:] = z @ WT
+
+
+vecmat = _vecmat_py if config.DISABLE_JIT else _vecmat_jit

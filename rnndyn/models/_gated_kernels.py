@@ -32,6 +32,7 @@ import numpy as np
 from numba import njit
 
 from .._config import JIT_SIMD as JIT
+from ._base_kernels import vecmat
 from ._discrete_kernels import SIGMOID, TANH, act, act_prime
 
 _INLINE = dict(JIT, inline="always")
@@ -249,29 +250,15 @@ def _input_projection(X, W_ihT, b, XP):
 
 @njit(**_INLINE)
 def _matmul(Z, WT, A, rev):
-    """A = Z @ WT: BLAS for batches; a single row by SIMD loops (a BLAS call costs more than
-    the product at the sizes where B = 1 is run), four rows of WT a pass (LSTM forward at H
-    = 64, B = 1: 1.07 -> 0.88 us a step in float32, 2.22 -> 1.87 in float64). rev runs the
-    passes from the last rows of WT: a caller that alternates it from step to step starts
-    each step on the rows the previous one left in L1 (at H = 64 WT is 74 kB in float32,
-    more than L1 holds: the product 0.54 -> 0.47 us a step)."""
+    """A = Z @ WT: BLAS for batches; a single row with its sums in registers (``vecmat``; a
+    BLAS call costs more than the product at the sizes where B = 1 is run). rev runs over the
+    rows of WT from the last: a caller that alternates it from step to step starts each step
+    on the rows the previous one left in L1 (at H = 64 WT is 74 kB in float32, more than L1
+    holds: the product 0.54 -> 0.47 us a step)."""
     if Z.shape[0] > 1:
         np.dot(Z, WT, A)
-        return
-    a, z = A[0], Z[0]
-    K, n = WT.shape
-    a[:] = 0.0
-    passes = K // 4
-    for q in range(passes):  # four rows a pass: a quarter of the loads and stores of a
-        k = 4 * (passes - 1 - q) if rev else 4 * q
-        z0, z1, z2, z3 = z[k], z[k + 1], z[k + 2], z[k + 3]
-        w0, w1, w2, w3 = WT[k], WT[k + 1], WT[k + 2], WT[k + 3]
-        for j in range(n):
-            a[j] += (z0 * w0[j] + z1 * w1[j]) + (z2 * w2[j] + z3 * w3[j])
-    for k in range(4 * passes, K):
-        zk, w = z[k], WT[k]
-        for j in range(n):
-            a[j] += zk * w[j]
+    else:
+        vecmat(Z[0], WT, A[0], rev)
 
 
 @njit(**_INLINE)
