@@ -212,59 +212,67 @@ def state_output_vjp(y, p, v, gy, gp):
 # a = z @ WT for one row z (the gated cells' steps at B = 1). Written as numba loops, the
 # product keeps its partial sums in memory (LLVM cannot rule out that a aliases WT), so each
 # row of WT costs loads and stores of a besides its own loads. Here the sums over k of a block
-# of columns are SSA vectors (L = 64 bytes of lanes, up to 8 a block: 8 of 32 AVX-512
-# registers) and each row of WT is loaded once, broadcast-multiplied and added with LLVM's
-# fmuladd (one FMA where the CPU has it). Float32, WT (72, 256), as in the LSTM at H = 64:
-# 0.50 -> 0.41 us with WT in L2, 5.9 -> 3.6 ns a row in L1.
+# of columns are SSA vectors (L = 64 bytes of lanes, 16 a block: half of AVX-512's registers)
+# and each row of WT is loaded once, broadcast-multiplied and added with LLVM's fmuladd (one
+# FMA where the CPU has it). Against four-row passes, one thread (Zen 5): float32 WT (24, 64)
+# 0.083 -> 0.060 us, (40, 256) 0.24 -> 0.15, (72, 256) (the LSTM at H = 64) 0.51 -> 0.41,
+# float64 (72, 256) 1.03 -> 0.93, (264, 256) 4.2 -> 3.2. A WT larger than L2 streams from L3,
+# where the blocks' strided passes lost 6-9% (float32 (264, 1024), float64 (264, 512)) to
+# passes over whole rows: above _BLOCKED_BYTES it takes four rows a pass, adding into a.
+_BLOCKED_BYTES = 3 << 18
 
 
 def _vecmat_block(G):
-    """An intrinsic ``(WT, z, a, c0, rev)``: a[c0 : c0 + G L] = sum_k z[k] WT[k, c0 : c0 + G
-    L] (L lanes of 64 bytes), k from the last row if rev; WT, z, a C-contiguous, one dtype."""
+    """An intrinsic ``(WT, z, a, c0, k0, k1, rev, add)``: a[c0 : c0 + G L] (+)= sum over rows
+    k0 <= k < k1 of z[k] WT[k, c0 : c0 + G L] (L lanes of 64 bytes), added to a's values if
+    add, from the last row if rev; WT, z, a C-contiguous in one dtype."""
     @intrinsic
-    def block(typingctx, WT, z, a, c0, rev):
+    def block(typingctx, WT, z, a, c0, k0, k1, rev, add):
         if not all(isinstance(x, types.Array) and x.layout == "C" and x.dtype == WT.dtype
                    for x in (WT, z, a)) or WT.dtype not in (types.float32, types.float64):
             return None
-        sig = types.void(WT, z, a, types.intp, types.boolean)
+        sig = types.void(WT, z, a, types.intp, types.intp, types.intp, types.boolean,
+                         types.boolean)
 
         def codegen(context, builder, signature, args):
             arrays = [context.make_array(t)(context, builder, v)
                       for t, v in zip(signature.args[:3], args[:3])]
             W, zz, aa = (x.data for x in arrays)
-            K, n = cgutils.unpack_tuple(builder, arrays[0].shape, 2)
-            c0v, revv = args[3], args[4]
+            n = cgutils.unpack_tuple(builder, arrays[0].shape, 2)[1]
+            c0, k0, k1, rev, add = args[3:]
             ft = W.type.pointee
-            L = 64 // (4 if ft == ir.FloatType() else 8)
-            vt = ir.VectorType(ft, L)
             size = 4 if ft == ir.FloatType() else 8
+            L = 64 // size
+            vt = ir.VectorType(ft, L)
             fmuladd = cgutils.get_or_insert_function(
                 builder.module, ir.FunctionType(vt, [vt, vt, vt]),
                 f"llvm.fmuladd.v{L}f{8 * size}")
-            zero = ir.Constant(vt, [0.0] * L)
-            accs = [cgutils.alloca_once(builder, vt) for _ in range(G)]
-            for acc in accs:
-                builder.store(zero, acc)
             i32 = ir.IntType(32)
-            one = ir.Constant(K.type, 1)
-            with cgutils.for_range(builder, K) as loop:
-                k = builder.select(revv, builder.sub(builder.sub(K, one), loop.index),
-                                   loop.index)
+
+            def columns(b):  # a's b-th vector of the block, as a vector pointer
+                ptr = builder.gep(aa, [builder.add(c0, ir.Constant(c0.type, b * L))])
+                return builder.bitcast(ptr, vt.as_pointer())
+            accs = [cgutils.alloca_once(builder, vt) for _ in range(G)]  # promoted to SSA
+            for b, acc in enumerate(accs):
+                start = builder.load(columns(b), align=size)
+                builder.store(builder.select(add, start, ir.Constant(vt, [0.0] * L)), acc)
+            last = builder.sub(k1, ir.Constant(k1.type, 1))
+            with cgutils.for_range(builder, builder.sub(k1, k0)) as loop:
+                k = builder.select(rev, builder.sub(last, loop.index),
+                                   builder.add(k0, loop.index))
                 zk = builder.insert_element(ir.Constant(vt, ir.Undefined),
                                             builder.load(builder.gep(zz, [k])),
                                             ir.Constant(i32, 0))
                 zk = builder.shuffle_vector(zk, ir.Constant(vt, ir.Undefined),
                                             ir.Constant(ir.VectorType(i32, L), [0] * L))
-                row = builder.gep(W, [builder.add(builder.mul(k, n), c0v)])
+                row = builder.gep(W, [builder.add(builder.mul(k, n), c0)])
                 for b, acc in enumerate(accs):
                     w = builder.load(builder.bitcast(
-                        builder.gep(row, [ir.Constant(K.type, b * L)]), vt.as_pointer()),
+                        builder.gep(row, [ir.Constant(c0.type, b * L)]), vt.as_pointer()),
                         align=size)
                     builder.store(builder.call(fmuladd, [w, zk, builder.load(acc)]), acc)
             for b, acc in enumerate(accs):
-                dst = builder.gep(aa, [builder.add(c0v, ir.Constant(K.type, b * L))])
-                builder.store(builder.load(acc), builder.bitcast(dst, vt.as_pointer()),
-                              align=size)
+                builder.store(builder.load(acc), columns(b), align=size)
             return context.get_dummy_value()
         return sig, codegen
     return block
@@ -275,12 +283,10 @@ if not config.DISABLE_JIT:
 
 
 @njit(**dict(JIT, inline="always"))
-def _vecmat_jit(z, WT, a, rev):
-    """a (n,) = z (K,) @ WT (K, n), all C-contiguous in one dtype (float32 or float64); each
-    output sums its K terms in row order, from the last row if rev (a caller alternating rev
-    from step to step starts each step on the rows the previous step left in L1). Columns in
-    blocks of 16 vectors, then one of 8, 4, 2, 1 as the rest needs, then single columns."""
-    K, n = WT.shape
+def _vecmat_rows(z, WT, a, k0, k1, rev, add):
+    """``vecmat``'s vector columns over rows k0 <= k < k1: blocks of 16 vectors, then one of
+    8, 4, 2, 1 as the rest needs, right to left if rev."""
+    n = WT.shape[1]
     L = 64 // WT.itemsize
     full, rest = divmod(n, 16 * L)
     G = rest // L  # vectors after the full blocks: pieces of 8, 4, 2, 1 from c8, c4, c2, c1
@@ -288,36 +294,61 @@ def _vecmat_jit(z, WT, a, rev):
     c4 = c8 + (G & 8) * L
     c2 = c4 + (G & 4) * L
     c1 = c2 + (G & 2) * L
-    c0 = c1 + (G & 1) * L  # the single columns
-    if rev:  # the columns from the right as well: the step ends where the next one begins
-        for j in range(c0, n):
-            a[j] = 0
-            for q in range(K):
-                a[j] += z[K - 1 - q] * WT[K - 1 - q, j]
+    if rev:
         if G & 1:
-            _b1(WT, z, a, c1, True)
+            _b1(WT, z, a, c1, k0, k1, True, add)
         if G & 2:
-            _b2(WT, z, a, c2, True)
+            _b2(WT, z, a, c2, k0, k1, True, add)
         if G & 4:
-            _b4(WT, z, a, c4, True)
+            _b4(WT, z, a, c4, k0, k1, True, add)
         if G & 8:
-            _b8(WT, z, a, c8, True)
+            _b8(WT, z, a, c8, k0, k1, True, add)
         for q in range(full - 1, -1, -1):
-            _b16(WT, z, a, q * 16 * L, True)
+            _b16(WT, z, a, q * 16 * L, k0, k1, True, add)
         return
     for q in range(full):
-        _b16(WT, z, a, q * 16 * L, False)
+        _b16(WT, z, a, q * 16 * L, k0, k1, False, add)
     if G & 8:
-        _b8(WT, z, a, c8, False)
+        _b8(WT, z, a, c8, k0, k1, False, add)
     if G & 4:
-        _b4(WT, z, a, c4, False)
+        _b4(WT, z, a, c4, k0, k1, False, add)
     if G & 2:
-        _b2(WT, z, a, c2, False)
+        _b2(WT, z, a, c2, k0, k1, False, add)
     if G & 1:
-        _b1(WT, z, a, c1, False)
+        _b1(WT, z, a, c1, k0, k1, False, add)
+
+
+@njit(**dict(JIT, inline="always"))
+def _vecmat_jit(z, WT, a, rev):
+    """a (n,) = z (K,) @ WT (K, n), all C-contiguous in one dtype (float32 or float64); each
+    output sums its K terms in row order, from the last row if rev (a caller alternating rev
+    from step to step starts each step on the rows the previous step left in L1)."""
+    K, n = WT.shape
+    if K * n * WT.itemsize > _BLOCKED_BYTES:
+        _vecmat_streaming(z, WT, a, rev)
+        return
+    c0 = n - n % (64 // WT.itemsize)  # single columns from c0
+    _vecmat_rows(z, WT, a, 0, K, rev, False)
     for j in range(c0, n):
         a[j] = 0
         for k in range(K):
+            a[j] += z[K - 1 - k if rev else k] * WT[K - 1 - k if rev else k, j]
+
+
+@njit(**dict(JIT, inline="always"))
+def _vecmat_streaming(z, WT, a, rev):
+    """``vecmat`` for a WT larger than L2: four whole rows a pass, added into a."""
+    K, n = WT.shape
+    a[:] = 0
+    passes = K // 4
+    for q in range(passes):
+        k = 4 * (passes - 1 - q) if rev else 4 * q
+        z0, z1, z2, z3 = z[k], z[k + 1], z[k + 2], z[k + 3]
+        w0, w1, w2, w3 = WT[k], WT[k + 1], WT[k + 2], WT[k + 3]
+        for j in range(n):
+            a[j] += (z0 * w0[j] + z1 * w1[j]) + (z2 * w2[j] + z3 * w3[j])
+    for k in range(4 * passes, K):
+        for j in range(n):
             a[j] += z[k] * WT[k, j]
 
 
