@@ -8,6 +8,7 @@ differentiate them with respect to their parameters (``model.to_vector``, ``mode
 training loop; GA, annealing, PSO, CMA-ES; reservoir readouts), and evolve controllers for
 simulated agents (``rnndyn.robotics``). Tasks and time series: ``rnndyn.tasks``.
 """
+import sys
 from importlib.metadata import PackageNotFoundError, version
 
 from . import _config  # noqa: F401  (first: it sets numba's vector width before any compile)
@@ -20,6 +21,7 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 from . import errors, graphs, models, integrate, analysis, train, tasks, robotics  # noqa: E402
 from .errors import (ConvergenceError, ConvergenceWarning, DivergenceError,  # noqa: E402
                      RnndynError, StabilityWarning, ValidationError)
+from ._jit import refresh_kernel_caches as _refresh  # noqa: E402
 from .integrate import DiscreteStepper, Stepper, Trajectory, run, simulate  # noqa: E402
 from .models import (BAM, CTRNN, ESN, GRU, DeepESN, IIRMLP, LSM, LSTM, Bidirectional,  # noqa: E402
                      BidirectionalStack, ContinuousHopfield, Elman, ESNFlow, Flow,
@@ -36,6 +38,12 @@ __all__ = ["graphs", "models", "integrate", "analysis", "train", "tasks", "robot
            "Trajectory", "Stepper", "run", "DiscreteStepper", "RnndynError", "ValidationError",
            "DivergenceError", "ConvergenceError", "ConvergenceWarning", "StabilityWarning",
            "__version__"]
+
+# before any kernel runs: numba would keep the code a kernel module compiled from an older
+# version of a file it imports (rnndyn/_jit.py); _kernels is otherwise imported by the
+# generated template modules only
+from . import _kernels  # noqa: E402,F401
+_refresh([m for name, m in sys.modules.items() if name.startswith("rnndyn.")])
 
 
 def __getattr__(name):

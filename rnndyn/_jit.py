@@ -10,7 +10,10 @@ imports it, so numba caches it like any other file.
 
 Numba does not notice when a *called* function's file changes, so the generated file's name
 hashes the template, every file the functions come from, ``_config.py`` and the rnndyn module
-files these import (an explicit, import-derived list): an edit yields a new module.
+files these import (an explicit, import-derived list): an edit yields a new module. The plain
+kernel modules (``models/_gated_kernels.py`` inlining ``_base_kernels.py``'s functions, ...)
+get the same guarantee from ``refresh_kernel_caches``, which drops a module's compiled code
+when a file it imports changed.
 
 The cache is verified rather than trusted: the generated file must hold exactly the text it
 was generated from (else it is rewritten atomically and its compiled files deleted), an
@@ -25,6 +28,7 @@ import hashlib
 import importlib.util
 import inspect
 import os
+import re
 import sys
 import time
 import warnings
@@ -65,6 +69,31 @@ def _module_file(folder: Path, parts: list) -> Path | None:
     return f.resolve() if f.is_file() else None
 
 
+#: the first line of an import statement (at any indentation: imports inside functions count)
+_IMPORT_LINE = re.compile(r"^[ \t]*(?:from[ \t]+[.\w]+[ \t]+import|import[ \t]+\w)", re.M)
+
+
+def _import_statements(text: str):
+    """The import statements of a source text, parsed one by one: parsing and walking whole
+    files took 0.4 s for rnndyn's kernel modules at every ``import rnndyn``. A statement's
+    extent is its line, continued by backslashes or to its closing parenthesis; a line that
+    only looks like an import (inside a docstring) fails to parse and is skipped."""
+    for m in _IMPORT_LINE.finditer(text):
+        end = m.start()
+        while True:
+            end = text.find("\n", end + 1)
+            end = len(text) if end < 0 else end
+            line = text[m.start():end]
+            if line.endswith("\\") or line.count("(") > line.count(")"):
+                if end < len(text):
+                    continue
+            break
+        try:
+            yield from ast.parse(text[m.start():end].strip()).body
+        except SyntaxError:
+            pass
+
+
 def _imports(file: Path) -> frozenset:
     """Module files a source file imports: ``rnndyn.*`` modules (absolute imports) and, in
     any package, relative imports. Package ``__init__`` files are not followed (they only
@@ -73,10 +102,10 @@ def _imports(file: Path) -> frozenset:
     if key not in _imports_of:
         found = set()
         try:
-            tree = ast.parse(file.read_bytes(), key)
-        except (OSError, SyntaxError, ValueError):
-            tree = None
-        for node in ast.walk(tree) if tree is not None else ():
+            text = file.read_bytes().decode("utf-8")
+        except (OSError, ValueError):
+            text = ""
+        for node in _import_statements(text):
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     parts = alias.name.split(".")
@@ -113,6 +142,51 @@ def _dependencies(template, files) -> list:
             seen.add(f)
             todo.extend(_imports(f))
     return sorted(str(f) for f in seen)
+
+
+def refresh_kernel_caches(modules) -> list[str]:
+    """Delete numba's cached machine code of each module in ``modules`` whose dependencies
+    changed since it was compiled; returns the names of the modules cleared.
+
+    Numba keys a module's cache on that file's own time stamp, so a kernel module kept the
+    code it compiled from an older version of a file it imports (``_gated_kernels`` inlines
+    ``_base_kernels``' product and sigmoid; every kernel module takes ``_config``'s flags):
+    after a ``git pull`` into an editable install that edits only the imported file, the
+    kernels ran the old code. Each cache folder keeps ``<module>.deps``, the digest of the
+    module's ``_dependencies``; when it differs, the module's .nbi/.nbc files there go, and
+    numba compiles afresh at the next call. Call before any kernel of ``modules`` runs."""
+    cleared = []
+    for module in modules:
+        folders = {getattr(getattr(obj, "_cache", None), "cache_path", None)
+                   for obj in vars(module).values()  # its own kernels, not imported ones
+                   if getattr(getattr(obj, "py_func", None), "__module__", "") == module.__name__}
+        folders.discard(None)
+        if not folders or not getattr(module, "__file__", None):
+            continue
+        source = Path(module.__file__).resolve()
+        digest = hashlib.sha1()
+        for file in _dependencies(source, []):
+            digest.update(file.encode("utf-8") + b"\0" + Path(file).read_bytes())
+        digest = digest.hexdigest().encode("ascii")
+        for folder in sorted(folders):
+            stamp = Path(folder) / f"{source.stem}.deps"
+            try:
+                if stamp.read_bytes() == digest:
+                    continue
+            except OSError:
+                pass
+            for f in Path(folder).glob(f"{source.stem}.*"):
+                if f.suffix in (".nbi", ".nbc"):
+                    try:
+                        f.unlink()
+                    except OSError:
+                        pass
+            try:
+                _write_atomically(stamp, digest)
+            except OSError:
+                pass  # an unwritable cache folder: numba does not write there either
+            cleared.append(module.__name__)
+    return cleared
 
 
 def _warn_fallback(folder: Path, reason: str) -> None:
