@@ -223,23 +223,22 @@ _BLOCKED_BYTES = 3 << 18
 
 
 def _vecmat_block(G):
-    """An intrinsic ``(WT, z, a, c0, k0, k1, rev, add)``: a[c0 : c0 + G L] (+)= sum over rows
-    k0 <= k < k1 of z[k] WT[k, c0 : c0 + G L] (L lanes of 64 bytes), added to a's values if
-    add, from the last row if rev; WT, z, a C-contiguous in one dtype."""
+    """An intrinsic ``(WT, z, a, c0, rev)``: a[c0 : c0 + G L] = sum over k of z[k] WT[k, c0 :
+    c0 + G L] (L lanes of 64 bytes), from the last row if rev; WT, z, a C-contiguous in one
+    dtype."""
     @intrinsic
-    def block(typingctx, WT, z, a, c0, k0, k1, rev, add):
+    def block(typingctx, WT, z, a, c0, rev):
         if not all(isinstance(x, types.Array) and x.layout == "C" and x.dtype == WT.dtype
                    for x in (WT, z, a)) or WT.dtype not in (types.float32, types.float64):
             return None
-        sig = types.void(WT, z, a, types.intp, types.intp, types.intp, types.boolean,
-                         types.boolean)
+        sig = types.void(WT, z, a, types.intp, types.boolean)
 
         def codegen(context, builder, signature, args):
             arrays = [context.make_array(t)(context, builder, v)
                       for t, v in zip(signature.args[:3], args[:3])]
             W, zz, aa = (x.data for x in arrays)
-            n = cgutils.unpack_tuple(builder, arrays[0].shape, 2)[1]
-            c0, k0, k1, rev, add = args[3:]
+            K, n = cgutils.unpack_tuple(builder, arrays[0].shape, 2)
+            c0, rev = args[3:]
             ft = W.type.pointee
             size = 4 if ft == ir.FloatType() else 8
             L = 64 // size
@@ -253,13 +252,11 @@ def _vecmat_block(G):
                 ptr = builder.gep(aa, [builder.add(c0, ir.Constant(c0.type, b * L))])
                 return builder.bitcast(ptr, vt.as_pointer())
             accs = [cgutils.alloca_once(builder, vt) for _ in range(G)]  # promoted to SSA
-            for b, acc in enumerate(accs):
-                start = builder.load(columns(b), align=size)
-                builder.store(builder.select(add, start, ir.Constant(vt, [0.0] * L)), acc)
-            last = builder.sub(k1, ir.Constant(k1.type, 1))
-            with cgutils.for_range(builder, builder.sub(k1, k0)) as loop:
-                k = builder.select(rev, builder.sub(last, loop.index),
-                                   builder.add(k0, loop.index))
+            for acc in accs:
+                builder.store(ir.Constant(vt, [0.0] * L), acc)
+            last = builder.sub(K, ir.Constant(K.type, 1))
+            with cgutils.for_range(builder, K) as loop:
+                k = builder.select(rev, builder.sub(last, loop.index), loop.index)
                 zk = builder.insert_element(ir.Constant(vt, ir.Undefined),
                                             builder.load(builder.gep(zz, [k])),
                                             ir.Constant(i32, 0))
@@ -283,9 +280,9 @@ if not config.DISABLE_JIT:
 
 
 @njit(**dict(JIT, inline="always"))
-def _vecmat_rows(z, WT, a, k0, k1, rev, add):
-    """``vecmat``'s vector columns over rows k0 <= k < k1: blocks of 16 vectors, then one of
-    8, 4, 2, 1 as the rest needs, right to left if rev."""
+def _vecmat_vectors(z, WT, a, rev):
+    """``vecmat``'s columns of whole vectors: blocks of 16 vectors, then one of 8, 4, 2, 1 as
+    the rest needs, right to left if rev."""
     n = WT.shape[1]
     L = 64 // WT.itemsize
     full, rest = divmod(n, 16 * L)
@@ -296,39 +293,40 @@ def _vecmat_rows(z, WT, a, k0, k1, rev, add):
     c1 = c2 + (G & 2) * L
     if rev:
         if G & 1:
-            _b1(WT, z, a, c1, k0, k1, True, add)
+            _b1(WT, z, a, c1, True)
         if G & 2:
-            _b2(WT, z, a, c2, k0, k1, True, add)
+            _b2(WT, z, a, c2, True)
         if G & 4:
-            _b4(WT, z, a, c4, k0, k1, True, add)
+            _b4(WT, z, a, c4, True)
         if G & 8:
-            _b8(WT, z, a, c8, k0, k1, True, add)
+            _b8(WT, z, a, c8, True)
         for q in range(full - 1, -1, -1):
-            _b16(WT, z, a, q * 16 * L, k0, k1, True, add)
+            _b16(WT, z, a, q * 16 * L, True)
         return
     for q in range(full):
-        _b16(WT, z, a, q * 16 * L, k0, k1, False, add)
+        _b16(WT, z, a, q * 16 * L, False)
     if G & 8:
-        _b8(WT, z, a, c8, k0, k1, False, add)
+        _b8(WT, z, a, c8, False)
     if G & 4:
-        _b4(WT, z, a, c4, k0, k1, False, add)
+        _b4(WT, z, a, c4, False)
     if G & 2:
-        _b2(WT, z, a, c2, k0, k1, False, add)
+        _b2(WT, z, a, c2, False)
     if G & 1:
-        _b1(WT, z, a, c1, k0, k1, False, add)
+        _b1(WT, z, a, c1, False)
 
 
 @njit(**dict(JIT, inline="always"))
 def _vecmat_jit(z, WT, a, rev):
     """a (n,) = z (K,) @ WT (K, n), all C-contiguous in one dtype (float32 or float64); each
-    output sums its K terms in row order, from the last row if rev (a caller alternating rev
-    from step to step starts each step on the rows the previous step left in L1)."""
+    output sums its K terms in row order (by fours above _BLOCKED_BYTES), from the last row if
+    rev (a caller alternating rev from step to step starts each step on the rows the previous
+    step left in L1)."""
     K, n = WT.shape
     if K * n * WT.itemsize > _BLOCKED_BYTES:
         _vecmat_streaming(z, WT, a, rev)
         return
     c0 = n - n % (64 // WT.itemsize)  # single columns from c0
-    _vecmat_rows(z, WT, a, 0, K, rev, False)
+    _vecmat_vectors(z, WT, a, rev)
     for j in range(c0, n):
         a[j] = 0
         for k in range(K):
