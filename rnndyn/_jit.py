@@ -181,7 +181,8 @@ def refresh_kernel_caches(modules) -> list[str]:
                         f.unlink()
                     except OSError:
                         pass
-            try:
+            try:  # numba creates its folder only when it first saves
+                stamp.parent.mkdir(parents=True, exist_ok=True)
                 _write_atomically(stamp, digest)
             except OSError:
                 pass  # an unwritable cache folder: numba does not write there either
