@@ -291,6 +291,8 @@ def _vecmat_vectors(z, WT, a, rev):
     c4 = c8 + (G & 8) * L
     c2 = c4 + (G & 4) * L
     c1 = c2 + (G & 2) * L
+    # the two orders written out: one loop over blocks and pieces, in either order, took 6 ns
+    # more a call (float32 WT (24, 64): 0.061 -> 0.067 us, the LSTM's product at H = 16)
     if rev:
         if G & 1:
             _b1(WT, z, a, c1, True)
