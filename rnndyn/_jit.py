@@ -184,6 +184,7 @@ def refresh_kernel_caches(modules) -> list[str]:
             try:  # numba creates its folder only when it first saves
                 stamp.parent.mkdir(parents=True, exist_ok=True)
                 _write_atomically(stamp, digest)
+                os.chmod(stamp, 0o644)  # readable as numba's own files are (mkstemp: 0600)
             except OSError:
                 pass  # an unwritable cache folder: numba does not write there either
             cleared.append(module.__name__)
