@@ -43,7 +43,7 @@ __all__ = ["graphs", "models", "integrate", "analysis", "train", "tasks", "robot
 # version of a file it imports (rnndyn/_jit.py); _kernels is otherwise imported by the
 # generated template modules only
 from . import _kernels  # noqa: E402,F401
-_refresh([m for name, m in sys.modules.items() if name.startswith("rnndyn.")])
+_refresh([m for name, m in list(sys.modules.items()) if name.startswith("rnndyn.")])
 
 
 def __getattr__(name):

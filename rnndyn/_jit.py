@@ -88,10 +88,13 @@ def _import_statements(text: str):
                 if end < len(text):
                     continue
             break
-        try:
-            yield from ast.parse(text[m.start():end].strip()).body
-        except SyntaxError:
-            pass
+        first = text.find("\n", m.start())
+        for extent in (end, len(text) if first < 0 else first):  # then the line alone (a
+            try:                                              # "(" in a comment)
+                yield from ast.parse(text[m.start():extent].strip()).body
+                break
+            except SyntaxError:
+                pass
 
 
 def _imports(file: Path) -> frozenset:
