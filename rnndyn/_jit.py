@@ -178,12 +178,7 @@ def refresh_kernel_caches(modules) -> list[str]:
                     continue
             except OSError:
                 pass
-            for f in Path(folder).glob(f"{source.stem}.*"):
-                if f.suffix in (".nbi", ".nbc"):
-                    try:
-                        f.unlink()
-                    except OSError:
-                        pass
+            _clear_compiled(source.stem, [folder], (".nbi", ".nbc"))
             try:  # numba creates its folder only when it first saves
                 stamp.parent.mkdir(parents=True, exist_ok=True)
                 _write_atomically(stamp, digest)
@@ -219,11 +214,11 @@ def _unusable(folder: Path) -> str | None:
     return None
 
 
-def _clear_compiled(name: str, folders) -> None:
+def _clear_compiled(name: str, folders, suffixes=(".nbi", ".nbc", ".pyc")) -> None:
     """Delete the bytecode and numba cache files (index .nbi, data .nbc) of module ``name``."""
     for folder in folders:
         for f in Path(folder).glob(f"{name}.*"):
-            if f.suffix in (".nbi", ".nbc", ".pyc"):
+            if f.suffix in suffixes:
                 try:
                     f.unlink()
                 except OSError:
