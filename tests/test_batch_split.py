@@ -141,3 +141,139 @@ def test_a_forked_child_gets_its_own_pool():
 
 def _block_sizes(lo, hi):
     return hi - lo
+
+
+# -- one sequence, its units split over threads (lstm_run_part) ------------------------------
+def _split_forward(cell, X, H0, cuts, dtype):
+    T = X.shape[0]
+    Y = np.empty((T, 1, cell.n), dtype)
+    OUT = np.empty((T, 1, cell.n_out), dtype)
+    info = np.zeros((1, 3), dtype=np.int64)
+    run_module._run_split(cell, kernel_params_as(cell, dtype), H0, X, Y, OUT, info,
+                          np.array(cuts))
+    return Y, OUT, info
+
+
+def _one_thread(cell, X, H0, dtype):
+    T = X.shape[0]
+    Y = np.empty((T, 1, cell.n), dtype)
+    OUT = np.empty((T, 1, cell.n_out), dtype)
+    info = np.zeros((1, 3), dtype=np.int64)
+    cell.batch_kernel(kernel_params_as(cell, dtype), H0, X, Y, OUT, info, 0, 1)
+    return Y, OUT, info
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("H, cuts, kwargs", [
+    (64, [0, 32, 64], {}),                          # the benchmark's cell, two cores
+    (50, [0, 32, 50], dict(peephole=True)),         # a last part of 18: single columns
+    (48, [0, 16, 32, 48], dict(activation="relu")),  # three parts, other activations
+])
+def test_split_units_equal_one_thread(dtype, H, cuts, kwargs):
+    """Every part multiplies by its own columns of the weights, in the same row order as
+    the one-thread kernel: the states are the same sums (bit-identical where no column
+    moves into vecmat's single-column tail; not in Python mode, whose products are numpy's);
+    a NaN input is reported at the same step."""
+    import numba
+    cell = LSTM.random(5, H, seed=7, **kwargs)
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(70, 1, 5)).astype(dtype)
+    H0 = (rng.normal(size=(1, cell.n)) * 0.3).astype(dtype)
+    X[40, 0, 2] = np.nan
+    ref = _one_thread(cell, X, H0, dtype)
+    got = _split_forward(cell, X, H0, cuts, dtype)
+    np.testing.assert_array_equal(got[2], ref[2])
+    assert tuple(got[2][0]) == (1, 41, 0)
+    tol = dict(rtol=1e-13, atol=1e-15) if dtype == np.float64 else dict(rtol=1e-5, atol=1e-6)
+    for a, b in zip(ref[:2], got[:2]):
+        if H % 16 == 0 and not numba.config.DISABLE_JIT:
+            np.testing.assert_array_equal(b, a)
+        else:
+            np.testing.assert_allclose(b, a, **tol)
+
+
+def test_run_splits_units_only_when_it_pays(monkeypatch):
+    import numba
+    monkeypatch.setattr(numba, "get_num_threads", lambda: 2)
+    x32 = np.zeros((1000, 1, 8), np.float32)
+    assert run_module._unit_cuts(LSTM.random(8, 64, seed=0), x32).tolist() == [0, 32, 64]
+    assert run_module._unit_cuts(LSTM.random(8, 48, seed=0), x32) is None  # 43 kB: fits L1
+    assert run_module._unit_cuts(LSTM.random(8, 48, seed=0), x32.astype(np.float64)) \
+        .tolist() == [0, 32, 48]  # 86 kB
+    assert run_module._unit_cuts(LSTM.random(8, 64, seed=0), x32[:100]) is None  # short
+    assert run_module._unit_cuts(LSTM.random(8, 64, seed=0),
+                                 np.zeros((1000, 2, 8), np.float32)) is None  # a batch
+    assert run_module._unit_cuts(GRU.random(8, 64, seed=0), x32) is None  # LSTM only
+    monkeypatch.setattr(numba, "get_num_threads", lambda: 1)
+    assert run_module._unit_cuts(LSTM.random(8, 64, seed=0), x32) is None
+    monkeypatch.setattr(numba, "get_num_threads", lambda: 3)
+    assert run_module._unit_cuts(LSTM.random(8, 100, seed=0), x32).tolist() == [0, 32, 64, 100]
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_front_doors_on_split_units_equal_one_thread(threads, monkeypatch):
+    """run and bptt (whose forward pass is run's) with the units split, against one thread."""
+    import numba
+    cell = LSTM.random(4, 40, seed=3, peephole=True)
+    rng = np.random.default_rng(4)
+    x, y = rng.normal(size=(90, 4)), rng.normal(size=(90, 40))
+    one = run(cell, x), bptt(cell, x, y)
+    monkeypatch.setattr(numba, "get_num_threads", lambda: threads)
+    monkeypatch.setattr(run_module, "_SPLIT_BYTES", 0)
+    monkeypatch.setattr(run_module, "_SPLIT_TRAFFIC", 0)
+    assert len(run_module._unit_cuts(cell, x[:, None])) == min(threads, 2) + 1
+    split = run(cell, x), bptt(cell, x, y)
+    np.testing.assert_allclose(split[0].states, one[0].states, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(split[1].gradient, one[1].gradient, rtol=1e-11, atol=1e-14)
+
+
+def test_a_part_that_fails_to_start_releases_the_others(monkeypatch):
+    """The parts wait for each other at every step: if one raises before its first step (a
+    failed dispatch, say), the others must give up and the error reach the caller, not hang."""
+    from concurrent.futures import ThreadPoolExecutor
+    cell = LSTM.random(8, 64, seed=0)
+    weights, state, kernel = LSTM.split_kernels
+
+    def failing(p, X, Y, OUT, info, shared, cuts, part):
+        if part == 1:
+            raise RuntimeError("part 1 could not start")
+        return kernel(p, X, Y, OUT, info, shared, cuts, part)
+    monkeypatch.setattr(LSTM, "split_kernels", (weights, state, failing))
+    x = np.zeros((500, 1, 8))
+    with ThreadPoolExecutor(1) as ex:  # a hang fails the test after 60 s instead of never
+        job = ex.submit(_split_forward, cell, x, np.zeros((1, cell.n)), [0, 32, 64],
+                        np.float64)
+        with pytest.raises(RuntimeError, match="could not start"):
+            job.result(timeout=60)
+
+
+def test_a_part_that_starts_late_is_taken_over(monkeypatch):
+    """Part 0 waits for a late partner only so long: it cancels the part, does its steps and
+    those of the part until both are at one even step, and the caller runs the rest on one
+    thread: the same states as one thread all along. The next calls run on one thread."""
+    import time
+
+    import numba
+    cell = LSTM.random(8, 64, seed=0)
+    weights, state, kernel = LSTM.split_kernels
+    late = []
+    pause = 0.5 if numba.config.DISABLE_JIT else 0.02  # Python mode's tries: sleep(0) each
+
+    def sleepy(p, X, Y, OUT, info, shared, cuts, part):
+        if part == 1:
+            time.sleep(pause)  # part 0's patience is ~0.1 ms
+            late.append(shared[-1].copy())
+        return kernel(p, X, Y, OUT, info, shared, cuts, part)
+    monkeypatch.setattr(LSTM, "split_kernels", (weights, state, sleepy))
+    monkeypatch.setattr(run_module, "_split_pause", [0, 1])
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(300, 1, 8))
+    H0 = rng.normal(size=(1, cell.n)) * 0.3
+    X[200, 0, 3] = np.nan  # after the take-over: reported by the one-thread run
+    ref = _one_thread(cell, X, H0, np.float64)
+    got = _split_forward(cell, X, H0, [0, 32, 64], np.float64)
+    assert late and late[0][32] == 2 and late[0][18] == 2  # taken over, part 1 cancelled
+    for a, b in zip(ref, got):
+        np.testing.assert_array_equal(b, a)
+    assert tuple(got[2][0]) == (1, 201, 0)
+    assert run_module._split_pause == [1, 2]

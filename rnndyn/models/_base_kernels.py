@@ -1,5 +1,7 @@
 """Kernel-level helpers shared by model families (arrays only)."""
 import math
+import platform
+import threading
 
 import numpy as np
 from llvmlite import ir
@@ -358,3 +360,142 @@ def _vecmat_py(z, WT, a, rev):
 
 
 vecmat = _vecmat_py if config.DISABLE_JIT else _vecmat_jit
+
+
+# -- a step barrier between threads that share one recurrence --------------------------------
+# Threads that split a step's units (``_gated_kernels.lstm_run_part``) meet once a step: each
+# publishes the number of steps it has done in its own cache line of an int64 array (flags[16
+# part], release order: its stores of the step come first) and spins until every part's count
+# has reached its own (acquire order); flags[16 parts], when set, is an order that ends every
+# wait. Measured round trip between the two cores: ~55 ns. A spinning thread pauses the CPU
+# each try (~23 ns here) and, after _SPINS tries (a partner descheduled on a loaded machine),
+# yields its core at every further try.
+_SPINS = 1 << 14
+_X86 = platform.machine().lower() in ("x86_64", "amd64", "i686", "x86")
+
+
+@intrinsic
+def _load_acquire(typingctx, flags, i):
+    if not (isinstance(flags, types.Array) and flags.dtype == types.int64):
+        return None
+
+    def codegen(context, builder, signature, args):
+        data = context.make_array(signature.args[0])(context, builder, args[0]).data
+        return builder.load_atomic(builder.gep(data, [args[1]]), "acquire", 8)
+    return types.int64(flags, types.intp), codegen
+
+
+@intrinsic
+def _store_release(typingctx, flags, i, value):
+    if not (isinstance(flags, types.Array) and flags.dtype == types.int64):
+        return None
+
+    def codegen(context, builder, signature, args):
+        data = context.make_array(signature.args[0])(context, builder, args[0]).data
+        builder.store_atomic(args[2], builder.gep(data, [args[1]]), "release", 8)
+        return context.get_dummy_value()
+    return types.void(flags, types.intp, types.int64), codegen
+
+
+@intrinsic
+def _compare_exchange(typingctx, flags, i, expected, value):
+    if not (isinstance(flags, types.Array) and flags.dtype == types.int64):
+        return None
+
+    def codegen(context, builder, signature, args):
+        data = context.make_array(signature.args[0])(context, builder, args[0]).data
+        pair = builder.cmpxchg(builder.gep(data, [args[1]]), args[2], args[3], "acq_rel",
+                               "acquire")
+        return builder.extract_value(pair, 1)
+    return types.boolean(flags, types.intp, types.int64, types.int64), codegen
+
+
+@intrinsic
+def _relax(typingctx, give_up_core):
+    """The CPU's spin-wait hint (x86 ``pause``); sched_yield() too if give_up_core."""
+    def codegen(context, builder, signature, args):
+        mod = builder.module
+        if _X86:
+            builder.call(cgutils.get_or_insert_function(
+                mod, ir.FunctionType(ir.VoidType(), []), "llvm.x86.sse2.pause"), [])
+        with builder.if_then(args[0]):
+            builder.call(cgutils.get_or_insert_function(
+                mod, ir.FunctionType(ir.IntType(32), []), "sched_yield"), [])
+        return context.get_dummy_value()
+    return types.void(types.boolean), codegen
+
+
+@njit(**dict(JIT, inline="always"))
+def _arrive_jit(flags, part, parts, count, budget):
+    """Publish that ``part`` has done ``count`` steps, then wait until all ``parts`` have:
+    0 when they have, else the order flags[16 parts] that ended the wait, or -1 after
+    ``budget`` tries (never if budget < 0)."""
+    _store_release(flags, 16 * part, count)
+    tries = 0
+    for q in range(parts):
+        while _load_acquire(flags, 16 * q) < count:
+            order = _load_acquire(flags, 16 * parts)
+            if order:
+                return order
+            tries += 1
+            if tries == budget:
+                return -1
+            _relax(tries > _SPINS)
+    return 0
+
+
+@njit(**dict(JIT, inline="always"))
+def _wait_for_jit(flags, i, value):
+    """Spin until flags[i] == value (acquire), yielding the core after _SPINS tries."""
+    tries = 0
+    while _load_acquire(flags, i) != value:
+        tries += 1
+        _relax(tries > _SPINS)
+
+
+def _arrive_py(flags, part, parts, count, budget):
+    """``arrive`` in Python mode (NUMBA_DISABLE_JIT), whose threads hold the GIL."""
+    import time
+    flags[16 * part] = count
+    tries = 0
+    while any(flags[16 * q] < count for q in range(parts)):
+        if flags[16 * parts]:
+            return flags[16 * parts]
+        tries += 1
+        if tries == budget:
+            return -1
+        time.sleep(0)
+    return 0
+
+
+def _wait_for_py(flags, i, value):
+    import time
+    while flags[i] != value:
+        time.sleep(0)
+
+
+def _release_py(flags, i, value):
+    flags[i] = value
+
+
+_CAS_LOCK = threading.Lock()
+
+
+def _claim_py(flags, i, expected, value):
+    with _CAS_LOCK:
+        if flags[i] != expected:
+            return False
+        flags[i] = value
+        return True
+
+
+@njit(**dict(JIT, inline="always"))
+def _claim_jit(flags, i, expected, value):
+    """flags[i] = value if it was expected (atomically); whether it was."""
+    return _compare_exchange(flags, i, expected, value)
+
+
+if config.DISABLE_JIT:
+    arrive, wait_for, claim, release = _arrive_py, _wait_for_py, _claim_py, _release_py
+else:
+    arrive, wait_for, claim, release = _arrive_jit, _wait_for_jit, _claim_jit, _store_release

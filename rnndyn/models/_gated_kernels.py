@@ -32,7 +32,7 @@ import numpy as np
 from numba import njit
 
 from .._config import JIT_SIMD as JIT
-from ._base_kernels import vecmat
+from ._base_kernels import arrive, claim, release, vecmat, wait_for
 from ._discrete_kernels import SIGMOID, TANH, act, act_prime
 
 _INLINE = dict(JIT, inline="always")
@@ -391,6 +391,219 @@ def _lstm_run_columns(p, H0, X, Y, OUT, info, lo, hi, a, ga):
                 Z[j, s] = act(A[3 * H + j, s] + bo + po * c1, ga) * act(c1, a)
         for s in range(B):  # each sequence's row of Y[t], OUT[t] written in order
             _store_state(Zr, cr, s, lo, Y, OUT, t, info)
+
+
+# -- one sequence, its units split over threads -------------------------------------------
+@njit(**JIT)
+def lstm_split_weights(p, cuts):
+    """The weights of ``lstm_run_part`` for the units cut at ``cuts`` (part k: units
+    cuts[k]..cuts[k+1]-1; inner cuts multiples of 16, so that each part's arrays start on
+    their own cache line): (WTs, bs), part k's (H + m, 4 n_k) block of WTs (its units' i, f,
+    g, o columns over the rows [h; x]) from 4 (H + m) cuts[k], its biases b = b_ih + b_hh
+    from 4 cuts[k]."""
+    W_ihT, W_hhT, b = p[6], p[7], p[2]
+    H, m = W_hhT.shape[0], W_ihT.shape[0]
+    K = H + m
+    WTs = _aligned_empty(1, 4 * K * H, b)[0]
+    bs = np.empty(4 * H, dtype=b.dtype)
+    for k in range(cuts.shape[0] - 1):
+        j0, j1 = cuts[k], cuts[k + 1]
+        n = j1 - j0
+        WT = WTs[4 * K * j0:4 * K * j1].reshape((K, 4 * n))
+        for q in range(4):
+            bs[4 * j0 + q * n:4 * j0 + (q + 1) * n] = b[q * H + j0:q * H + j1]
+            WT[:H, q * n:(q + 1) * n] = W_hhT[:, q * H + j0:q * H + j1]
+            WT[H:, q * n:(q + 1) * n] = W_ihT[:, q * H + j0:q * H + j1]
+    return WTs, bs
+
+
+@njit(**JIT)
+def lstm_split_state(H0, X, Y, info, cuts):
+    """The rest of what the parts of ``lstm_run_part`` share, for one sequence (H0 (1, 2H),
+    X (T, 1, m)): (Z, C, A, flags), the states Z (2, >= H + m) = [h; x] and C (2, >= H) = c
+    by step parity (row 0: h0, x_0 and c0), the gate rows A (part k's from 4 cuts[k]) and the
+    barrier's flags (``arrive``; setting flags[-16] calls every wait off). info[0] is reset to
+    (0, T, -1)."""
+    T, m, H = X.shape[0], X.shape[2], cuts[-1]
+    K = H + m
+    Z = _aligned_empty(2, K + (-K) % 16, Y)
+    C = _aligned_empty(2, H + (-H) % 16, Y)  # rows padded: each starts on a cache line
+    for j in range(H):
+        Z[0, j], C[0, j] = H0[0, j], H0[0, H + j]
+    for q in range(m):
+        Z[0, H + q] = X[0, 0, q]
+    info[0, 0], info[0, 1], info[0, 2] = 0, T, -1
+    flags = np.zeros(16 * cuts.shape[0], dtype=np.int64)  # a line a part, the last: abort
+    flags[1:-16:16] = T  # each part's first non-finite step (T: none)
+    return Z, C, _aligned_empty(1, 4 * H, Y)[0], flags
+
+
+#: tries (~23 ns each here) that part 0 waits for the others at a step before it runs the
+#: rest alone: their thread is late to start (~15-30 us when idle) or descheduled (two
+#: processes splitting on two cores ran 800x slower with no limit)
+_PATIENCE = 1 << 12
+_RUN, _FAILED, _TAKEN = 0, 1, 2  # orders in flags[16 parts]
+_WAITING, _STARTED, _CANCELLED, _DONE = 0, 1, 2, 3  # a part's state in flags[16 k + 2]
+
+
+@njit(**JIT)
+def lstm_run_part(p, X, Y, OUT, info, shared, cuts, part):
+    """Part ``part`` of ``lstm_run_batch`` for one sequence whose units are split over
+    threads, one thread a part, all called at once with the same ``shared`` (``WTs, bs, Z,
+    C, A, flags``: ``lstm_split_weights`` and ``lstm_split_state``). Each step, part k
+    multiplies [h, x] by its own columns of the weights (which fit its core's L1 where the
+    whole do not: float32 H = 64, 74 kB against 48), updates its units and stores them in Y
+    and OUT, then meets the others (``arrive``) before the next step reads the new h. The
+    sums are ``lstm_run_batch``'s at B = 1 up to vecmat's summation order.
+
+    Part 0 runs on the caller's thread and answers for the result: when another part keeps
+    it waiting beyond _PATIENCE tries (not started yet, or descheduled), it orders the others
+    to stop (flags[16 parts] = _TAKEN), cancels those that have not started, waits for the
+    started ones to finish their step, brings all parts to one even step t (``_take_over``)
+    and returns t: the caller runs the rest on the one-thread kernel. Part 0 returns the
+    number of steps done (T without a take-over; the other parts return 0). A part that
+    fails to start must set flags[16 parts] = _FAILED: part 0 then returns at once."""
+    if p[4] == TANH and p[5] == SIGMOID:
+        return _lstm_run_part(p, X, Y, OUT, info, shared, cuts, part, TANH, SIGMOID)
+    return _lstm_run_part(p, X, Y, OUT, info, shared, cuts, part, p[4], p[5])
+
+
+@njit(**_INLINE)
+def _part_arrays(p, shared, cuts, k):
+    """Part k's weights (K, 4 n), biases, gate row and peephole rows (views)."""
+    WTs, bs, A = shared[0], shared[1], shared[4]
+    K = p[3].shape[1] + p[6].shape[0]
+    j0, j1 = cuts[k], cuts[k + 1]
+    return (WTs[4 * K * j0:4 * K * j1].reshape((K, 4 * (j1 - j0))), bs[4 * j0:4 * j1],
+            A[4 * j0:4 * j1], p[3][0, j0:j1], p[3][1, j0:j1], p[3][2, j0:j1])
+
+
+@njit(**_INLINE)
+def _part_step(WT, b, G, pi, pf, po, z, c, c1, h1, yh, yc, out, rev, a, ga):
+    """One part's step: gate inputs z @ WT, then its units' c1, h1 from c (the slices of
+    the states from 0: offset indices, j0 + j, left these loops scalar, 0.74 against 0.46 us
+    a step), stored in Y's and OUT's slices too. Returns the sum of h1 and c1 (divergence)."""
+    n = c.shape[0]
+    vecmat(z, WT, G, rev)
+    for j in range(n):  # _lstm_gates' loops
+        G[j] = act(G[j] + b[j] + pi[j] * c[j], ga)
+    for j in range(n):
+        G[n + j] = act(G[n + j] + b[n + j] + pf[j] * c[j], ga)
+    for j in range(n):
+        G[2 * n + j] = act(G[2 * n + j] + b[2 * n + j], a)
+    for j in range(n):
+        c1[j] = G[n + j] * c[j] + G[j] * G[2 * n + j]
+    for j in range(n):
+        h1[j] = act(G[3 * n + j] + b[3 * n + j] + po[j] * c1[j], ga) * act(c1[j], a)
+    acc = c1[0] - c1[0]
+    for j in range(n):
+        yh[j] = h1[j]
+    for j in range(n):
+        yc[j] = c1[j]
+    for j in range(n):
+        out[j] = h1[j]
+    for j in range(n):
+        acc += h1[j] + c1[j]
+    return acc
+
+
+@njit(**_INLINE)
+def _lstm_run_part(p, X, Y, OUT, info, shared, cuts, part, a, ga):
+    Z, C, flags = shared[2], shared[3], shared[5]
+    H, T, m = p[3].shape[1], X.shape[0], X.shape[2]
+    K, parts = H + m, cuts.shape[0] - 1
+    done = T  # steps done by the parts together
+    if part > 0 and not claim(flags, 16 * part + 2, _WAITING, _STARTED):
+        return 0  # part 0 has done this part's steps
+    j0, j1 = cuts[part], cuts[part + 1]
+    n = j1 - j0
+    WT, b, G, pi, pf, po = _part_arrays(p, shared, cuts, part)
+    z, z1, h0, h1 = Z[0], Z[1], Z[0, j0:j1], Z[1, j0:j1]
+    c, c1 = C[0, j0:j1], C[1, j0:j1]
+    yh, yc, out = Y[:, 0, j0:j1], Y[:, 0, H + j0:H + j1], OUT[:, 0, j0:j1]
+    # _part_step's loops written out, on views made once: views made in the loop (or arrays
+    # passed to an inline helper) cost reference counts at every step, atomic operations on
+    # counters that both threads touch (0.29 -> 0.56 us a step)
+    for t in range(T):
+        vecmat(z[:K], WT, G, t % 2 == 1)
+        for j in range(n):
+            G[j] = act(G[j] + b[j] + pi[j] * c[j], ga)
+        for j in range(n):
+            G[n + j] = act(G[n + j] + b[n + j] + pf[j] * c[j], ga)
+        for j in range(n):
+            G[2 * n + j] = act(G[2 * n + j] + b[2 * n + j], a)
+        for j in range(n):
+            c1[j] = G[n + j] * c[j] + G[j] * G[2 * n + j]
+        for j in range(n):
+            h1[j] = act(G[3 * n + j] + b[3 * n + j] + po[j] * c1[j], ga) * act(c1[j], a)
+        acc = c1[0] - c1[0]
+        for j in range(n):
+            yh[t, j] = h1[j]
+        for j in range(n):
+            yc[t, j] = c1[j]
+        for j in range(n):
+            out[t, j] = h1[j]
+        for j in range(n):
+            acc += h1[j] + c1[j]
+        if not np.isfinite(acc) and flags[16 * part + 1] == T:
+            flags[16 * part + 1] = t  # this part's first non-finite step
+        if part == 0 and t + 1 < T:
+            for q in range(m):
+                z1[H + q] = X[t + 1, 0, q]
+        order = arrive(flags, part, parts, t + 1, _PATIENCE if part == 0 else -1)
+        if order == _FAILED:
+            return 0
+        if order == _TAKEN:
+            release(flags, 16 * part + 2, _DONE)
+            return 0
+        if order == -1:
+            done = _take_over(p, X, Y, OUT, shared, cuts, a, ga)
+            break
+        z, z1, h0, h1, c, c1 = z1, z, h1, h0, c1, c
+    if part == 0:  # its steps are done: the first step at which any part went non-finite
+        t = T
+        for k in range(parts):
+            t = min(t, flags[16 * k + 1])
+        if t < T:
+            _mark_divergence(Y[t, 0], info, 0, t)
+    return done
+
+
+@njit(**_INLINE)
+def _take_over(p, X, Y, OUT, shared, cuts, a, ga):
+    """Part 0, kept waiting at a step: stop the others, then do the steps of the parts that
+    lag (at most one behind the most advanced: the barrier) and of all, until every part has
+    done the same even number of steps t (the one-thread kernel alternates vecmat's row
+    order from even steps: the sums stay the same). Returns t; the caller runs the steps
+    from t on with the one-thread kernel (``lstm_run_batch``), from the state in Z[0], C[0]."""
+    Z, C, flags = shared[2], shared[3], shared[5]
+    H, T, m = p[3].shape[1], X.shape[0], X.shape[2]
+    K, parts = H + m, cuts.shape[0] - 1
+    release(flags, 16 * parts, _TAKEN)
+    for k in range(1, parts):
+        if not claim(flags, 16 * k + 2, _WAITING, _CANCELLED):
+            wait_for(flags, 16 * k + 2, _DONE)  # started: it stops at its next barrier
+    t, last = T, 0
+    for k in range(parts):
+        t, last = min(t, flags[16 * k]), max(last, flags[16 * k])
+    while t < T and (t < last or t % 2 == 1):
+        z, z1, c, c1 = Z[t % 2], Z[(t + 1) % 2], C[t % 2], C[(t + 1) % 2]
+        for k in range(parts):
+            if flags[16 * k] > t:
+                continue
+            j0, j1 = cuts[k], cuts[k + 1]
+            WT, b, G, pi, pf, po = _part_arrays(p, shared, cuts, k)
+            acc = _part_step(WT, b, G, pi, pf, po, z[:K], c[j0:j1], c1[j0:j1], z1[j0:j1],
+                             Y[t, 0, j0:j1], Y[t, 0, H + j0:H + j1], OUT[t, 0, j0:j1],
+                             t % 2 == 1, a, ga)
+            if not np.isfinite(acc) and flags[16 * k + 1] == T:
+                flags[16 * k + 1] = t
+            flags[16 * k] = t + 1
+        if t + 1 < T:
+            for q in range(m):
+                z1[H + q] = X[t + 1, 0, q]
+        t += 1
+    return t
 
 
 @njit(**_INLINE)
