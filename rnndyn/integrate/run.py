@@ -20,7 +20,6 @@ import numba
 import numpy as np
 
 from .._blas import blas_threads_for
-from ..models._base_kernels import linger
 from .._validate import front_door
 from ..errors import DivergenceError, ValidationError
 from ..models.base import Model
@@ -148,11 +147,6 @@ def run_blocks(fn, B: int, n: int, work: int) -> list:
     return _concurrently([partial(fn, cuts[c], cuts[c + 1]) for c in range(parts)])
 
 
-#: jobs posted to the pool (posted[0]), watched by the threads that linger after a part
-_posted = np.zeros(16, dtype=np.int64)
-_LINGER = 1 << 16  # tries of ~23 ns: ~1.5 ms
-
-
 def _submit(calls) -> list:
     """Futures of ``calls`` started on the pool's threads."""
     global _pool
@@ -160,7 +154,6 @@ def _submit(calls) -> list:
         from concurrent.futures import ThreadPoolExecutor
         _pool = ThreadPoolExecutor(numba.config.NUMBA_NUM_THREADS,
                                    thread_name_prefix="rnndyn-blocks")
-    _posted[0] += 1  # ends the lingering threads' spin: back to the pool's queue
     return [_pool.submit(call) for call in calls]
 
 
@@ -183,12 +176,10 @@ def _concurrently(calls) -> list:
 #: the threads' start (~30 us a call)
 _SPLIT_BYTES = 48 << 10
 _SPLIT_TRAFFIC = 16 << 20
-#: [calls left to run on one thread, the next such pause, whether the last split was taken
-#: over]: two splits in a row whose part 0 had to take over (its partner descheduled: more
-#: runnable threads than cores, where splitting ran ~3x slower than one thread; a single one
-#: is often a thread slow to wake after an idle spell) pause splitting for 1, 2, 4 ... 256
-#: calls
-_split_pause = [0, 1, False]
+#: [calls left to run on one thread, the next such pause]: a split whose part 0 had to take
+#: over (its partner late or descheduled: more runnable threads than cores, where the split
+#: ran ~3x slower than one thread) pauses splitting for 1, 2, 4, ... 256 calls
+_split_pause = [0, 1]
 
 
 def _unit_cuts(model, X):
@@ -219,28 +210,20 @@ def _run_split(model, p, H0, X, Y, OUT, info, cuts) -> None:
     shared = cached[key] + state(H0, X, Y, info, cuts)
 
     def part(k):
-        seen = _posted[0]
         try:
             return kernel(p, X, Y, OUT, info, shared, cuts, k)
         except BaseException:  # e.g. a failed dispatch: part 0 would wait for it in vain
             shared[-1][-16] = 1  # _gated_kernels._FAILED
             raise
-        finally:
-            if k:  # stay awake for the next call a while (waking an idle core took ms)
-                linger(_posted, seen, _LINGER)
     rest = _submit([partial(part, k) for k in range(1, len(cuts) - 1)])
-    t = part(0)  # returns when every part has done all its writes (or part 0 took over)
-    if shared[-1][-16] == 1:  # a part failed to start: its error
-        wait(rest)
-        for f in rest:
-            f.result()
+    try:
+        t = part(0)
+    finally:  # waited for, so that the next call finds the pool's thread idle: ~30 us
+        wait(rest)  # a call, but a thread still returning started the next late (> 0.1 ms)
+    for f in rest:
+        f.result()
     T, H = X.shape[0], model.W_hh.shape[1]
-    taken = t < T
-    if taken and _split_pause[2]:  # a second take-over in a row: pause splitting
-        _split_pause[:2] = [_split_pause[1], min(2 * _split_pause[1], 256)]
-    elif not taken:
-        _split_pause[1] = 1
-    _split_pause[2] = taken
+    _split_pause[:] = [_split_pause[1], min(2 * _split_pause[1], 256)] if t < T else [0, 1]
     if t < T:  # part 0 took over (a part was late or descheduled): one thread from step t
         Z, C = shared[2], shared[3]
         rest_info = np.zeros((1, 3), dtype=np.int64)

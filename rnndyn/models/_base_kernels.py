@@ -495,24 +495,7 @@ def _claim_jit(flags, i, expected, value):
     return _compare_exchange(flags, i, expected, value)
 
 
-@njit(**JIT)
-def _linger_jit(posted, seen, tries):
-    """Spin (pausing) until posted[0] differs from seen, at most ``tries`` times: keeps a
-    worker thread's core awake for the next job (here an idle core took milliseconds to
-    wake, against the ~55 us that splitting a call saves)."""
-    for _ in range(tries):
-        if _load_acquire(posted, 0) != seen:
-            return
-        _relax(False)
-
-
-def _linger_py(posted, seen, tries):
-    """``linger`` in Python mode: no spinning with the GIL held."""
-
-
 if config.DISABLE_JIT:
     arrive, wait_for, claim, release = _arrive_py, _wait_for_py, _claim_py, _release_py
-    linger = _linger_py
 else:
     arrive, wait_for, claim, release = _arrive_jit, _wait_for_jit, _claim_jit, _store_release
-    linger = _linger_jit
