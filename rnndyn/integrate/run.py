@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import weakref
 from concurrent.futures import wait
-from functools import partial
 from typing import NamedTuple
 
 import numba
@@ -143,94 +142,19 @@ def run_blocks(fn, B: int, n: int, work: int) -> list:
     if parts == 1:
         with blas_threads_for(B * n ** 2):
             return [fn(0, B)]
-    cuts = [c * B // parts for c in range(parts + 1)]
-    return _concurrently([partial(fn, cuts[c], cuts[c + 1]) for c in range(parts)])
-
-
-def _submit(calls) -> list:
-    """Futures of ``calls`` started on the pool's threads."""
     global _pool
     if _pool is None:
         from concurrent.futures import ThreadPoolExecutor
         _pool = ThreadPoolExecutor(numba.config.NUMBA_NUM_THREADS,
                                    thread_name_prefix="rnndyn-blocks")
-    return [_pool.submit(call) for call in calls]
-
-
-def _concurrently(calls) -> list:
-    """``[call() for call in calls]``, the first on the calling thread, the others at once on
-    the pool's threads (BLAS on one thread each); returns when all are done."""
+    cuts = [c * B // parts for c in range(parts + 1)]
     with blas_threads_for(0):
-        rest = _submit(calls[1:])
+        rest = [_pool.submit(fn, cuts[c], cuts[c + 1]) for c in range(1, parts)]
         try:
-            first = calls[0]()
+            first = fn(0, cuts[1])
         finally:  # never leave a block writing into arrays the caller is done with
             wait(rest)
         return [first] + [f.result() for f in rest]
-
-
-#: bytes of an LSTM's weights from which a single sequence's units are split over the
-#: threads (``_gated_kernels.lstm_run_part``): where they do not fit a core's L1 (48 kB
-#: here; float32 H = 64 is 74 kB: 0.47 -> 0.33 us a step, float64 H = 48 0.70 -> 0.44; float32
-#: H = 48 (43 kB) 0.24 -> 0.27), and T (H + m) 4 H bytes from which the steps' gain pays for
-#: the threads' start (~30 us a call)
-_SPLIT_BYTES = 48 << 10
-_SPLIT_TRAFFIC = 16 << 20
-#: [calls left to run on one thread, the next such pause]: a split whose part 0 had to take
-#: over (its partner late or descheduled: more runnable threads than cores, where the split
-#: ran ~3x slower than one thread) pauses splitting for 1, 2, 4, ... 256 calls
-_split_pause = [0, 1]
-
-
-def _unit_cuts(model, X):
-    """Cuts of the units of an LSTM running one sequence X (T, 1, m) into one part per numba
-    thread (multiples of 16: each part's arrays on their own cache lines), or None where one
-    thread is faster: a batch (cut into blocks of sequences instead), weights that fit L1,
-    a short sequence, one thread."""
-    T, B = X.shape[:2]
-    if B != 1 or getattr(model, "split_kernels", None) is None:
-        return None
-    H = model.W_hh.shape[1]
-    parts = min(numba.get_num_threads(), H // 16)
-    size = 4 * H * (H + model.n_in) * X.itemsize
-    if parts < 2 or size < _SPLIT_BYTES or T * size < _SPLIT_TRAFFIC:
-        return None
-    return np.array([16 * round(k * H / parts / 16) if k < parts else H
-                     for k in range(parts + 1)], dtype=np.int64)
-
-
-def _run_split(model, p, H0, X, Y, OUT, info, cuts) -> None:
-    """One sequence through an LSTM whose units are split over threads at ``cuts``: part 0
-    on the calling thread, the others on the pool's (no BLAS in these kernels)."""
-    weights, state, kernel = model.split_kernels
-    cached = _PARAMS[model]  # kernel_params_as's entry, beside p
-    key = ("split", Y.dtype, cuts.tobytes())
-    if key not in cached:
-        cached[key] = weights(p, cuts)
-    shared = cached[key] + state(H0, X, Y, info, cuts)
-
-    def part(k):
-        try:
-            return kernel(p, X, Y, OUT, info, shared, cuts, k)
-        except BaseException:  # e.g. a failed dispatch: part 0 would wait for it in vain
-            shared[-1][-16] = 1  # _gated_kernels._FAILED
-            raise
-    rest = _submit([partial(part, k) for k in range(1, len(cuts) - 1)])
-    try:
-        t = part(0)
-    finally:  # waited for, so that the next call finds the pool's thread idle: ~30 us
-        wait(rest)  # a call, but a thread still returning started the next late (> 0.1 ms)
-    for f in rest:
-        f.result()
-    T, H = X.shape[0], model.W_hh.shape[1]
-    _split_pause[:] = [_split_pause[1], min(2 * _split_pause[1], 256)] if t < T else [0, 1]
-    if t < T:  # part 0 took over (a part was late or descheduled): one thread from step t
-        Z, C = shared[2], shared[3]
-        rest_info = np.zeros((1, 3), dtype=np.int64)
-        model.batch_kernel(p, np.concatenate([Z[0, :H], C[0, :H]])[None], X[t:], Y[t:],
-                           OUT[t:], rest_info, 0, 1)
-        if rest_info[0, 0] and not info[0, 0]:
-            info[0] = 1, t + rest_info[0, 1], rest_info[0, 2]
 
 
 @front_door()
@@ -304,14 +228,7 @@ def run(model: Model, inputs, h0=None, *, dtype=None, method: str = "auto",
     info = np.zeros((B, 3), dtype=np.int64)
     if T > 0:
         work = T * model.n * (model.n + model.n_in)
-        cuts = None
-        if use_blas and _split_pause[0]:
-            _split_pause[0] -= 1
-        elif use_blas:
-            cuts = _unit_cuts(model, X)
-        if cuts is not None:
-            _run_split(model, p, H0, X, Y, OUT, info, cuts)
-        elif use_blas:
+        if use_blas:
             run_blocks(lambda lo, hi: blas(p, H0, X, Y, OUT, info, lo, hi), B, model.n,
                        B * work)
         elif layered:

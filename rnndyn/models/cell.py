@@ -40,9 +40,6 @@ class Cell(Model):
     jac_input: ClassVar = None
     output_jac: ClassVar = None
     batch_kernel: ClassVar = None  # BLAS kernel for B sequences sharing parameters, if any
-    # (weights, state, part) kernels running one sequence with its units split over threads
-    # (integrate.run._run_split), if any
-    split_kernels: ClassVar = None
     # batched exact BPTT for B sequences sharing parameters, if any:
     # (p, H0, X, Y, GO, G, GH0) with GO the cotangents of the outputs, G (d_raw,) summed
     bptt_kernel: ClassVar = None

@@ -147,7 +147,6 @@ class LSTM(_Gated):
     jac_input = staticmethod(gk.lstm_jac_input)
     output_jac = staticmethod(gk.hidden_output_jac)
     batch_kernel = staticmethod(gk.lstm_run_batch)
-    split_kernels = (gk.lstm_split_weights, gk.lstm_split_state, gk.lstm_run_part)
 
     @property
     def bptt_kernel(self):
