@@ -1,12 +1,14 @@
 """The vectorisable exp-based sigmoid and tanh of models/_base_kernels.py against libm, and its
-register-blocked row-times-matrix product against numpy."""
+register-blocked products (a row times a matrix, a matrix in panels times columns) and tile
+transpose against numpy."""
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numba import njit
 
-from rnndyn.models._base_kernels import sigmoid, tanh, vecmat
+from rnndyn.models._base_kernels import (PANEL_ROWS, panel_matmul, panel_pack, sigmoid,
+                                         tanh, transpose_tile, vecmat)
 
 
 @njit(error_model="numpy")
@@ -114,3 +116,52 @@ def test_vecmat_propagates_non_finite_values():
     WT[1, 5] = -1.0
     got = _vecmat(z, WT, True)
     assert got[5] == -np.inf and np.isposinf(np.delete(got, 5)).all()
+
+
+@njit
+def _panel_product(W, Z):
+    Wp = np.empty((-(-W.shape[0] // PANEL_ROWS), W.shape[1], PANEL_ROWS), W.dtype)
+    panel_pack(W, Wp)
+    A = np.full((Wp.shape[0] * PANEL_ROWS, Z.shape[1]), np.nan, W.dtype)  # all written
+    panel_matmul(Wp, Z, A)
+    return A
+
+
+# M: whole panels and a last panel padded with zero rows; V: one and three vectors of lanes
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("M, K, V", [(16, 1, 1), (64, 72, 1), (1024, 264, 1), (37, 5, 3),
+                                     (200, 136, 2)])
+def test_panel_matmul_equals_numpy(dtype, M, K, V):
+    V *= 64 // np.dtype(dtype).itemsize
+    rng = np.random.default_rng(M + K + V)
+    W = rng.integers(-8, 9, (M, K)).astype(dtype)  # exact sums: numpy's bit for bit
+    Z = rng.integers(-8, 9, (K, V)).astype(dtype)
+    A = _panel_product(W, Z)
+    assert np.array_equal(A[:M], W @ Z) and not A[M:].any()  # padded rows: zero
+    W = rng.normal(size=(M, K)).astype(dtype)
+    Z = rng.normal(size=(K, V)).astype(dtype)
+    ref = W.astype(np.float64) @ Z.astype(np.float64)
+    bound = K * np.finfo(dtype).eps * (np.abs(W).astype(np.float64) @ np.abs(Z))
+    assert np.all(np.abs(_panel_product(W, Z)[:M] - ref) <= bound)
+    Z[3 % K, 1] = np.nan  # a NaN reaches its column, and only it
+    got = _panel_product(W, Z)[:M]
+    assert np.isnan(got[:, 1]).all() and not np.isnan(np.delete(got, 1, axis=1)).any()
+
+
+@njit
+def _transpose_into(S, r0, l0, D, off, stride):
+    transpose_tile(S, r0, l0, D, off, stride)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_transpose_tile_equals_numpy(dtype):
+    L = 64 // np.dtype(dtype).itemsize
+    rng = np.random.default_rng(L)
+    S = rng.normal(size=(3 * L, 2 * L)).astype(dtype)
+    for r0, l0 in ((0, 0), (L, L), (2 * L - 3, 5)):  # aligned or not
+        D = np.full((L + 2, 3 * L + 4), np.nan, dtype)
+        off, stride = 2 * D.shape[1] + 4, D.shape[1]  # D[2 + u, 4 + v] = S[r0 + v, l0 + u]
+        _transpose_into(S, r0, l0, D, off, stride)
+        assert np.array_equal(D[2:, 4:4 + L], S[r0:r0 + L, l0:l0 + L].T)
+        D[2:, 4:4 + L] = np.nan
+        assert np.isnan(D).all()  # nothing else written

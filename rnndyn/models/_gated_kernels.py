@@ -32,7 +32,7 @@ import numpy as np
 from numba import njit
 
 from .._config import JIT_SIMD as JIT
-from ._base_kernels import vecmat
+from ._base_kernels import PANEL_ROWS, panel_matmul, panel_pack, transpose_tile, vecmat
 from ._discrete_kernels import SIGMOID, TANH, act, act_prime
 
 _INLINE = dict(JIT, inline="always")
@@ -356,10 +356,10 @@ def _lstm_run(p, H0, X, Y, OUT, info, lo, hi, a, ga):
         for s in range(B):
             if B > 1:
                 _lstm_gates(A, b, P, Z, c, s, a, ga)
-            # _store_state written out, one loop a stream: called per sequence, the helper's
-            # single loop (three stores and the sum) cost as much as the gates (float32, T =
+            # the stores written out, one loop a stream: a helper's single loop of the three
+            # stores and the sum, called per sequence, cost as much as the gates (float32, T =
             # 1000, H = 64, B = 16 on one thread: 4.7 -> 4.0 us a step; B = 1, H = 16: 0.14
-            # -> 0.12); the same loops as a helper measured no faster than the old one
+            # -> 0.12); the same loops as a helper measured no faster than that one
             acc = c[s, 0] - c[s, 0]
             for j in range(H):
                 Y[t, lo + s, j] = Z[s, j]
@@ -375,28 +375,36 @@ def _lstm_run(p, H0, X, Y, OUT, info, lo, hi, a, ga):
 
 @njit(**_INLINE)
 def _lstm_run_columns(p, H0, X, Y, OUT, info, lo, hi, a, ga):
-    """``_lstm_run`` with the block's states as columns, [h; x] (H + m, B) and c (H, B): the
-    step's product is W (4H, H + m) @ [h; x], which OpenBLAS's AVX-512 (SkylakeX) kernel runs
-    ~2x faster in float32 than the rows' [h, x] @ W^T once H >= 128 (H = 256, B = 16: 50 vs
-    80-115 us; at H = 64 it is slower, in float64 no faster), and the gates run vectorised
-    over the batch. The sums are the rows' own, term for term: the outputs measured
-    bit-identical (H = 256 and 64, B = 32). LSTM float32 at H = 256, B = 32: 102-112 -> 63-67
-    us a step."""
+    """``_lstm_run`` with the block's states as columns, [h; x] (H + m, V) and c (H, V), V =
+    the B sequences padded to whole 64-byte vectors (the padding stays zero): the step's
+    product is W (4H, H + m) @ [h; x], from W packed once into panels (``panel_matmul``:
+    float32 H = 256, B = 16, one thread, 52 us a step in OpenBLAS's sgemm, which packs W at
+    every call, 39 here), and the gates run vectorised over the batch. The sums are the rows'
+    own, term for term (k in order), so they equal the rows' path up to the order BLAS sums
+    in there. LSTM float32 at H = 256, B = 32 (two blocks, two threads): rows 102-112,
+    columns through sgemm 63-67, through panels 48-52 us a step (PyTorch 51-53). At H = 64
+    the rows stay faster (B = 16, one thread: 3.9 against 5.1-5.4 us)."""
     W_ih, W_hh, b, P = p[0], p[1], p[2], p[3]
     B, H, T, m = hi - lo, W_hh.shape[1], X.shape[0], X.shape[2]
-    W = _aligned_empty(4 * H, H + m, Y)
+    L = 64 // Y.itemsize
+    V = -(-B // L) * L
+    W = np.empty((4 * H, H + m), dtype=Y.dtype)
     W[:, :H] = W_hh
     W[:, H:] = W_ih
-    Z = _aligned_empty(H + m, B, Y)  # columns [h; x]: h updated in place
-    c = np.empty((H, B), dtype=Y.dtype)
-    A = _aligned_empty(4 * H, B, Y)
-    Zr, cr = Z.T, c.T  # the same memory as rows, for _load_state and _store_state
-    _load_state(H0, Zr, cr, lo, info, T)
+    Wp = np.empty((-(-4 * H // PANEL_ROWS), H + m, PANEL_ROWS), dtype=Y.dtype)
+    panel_pack(W, Wp)
+    Z = _aligned_empty(H + m, V, Y)  # columns [h; x]: h updated in place
+    Z[:] = 0
+    c = _aligned_empty(H, V, Y)
+    c[:] = 0
+    acc = np.empty(V, dtype=Y.dtype)
+    A = _aligned_empty(Wp.shape[0] * PANEL_ROWS, V, Y)
+    _load_state(H0, Z.T[:B], c.T[:B], lo, info, T)  # the same memory as rows
     for t in range(T):
         for k in range(m):
             for s in range(B):
                 Z[H + k, s] = X[t, lo + s, k]
-        np.dot(W, Z, A)
+        panel_matmul(Wp, Z, A)
         for j in range(H):  # the order of _lstm_gates' sums, over the batch
             bi, bf, bg, bo = b[j], b[H + j], b[2 * H + j], b[3 * H + j]
             pi, pf, po = P[0, j], P[1, j], P[2, j]
@@ -408,8 +416,36 @@ def _lstm_run_columns(p, H0, X, Y, OUT, info, lo, hi, a, ga):
                 c1 = f * c0 + i * g
                 c[j, s] = c1
                 Z[j, s] = act(A[3 * H + j, s] + bo + po * c1, ga) * act(c1, a)
-        for s in range(B):  # each sequence's row of Y[t], OUT[t] written in order
-            _store_state(Zr, cr, s, lo, Y, OUT, t, info)
+        _store_columns(Z, c, acc, lo, B, Y, OUT, t, info)
+
+
+@njit(**_INLINE)
+def _store_columns(Z, c, acc, lo, B, Y, OUT, t, info):
+    """Y[t, lo + s] = [h; c], OUT[t, lo + s] = h for the block's B sequences, from states as
+    columns (h: the first H rows of Z): whole L x L tiles transposed in registers
+    (``transpose_tile``; one element at a time, the strided reads cost 4.5-6 us a step at H =
+    256, B = 16, float32), the rest one by one; then the divergence test on each sequence's
+    sum of h and c."""
+    H, n, L = c.shape[0], Y.shape[2], 64 // Y.itemsize
+    Bt, Ht = B - B % L, H - H % L
+    for s0 in range(0, Bt, L):
+        row = t * Y.shape[1] + lo + s0
+        for j0 in range(0, Ht, L):
+            transpose_tile(Z, j0, s0, Y, row * n + j0, n)
+            transpose_tile(c, j0, s0, Y, row * n + H + j0, n)
+            transpose_tile(Z, j0, s0, OUT, row * H + j0, H)
+    for s in range(B):
+        for j in range(Ht if s < Bt else 0, H):
+            Y[t, lo + s, j] = Z[j, s]
+            Y[t, lo + s, H + j] = c[j, s]
+            OUT[t, lo + s, j] = Z[j, s]
+    acc[:] = 0
+    for j in range(H):
+        for s in range(B):
+            acc[s] += Z[j, s] + c[j, s]
+    for s in range(B):
+        if not np.isfinite(acc[s]):
+            _mark_divergence(Y[t, lo + s], info, lo + s, t)
 
 
 @njit(**_INLINE)
@@ -422,22 +458,6 @@ def _load_state(H0, Z, c, lo, info, T):
         for j in range(H):
             Z[s, j] = H0[lo + s, j]
             c[s, j] = H0[lo + s, H + j]
-
-
-@njit(**_INLINE)
-def _store_state(Z, c, s, lo, Y, OUT, t, info):
-    """Y[t, lo + s] = [h; c], OUT[t, lo + s] = h (h: the first H entries of Z[s]) in one
-    pass, and the divergence test on their sum (the columns' path, whose Z and c are
-    transposed views; ``_lstm_run`` writes the same loops out)."""
-    H = c.shape[1]
-    acc = c[s, 0] - c[s, 0]
-    for j in range(H):
-        Y[t, lo + s, j] = Z[s, j]
-        OUT[t, lo + s, j] = Z[s, j]
-        Y[t, lo + s, H + j] = c[s, j]
-        acc += Z[s, j] + c[s, j]
-    if not np.isfinite(acc):
-        _mark_divergence(Y[t, lo + s], info, lo + s, t)
 
 
 @njit(**_INLINE)
