@@ -47,24 +47,26 @@ def test_forward_blocks_equal_one_block(kind, parts):
 
 @pytest.mark.parametrize("kwargs, H, B, bad", [
     (dict(peephole=True), 128, 5, 3), (dict(activation="relu"), 128, 5, 3),
-    # 21 sequences of 136 units: one whole 16 x 16 tile of sequences and units transposed in
-    # registers, the units and sequences past it one by one; divergence in a tile, and past it
+    # 21 sequences of 136 units: whole L x L tiles of sequences and units transposed in
+    # registers (L = 16 lanes in float32, 8 in float64), the units and sequences past them one
+    # by one; divergence in a tile, and past it
     (dict(peephole=True), 136, 21, 7), (dict(peephole=True), 136, 21, 19)])
-def test_lstm_columns_layout_equals_rows(kwargs, H, B, bad):
-    # float32 blocks of H >= 128 run with their states as columns (_lstm_run_columns); the
-    # same sequences one by one (B = 1) take the rows' path: equal up to float32 rounding
-    # (the products sum in another order), divergence reported alike
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_lstm_columns_layout_equals_rows(kwargs, H, B, bad, dtype):
+    # blocks of H >= 128 run with their states as columns (_lstm_run_columns); the same
+    # sequences one by one (B = 1) take the rows' path: equal up to rounding (the products
+    # sum in another order), divergence reported alike
     cell = LSTM.random(3, H, seed=4, **kwargs)
     rng = np.random.default_rng(5)
     T = 70
-    X = rng.normal(size=(T, B, 3)).astype(np.float32)
-    H0 = (rng.normal(size=(B, cell.n)) * 0.3).astype(np.float32)
+    X = rng.normal(size=(T, B, 3)).astype(dtype)
+    H0 = (rng.normal(size=(B, cell.n)) * 0.3).astype(dtype)
     X[40, bad, 1] = np.nan  # sequence bad diverges at step 41
-    p = kernel_params_as(cell, np.float32)
+    p = kernel_params_as(cell, dtype)
     out = []
     for cuts in ([(0, B)], _cuts(B, B)):
-        Y = np.empty((T, B, cell.n), np.float32)
-        OUT = np.empty((T, B, cell.n_out), np.float32)
+        Y = np.empty((T, B, cell.n), dtype)
+        OUT = np.empty((T, B, cell.n_out), dtype)
         info = np.zeros((B, 3), dtype=np.int64)
         for lo, hi in cuts:
             cell.batch_kernel(p, H0, X, Y, OUT, info, lo, hi)
@@ -73,9 +75,10 @@ def test_lstm_columns_layout_equals_rows(kwargs, H, B, bad):
     np.testing.assert_array_equal(info, info1)
     ok = np.arange(B) != bad
     assert tuple(info[bad]) == (1, 41, 0) and not info[ok, 0].any()
-    np.testing.assert_allclose(Y[:, ok], Y1[:, ok], rtol=1e-4, atol=2e-6)
+    tol = dict(rtol=1e-4, atol=2e-6) if dtype == np.float32 else dict(rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(Y[:, ok], Y1[:, ok], **tol)
     np.testing.assert_array_equal(OUT[:, ok], Y[:, ok, :cell.H])
-    np.testing.assert_allclose(Y[:41, bad], Y1[:41, bad], rtol=1e-4, atol=2e-6)  # before NaN
+    np.testing.assert_allclose(Y[:41, bad], Y1[:41, bad], **tol)  # before the NaN
 
 
 @pytest.mark.parametrize("kind", CELLS)

@@ -361,7 +361,7 @@ vecmat = _vecmat_py if config.DISABLE_JIT else _vecmat_jit
 
 
 # -- a matrix times a few columns, W's rows in panels ----------------------------------------
-# A = W @ Z for Z of a few columns (a block of sequences as columns: the LSTM's float32 path
+# A = W @ Z for Z of a few columns (a block of sequences as columns: the LSTM's batched path
 # at H >= 128). W is packed once into panels of PANEL_ROWS rows, each panel's K x R entries
 # in the order the loop reads them; for each vector of Z's lanes a panel's R sums stay in
 # registers while k runs, each W entry broadcast from memory into one FMA. BLAS instead packs

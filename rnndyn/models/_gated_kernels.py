@@ -12,8 +12,8 @@ Parameter tuples (a population adds a leading axis P to every array):
   with the dropped weights held at zero.
 
 The transposed copies W_ihT, W_hhT feed the batched kernels, whose per-step matrix products go
-to BLAS through ``np.dot`` (the LSTM's float32 blocks of H >= 128 use W_ih, W_hh themselves,
-with the states as columns).
+to BLAS through ``np.dot`` (the LSTM's blocks of H >= 128 use W_ih, W_hh themselves, packed
+into panels, with the states as columns).
 
 Parameter derivatives (``lstm_vjp``, ``gru_vjp``) are taken with respect to a flat *raw*
 vector theta_raw, the blocks below each flattened in C order and concatenated:
@@ -291,8 +291,8 @@ def lstm_run_batch(p, H0, X, Y, OUT, info, lo, hi):
     32, float32: 16.2 -> 13.9 us a step; the skinny input product wrote its (64 B, 4H)
     result through the cache). The elementwise part is serial on purpose: OpenBLAS's worker
     threads spin after a product, and numba threads competing with them made the step
-    several times slower. float32 blocks of H >= 128 keep their states as columns instead
-    (``_lstm_run_columns``: W [h; x], ~1.6x faster there, the same sums)."""
+    several times slower. Blocks of H >= 128 keep their states as columns instead
+    (``_lstm_run_columns``: W [h; x] from W in panels, 1.3-2x faster there, the same sums)."""
     if p[4] == TANH and p[5] == SIGMOID:
         _lstm_run(p, H0, X, Y, OUT, info, lo, hi, TANH, SIGMOID)
     else:
@@ -311,7 +311,9 @@ def _aligned_empty(rows, cols, like):
     return buf[start:start + rows * cols].reshape((rows, cols))
 
 
-#: float32 blocks of at least this many units run with their states as columns
+#: blocks of at least this many units run with their states as columns (B = 16, one thread:
+#: float32 H = 64 3.9 us a step in rows, 5.1-5.4 in columns; float64 H = 64 8.9 / 11.5, H =
+#: 128 40.9 / 32.2, H = 256 143 / 100)
 #: (``_lstm_run_columns``)
 _COLUMNS_MIN_H = 128
 
@@ -320,7 +322,7 @@ _COLUMNS_MIN_H = 128
 def _lstm_run(p, H0, X, Y, OUT, info, lo, hi, a, ga):
     b, P, W_ihT, W_hhT = p[2], p[3], p[6], p[7]
     B, H, T, m = hi - lo, W_hhT.shape[0], X.shape[0], X.shape[2]
-    if B > 1 and Y.itemsize == 4 and H >= _COLUMNS_MIN_H:
+    if B > 1 and H >= _COLUMNS_MIN_H:
         _lstm_run_columns(p, H0, X, Y, OUT, info, lo, hi, a, ga)
         return
     WT = _aligned_empty(H + m, 4 * H, Y)
@@ -382,8 +384,7 @@ def _lstm_run_columns(p, H0, X, Y, OUT, info, lo, hi, a, ga):
     every call, 39 here), and the gates run vectorised over the batch. The sums are the rows'
     own, term for term (k in order), so they equal the rows' path up to the order BLAS sums
     in there. LSTM float32 at H = 256, B = 32 (two blocks, two threads): rows 102-112,
-    columns through sgemm 63-67, through panels 48-52 us a step (PyTorch 51-53). At H = 64
-    the rows stay faster (B = 16, one thread: 3.9 against 5.1-5.4 us)."""
+    columns through sgemm 63-67, through panels 48-53 us a step (PyTorch 51-53)."""
     W_ih, W_hh, b, P = p[0], p[1], p[2], p[3]
     B, H, T, m = hi - lo, W_hh.shape[1], X.shape[0], X.shape[2]
     L = 64 // Y.itemsize
