@@ -212,13 +212,25 @@ def run(model: Model, inputs, h0=None, *, dtype=None, method: str = "auto",
                               f"{on_divergence!r}", on_divergence)
     dtype = _dtype(dtype, inputs)
     X, single = sequence_inputs(model, inputs, dtype)
-    T, B = X.shape[:2]
-    H0 = initial_state(model, h0, B, dtype, "h0")
-    pop = model.P is not None
-    blas = getattr(model, "batch_kernel", None)
-    if method == "blas" and (blas is None or pop):
+    H0 = initial_state(model, h0, X.shape[1], dtype, "h0")
+    if method == "blas" and (getattr(model, "batch_kernel", None) is None or model.P is not None):
         raise ValidationError("method", f"'blas' needs a single {type(model).__name__} with a "
                               "batched kernel (LSTM, GRU with reset_after=True)", method)
+    res = run_arrays(model, X, H0, method, on_divergence)
+    if single:
+        return RunResult(res.states[:, 0], res.outputs[:, 0], res.final[0], res.status)
+    return res
+
+
+def run_arrays(model: Model, X: np.ndarray, H0: np.ndarray, method: str = "auto",
+               on_divergence: str = "raise") -> RunResult:
+    """``run`` of arguments already checked: X (T, B, n_in) C-contiguous and finite in the
+    run's dtype, H0 (B, n) in it (``sequence_inputs``, ``initial_state``); for callers that
+    checked them at their own front door (``train.bptt``: ~15 us a call less)."""
+    T, B = X.shape[:2]
+    dtype = X.dtype.type
+    pop = model.P is not None
+    blas = getattr(model, "batch_kernel", None)
     use_blas = blas is not None and not pop and method != "loop"
     layered = isinstance(model, Stacked) and method != "loop" and \
         all(c.batch_kernel is not None for c in model.layers)
@@ -247,10 +259,7 @@ def run(model: Model, inputs, h0=None, *, dtype=None, method: str = "auto",
                               f"unit {info[b, 2]}); check the weights for runaway growth or "
                               "pass on_divergence='return'", t=float(info[b, 1]),
                               unit=int(info[b, 2]), individual=b)
-    final = Y[-1] if T > 0 else H0
-    if single:
-        return RunResult(Y[:, 0], OUT[:, 0], final[0].copy(), status)
-    return RunResult(Y, OUT, final.copy(), status)
+    return RunResult(Y, OUT, (Y[-1] if T > 0 else H0).copy(), status)
 
 
 def _run_layers(model, H0, X, Y, OUT, info) -> None:
