@@ -255,3 +255,22 @@ def test_norms_without_blas_equal_numpys():
     assert sum_squares(x) == pytest.approx(float(np.sum(x ** 2)), rel=1e-14)
     assert norm(x[:, 2]) == pytest.approx(float(np.linalg.norm(x[:, 2])), rel=1e-14)
     assert norm(np.zeros(0)) == 0.0
+
+
+def test_blas_thread_switches_nest():
+    # bptt puts OpenBLAS on one thread around both passes; the runners' own switches inside
+    # it must neither switch again nor give the threads back before the outer one ends
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from rnndyn._blas import blas_threads_for
+
+    def counts():
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+    with threadpool_limits(limits=2, user_api="blas"):
+        assert set(counts()) == {2}
+        with blas_threads_for(0):
+            assert set(counts()) == {1}
+            with blas_threads_for(0):
+                assert set(counts()) == {1}
+            assert set(counts()) == {1}
+        assert set(counts()) == {2}
