@@ -222,14 +222,39 @@ def state_output_vjp(y, p, v, gy, gp):
 _BLOCKED_BYTES = 3 << 18
 
 
+def _float_arrays(*xs):
+    """The intrinsics' typing check: C-contiguous arrays of one dtype, float32 or float64."""
+    return all(isinstance(x, types.Array) and x.layout == "C" and x.dtype == xs[0].dtype
+               for x in xs) and xs[0].dtype in (types.float32, types.float64)
+
+
+def _vectors(builder, data):
+    """(bytes an element, L lanes of 64 bytes, the vector type, LLVM's fmuladd on it) for
+    float array data."""
+    ft = data.type.pointee
+    size = 4 if ft == ir.FloatType() else 8
+    L = 64 // size
+    vt = ir.VectorType(ft, L)
+    fmuladd = cgutils.get_or_insert_function(builder.module, ir.FunctionType(vt, [vt, vt, vt]),
+                                             f"llvm.fmuladd.v{L}f{8 * size}")
+    return size, L, vt, fmuladd
+
+
+def _splat(builder, x, vt):
+    """The scalar x in every lane of a vector of type vt."""
+    i32 = ir.IntType(32)
+    v = builder.insert_element(ir.Constant(vt, ir.Undefined), x, ir.Constant(i32, 0))
+    return builder.shuffle_vector(v, ir.Constant(vt, ir.Undefined),
+                                  ir.Constant(ir.VectorType(i32, vt.count), [0] * vt.count))
+
+
 def _vecmat_block(G):
     """An intrinsic ``(WT, z, a, c0, rev)``: a[c0 : c0 + G L] = sum over k of z[k] WT[k, c0 :
     c0 + G L] (L lanes of 64 bytes), from the last row if rev; WT, z, a C-contiguous in one
     dtype."""
     @intrinsic
     def block(typingctx, WT, z, a, c0, rev):
-        if not all(isinstance(x, types.Array) and x.layout == "C" and x.dtype == WT.dtype
-                   for x in (WT, z, a)) or WT.dtype not in (types.float32, types.float64):
+        if not _float_arrays(WT, z, a):
             return None
         sig = types.void(WT, z, a, types.intp, types.boolean)
 
@@ -239,14 +264,7 @@ def _vecmat_block(G):
             W, zz, aa = (x.data for x in arrays)
             K, n = cgutils.unpack_tuple(builder, arrays[0].shape, 2)
             c0, rev = args[3:]
-            ft = W.type.pointee
-            size = 4 if ft == ir.FloatType() else 8
-            L = 64 // size
-            vt = ir.VectorType(ft, L)
-            fmuladd = cgutils.get_or_insert_function(
-                builder.module, ir.FunctionType(vt, [vt, vt, vt]),
-                f"llvm.fmuladd.v{L}f{8 * size}")
-            i32 = ir.IntType(32)
+            size, L, vt, fmuladd = _vectors(builder, W)
 
             def columns(b):  # a's b-th vector of the block, as a vector pointer
                 ptr = builder.gep(aa, [builder.add(c0, ir.Constant(c0.type, b * L))])
@@ -257,11 +275,7 @@ def _vecmat_block(G):
             last = builder.sub(K, ir.Constant(K.type, 1))
             with cgutils.for_range(builder, K) as loop:
                 k = builder.select(rev, builder.sub(last, loop.index), loop.index)
-                zk = builder.insert_element(ir.Constant(vt, ir.Undefined),
-                                            builder.load(builder.gep(zz, [k])),
-                                            ir.Constant(i32, 0))
-                zk = builder.shuffle_vector(zk, ir.Constant(vt, ir.Undefined),
-                                            ir.Constant(ir.VectorType(i32, L), [0] * L))
+                zk = _splat(builder, builder.load(builder.gep(zz, [k])), vt)
                 row = builder.gep(W, [builder.add(builder.mul(k, n), c0)])
                 for b, acc in enumerate(accs):
                     w = builder.load(builder.bitcast(
@@ -378,8 +392,7 @@ def _panel_intrinsic():
 
     @intrinsic
     def panel(typingctx, Wp, Z, A, p, c0):
-        if not all(isinstance(x, types.Array) and x.layout == "C" and x.dtype == Wp.dtype
-                   for x in (Wp, Z, A)) or Wp.dtype not in (types.float32, types.float64):
+        if not _float_arrays(Wp, Z, A):
             return None
         sig = types.void(Wp, Z, A, types.intp, types.intp)
 
@@ -390,15 +403,7 @@ def _panel_intrinsic():
             K = cgutils.unpack_tuple(builder, arrays[0].shape, 3)[1]
             V = cgutils.unpack_tuple(builder, arrays[1].shape, 2)[1]
             p, c0 = args[3:]
-            ft = W.type.pointee
-            size = 4 if ft == ir.FloatType() else 8
-            L = 64 // size
-            vt = ir.VectorType(ft, L)
-            fmuladd = cgutils.get_or_insert_function(
-                builder.module, ir.FunctionType(vt, [vt, vt, vt]),
-                f"llvm.fmuladd.v{L}f{8 * size}")
-            i32 = ir.IntType(32)
-            splat = ir.Constant(ir.VectorType(i32, L), [0] * L)
+            size, L, vt, fmuladd = _vectors(builder, W)
 
             def const(v):
                 return ir.Constant(p.type, v)
@@ -413,10 +418,7 @@ def _panel_intrinsic():
                     align=size)
                 row = builder.gep(panel, [builder.mul(k, const(R))])
                 for r, acc in enumerate(accs):
-                    w = builder.insert_element(ir.Constant(vt, ir.Undefined),
-                                               builder.load(builder.gep(row, [const(r)])),
-                                               ir.Constant(i32, 0))
-                    w = builder.shuffle_vector(w, ir.Constant(vt, ir.Undefined), splat)
+                    w = _splat(builder, builder.load(builder.gep(row, [const(r)])), vt)
                     builder.store(builder.call(fmuladd, [w, zk, builder.load(acc)]), acc)
             for r, acc in enumerate(accs):
                 out = builder.gep(aa, [builder.add(builder.mul(
@@ -471,9 +473,7 @@ def _transpose_intrinsic():
     D C-contiguous in one dtype."""
     @intrinsic
     def tile(typingctx, S, r0, l0, D, off, stride):
-        if not all(isinstance(x, types.Array) and x.layout == "C" and x.dtype == S.dtype
-                   for x in (S, D)) or S.dtype not in (types.float32, types.float64) \
-                or S.ndim != 2:
+        if not _float_arrays(S, D) or S.ndim != 2:
             return None
         sig = types.void(S, types.intp, types.intp, D, types.intp, types.intp)
 
@@ -482,10 +482,7 @@ def _transpose_intrinsic():
             d_arr = context.make_array(signature.args[3])(context, builder, args[3])
             r0, l0, off, stride = args[1], args[2], args[4], args[5]
             V = cgutils.unpack_tuple(builder, s_arr.shape, 2)[1]
-            ft = s_arr.data.type.pointee
-            size = 4 if ft == ir.FloatType() else 8
-            L = 64 // size
-            vt = ir.VectorType(ft, L)
+            size, L, vt, _ = _vectors(builder, s_arr.data)
             i32 = ir.IntType(32)
 
             def const(v):
