@@ -70,6 +70,12 @@ networks' construction, dt = 0.1, one long run per network from t = 0):
     panel), better with bars from long runs: a next full run should give N = 2000 and 8000
     fewer windows of more time units. (The committed figure and json were redrawn by
     ``report`` from the full run's saved arrays, 2026-11-27.)
+(iv) The data do not fix the form of the correction. lambda_inf + c / sqrt(N) fits as well:
+    through the long g = 3 runs (N = 2000, 8000 and 16000, 0.2334 +- 0.0004, two networks)
+    it gives 0.2359 +- 0.0006 (chi^2 0.26; c / N: 0.2340 +- 0.0004, chi^2 0.001), on the
+    DMFT's 0.2355; over the committed run's N >= 1000 it puts g = 1.5, 2, 2.5, 3 at -1.0,
+    +0.7, +2.8, +1.3 s.e. from the DMFT. So the last 0.6% at g = 3 may be the correction's
+    form, not the theory; the figure keeps c / N.
 ``run(..., executor=)`` spreads each population (one network per gain) over an executor's
 workers.
 Headlines: the gain at which the largest exponent crosses zero (near 1 for finite N) and the
