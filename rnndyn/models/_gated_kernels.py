@@ -311,10 +311,9 @@ def _aligned_empty(rows, cols, like):
     return buf[start:start + rows * cols].reshape((rows, cols))
 
 
-#: blocks of at least this many units run with their states as columns (B = 16, one thread:
-#: float32 H = 64 3.9 us a step in rows, 5.1-5.4 in columns; float64 H = 64 8.9 / 11.5, H =
-#: 128 40.9 / 32.2, H = 256 143 / 100)
-#: (``_lstm_run_columns``)
+#: blocks of at least this many units run with their states as columns (``_lstm_run_columns``;
+#: B = 16, one thread: float32 H = 64 3.9 us a step in rows, 5.1-5.4 in columns; float64 H =
+#: 64 8.9 / 11.5, H = 128 40.9 / 32.2, H = 256 143 / 100)
 _COLUMNS_MIN_H = 128
 
 
@@ -424,9 +423,9 @@ def _lstm_run_columns(p, H0, X, Y, OUT, info, lo, hi, a, ga):
 def _store_columns(Z, c, acc, lo, B, Y, OUT, t, info):
     """Y[t, lo + s] = [h; c], OUT[t, lo + s] = h for the block's B sequences, from states as
     columns (h: the first H rows of Z): whole L x L tiles transposed in registers
-    (``transpose_tile``; one element at a time, the strided reads cost 4.5-6 us a step at H =
-    256, B = 16, float32), the rest one by one; then the divergence test on each sequence's
-    sum of h and c."""
+    (``transpose_tile``: 1-2% of the step faster than one element at a time at H = 256, B =
+    16, float32, where the stores take ~4.5 us a step, bound by writing), the rest one by
+    one; then the divergence test on each sequence's sum of h and c."""
     H, n, L = c.shape[0], Y.shape[2], 64 // Y.itemsize
     Bt, Ht = B - B % L, H - H % L
     for s0 in range(0, Bt, L):
