@@ -86,11 +86,12 @@ def _vecmat(z, WT, rev):
 
 # n covers every piece of the blocking (blocks of 16 vectors, pieces of 8, 4, 2, 1, single
 # columns) in both precisions: 16 / 8 lanes a vector; K = 1 is a single row; (264, 1029)
-# is above _BLOCKED_BYTES (whole rows a pass), with rows left over after the fours
+# is above _BLOCKED_BYTES (whole rows a pass), with rows left over after the fours; (72, 256),
+# (72, 263), (96, 256) in float32 and (50, 130) in float64 prefetch rows (1-2 L1s of WT)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("K, n", [(K, n) for K in (1, 3, 72)
                                   for n in (1, 7, 8, 16, 40, 120, 256, 263, 504, 1277)]
-                         + [(263, 1029)])
+                         + [(263, 1029), (96, 256), (50, 130)])
 def test_vecmat_equals_numpy(dtype, n, K):
     rng = np.random.default_rng(n * 100 + K)
     # small integers: every partial sum is exact, so any order must give numpy's result bit

@@ -220,6 +220,18 @@ def state_output_vjp(y, p, v, gy, gp):
 # where the blocks' strided passes lost 6-9% (float32 (264, 1024), float64 (264, 512)) to
 # passes over whole rows: above _BLOCKED_BYTES it takes four rows a pass, adding into a.
 _BLOCKED_BYTES = 3 << 18
+# A WT a little larger than L1 (the LSTM at H = 64 in float32: 72 kB): a caller alternating
+# rev finds the rows of about one L1 still there from the previous step and the rest come from
+# L2, on demand at ~36 bytes a cycle. Prefetching the row _AHEAD_ROWS further on (16 kB there)
+# overlaps those misses with the FMAs of the rows in L1: float32 (72, 256) 0.297 -> 0.250 us,
+# (64, 256) 0.233 -> 0.199 (one thread, Zen 5 with a 48 kB L1; the LSTM's whole step 4%). Only
+# in blocks of 16 vectors (rows of >= 1 kB) and only there: inside L1 the prefetches just take
+# load slots (float64 (40, 128) 0.093 -> 0.118), and for WT several times L1 (float64 (72,
+# 256), float32 (136, 512)) they gained 2% or lost 5-9%. A row count, not bytes over the row's
+# size: that integer division cost ~20 ns a call (its zero test), float32 (24, 256) 0.065 ->
+# 0.087 us.
+_L1_BYTES = 48 << 10
+_AHEAD_ROWS = 16
 
 
 def _float_arrays(*xs):
@@ -248,42 +260,56 @@ def _splat(builder, x, vt):
                                   ir.Constant(ir.VectorType(i32, vt.count), [0] * vt.count))
 
 
-def _vecmat_block(G):
-    """An intrinsic ``(WT, z, a, c0, rev)``: a[c0 : c0 + G L] = sum over k of z[k] WT[k, c0 :
-    c0 + G L] (L lanes of 64 bytes), from the last row if rev; WT, z, a C-contiguous in one
-    dtype."""
+def _vecmat_block(G, fetch=False):
+    """An intrinsic ``(WT, z, a, c0, rev, ahead)``: a[c0 : c0 + G L] = sum over k of z[k] WT[k,
+    c0 : c0 + G L] (L lanes of 64 bytes), from the last row if rev; WT, z, a C-contiguous in one
+    dtype. fetch (a separate intrinsic, so that the others carry no trace of it): each row
+    also prefetches the block's part of the row ahead rows further on (clamped to WT); else
+    ahead is not used."""
     @intrinsic
-    def block(typingctx, WT, z, a, c0, rev):
+    def block(typingctx, WT, z, a, c0, rev, ahead):
         if not _float_arrays(WT, z, a):
             return None
-        sig = types.void(WT, z, a, types.intp, types.boolean)
+        sig = types.void(WT, z, a, types.intp, types.boolean, types.intp)
 
         def codegen(context, builder, signature, args):
             arrays = [context.make_array(t)(context, builder, v)
                       for t, v in zip(signature.args[:3], args[:3])]
             W, zz, aa = (x.data for x in arrays)
             K, n = cgutils.unpack_tuple(builder, arrays[0].shape, 2)
-            c0, rev = args[3:]
+            c0, rev, ahead = args[3:]
             size, L, vt, fmuladd = _vectors(builder, W)
+            i8p, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
+            prefetch = cgutils.get_or_insert_function(  # (address, read, into L1, data)
+                builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
+                "llvm.prefetch.p0i8")
 
-            def columns(b):  # a's b-th vector of the block, as a vector pointer
-                ptr = builder.gep(aa, [builder.add(c0, ir.Constant(c0.type, b * L))])
-                return builder.bitcast(ptr, vt.as_pointer())
+            def vector(row, b):  # the block's b-th vector in a row, as a vector pointer
+                return builder.bitcast(builder.gep(row, [ir.Constant(c0.type, b * L)]),
+                                       vt.as_pointer())
             accs = [cgutils.alloca_once(builder, vt) for _ in range(G)]  # promoted to SSA
             for acc in accs:
                 builder.store(ir.Constant(vt, [0.0] * L), acc)
             last = builder.sub(K, ir.Constant(K.type, 1))
+
             with cgutils.for_range(builder, K) as loop:
                 k = builder.select(rev, builder.sub(last, loop.index), loop.index)
+                if fetch:
+                    kf = builder.select(rev, builder.sub(k, ahead), builder.add(k, ahead))
+                    kf = builder.select(builder.icmp_signed("<", kf, K.type(0)), K.type(0), kf)
+                    kf = builder.select(builder.icmp_signed(">", kf, last), last, kf)
+                    far = builder.gep(W, [builder.add(builder.mul(kf, n), c0)])
+                    for b in range(G):
+                        builder.call(prefetch, [builder.bitcast(vector(far, b), i8p),
+                                                i32(0), i32(3), i32(1)])
                 zk = _splat(builder, builder.load(builder.gep(zz, [k])), vt)
                 row = builder.gep(W, [builder.add(builder.mul(k, n), c0)])
                 for b, acc in enumerate(accs):
-                    w = builder.load(builder.bitcast(
-                        builder.gep(row, [ir.Constant(c0.type, b * L)]), vt.as_pointer()),
-                        align=size)
+                    w = builder.load(vector(row, b), align=size)
                     builder.store(builder.call(fmuladd, [w, zk, builder.load(acc)]), acc)
+            out = builder.gep(aa, [c0])
             for b, acc in enumerate(accs):
-                builder.store(builder.load(acc), columns(b), align=size)
+                builder.store(builder.load(acc), vector(out, b), align=size)
             return context.get_dummy_value()
         return sig, codegen
     return block
@@ -291,12 +317,14 @@ def _vecmat_block(G):
 
 if not config.DISABLE_JIT:
     _b1, _b2, _b4, _b8, _b16 = (_vecmat_block(G) for G in (1, 2, 4, 8, 16))
+    _f16 = _vecmat_block(16, fetch=True)
 
 
 @njit(**dict(JIT, inline="always"))
 def _vecmat_vectors(z, WT, a, rev):
     """``vecmat``'s columns of whole vectors: blocks of 16 vectors, then one of 8, 4, 2, 1 as
-    the rest needs, right to left if rev."""
+    the rest needs, right to left if rev; rows prefetched ahead where WT is a little larger
+    than L1 (see _L1_BYTES)."""
     n = WT.shape[1]
     L = 64 // WT.itemsize
     full, rest = divmod(n, 16 * L)
@@ -305,30 +333,38 @@ def _vecmat_vectors(z, WT, a, rev):
     c4 = c8 + (G & 8) * L
     c2 = c4 + (G & 4) * L
     c1 = c2 + (G & 2) * L
+    row = n * WT.itemsize
+    ahead = _AHEAD_ROWS if _L1_BYTES < WT.shape[0] * row <= 2 * _L1_BYTES else 0
     # the two orders written out: one loop over blocks and pieces, in either order, took 6 ns
     # more a call (float32 WT (24, 64): 0.061 -> 0.067 us, the LSTM's product at H = 16)
     if rev:
         if G & 1:
-            _b1(WT, z, a, c1, True)
+            _b1(WT, z, a, c1, True, 0)
         if G & 2:
-            _b2(WT, z, a, c2, True)
+            _b2(WT, z, a, c2, True, 0)
         if G & 4:
-            _b4(WT, z, a, c4, True)
+            _b4(WT, z, a, c4, True, 0)
         if G & 8:
-            _b8(WT, z, a, c8, True)
+            _b8(WT, z, a, c8, True, 0)
         for q in range(full - 1, -1, -1):
-            _b16(WT, z, a, q * 16 * L, True)
+            if ahead:
+                _f16(WT, z, a, q * 16 * L, True, ahead)
+            else:
+                _b16(WT, z, a, q * 16 * L, True, 0)
         return
     for q in range(full):
-        _b16(WT, z, a, q * 16 * L, False)
+        if ahead:
+            _f16(WT, z, a, q * 16 * L, False, ahead)
+        else:
+            _b16(WT, z, a, q * 16 * L, False, 0)
     if G & 8:
-        _b8(WT, z, a, c8, False)
+        _b8(WT, z, a, c8, False, 0)
     if G & 4:
-        _b4(WT, z, a, c4, False)
+        _b4(WT, z, a, c4, False, 0)
     if G & 2:
-        _b2(WT, z, a, c2, False)
+        _b2(WT, z, a, c2, False, 0)
     if G & 1:
-        _b1(WT, z, a, c1, False)
+        _b1(WT, z, a, c1, False, 0)
 
 
 @njit(**dict(JIT, inline="always"))

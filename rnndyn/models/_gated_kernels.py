@@ -234,6 +234,7 @@ def lstm_member(p, k):
 
 
 _CHUNK = 64  # steps whose input projection is one matrix product
+_XP_BYTES = 32 << 10
 
 
 @njit(**_INLINE)
@@ -321,7 +322,10 @@ _COLUMNS_MIN_H = 128
 def _lstm_run(p, H0, X, Y, OUT, info, lo, hi, a, ga):
     b, P, W_ihT, W_hhT = p[2], p[3], p[6], p[7]
     B, H, T, m = hi - lo, W_hhT.shape[0], X.shape[0], X.shape[2]
-    if B > 1 and H >= _COLUMNS_MIN_H:
+    if B == 1:
+        _lstm_run_row(p, H0, X, Y, OUT, info, lo, a, ga)
+        return
+    if H >= _COLUMNS_MIN_H:
         _lstm_run_columns(p, H0, X, Y, OUT, info, lo, hi, a, ga)
         return
     WT = _aligned_empty(H + m, 4 * H, Y)
@@ -331,32 +335,13 @@ def _lstm_run(p, H0, X, Y, OUT, info, lo, hi, a, ga):
     c = np.empty((B, H), dtype=Y.dtype)
     A = _aligned_empty(B, 4 * H, Y)
     _load_state(H0, Z, c, lo, info, T)
-    if B == 1:  # _lstm_gates' loops on views made once, indexed from 0 (A[0, H + j]'s offset
-        # cost ~1.5x in such a loop): float32 H = 16 0.097 -> 0.091 us a step, H = 64 ~3-8%
-        gi, gf, gg, go = A[0, :H], A[0, H:2 * H], A[0, 2 * H:3 * H], A[0, 3 * H:]
-        bi, bf, bg, bo = b[:H], b[H:2 * H], b[2 * H:3 * H], b[3 * H:]
-        pi, pf, po = P[0], P[1], P[2]
-        c0, h0 = c[0], Z[0, :H]
     for t in range(T):
         for s in range(B):
             for k in range(m):
                 Z[s, H + k] = X[t, lo + s, k]
-        _matmul(Z, WT, A, t % 2 == 1)
-        if B == 1:
-            for j in range(H):
-                gi[j] = act(gi[j] + bi[j] + pi[j] * c0[j], ga)
-            for j in range(H):
-                gf[j] = act(gf[j] + bf[j] + pf[j] * c0[j], ga)
-            for j in range(H):
-                gg[j] = act(gg[j] + bg[j], a)
-            for j in range(H):
-                c0[j] = gf[j] * c0[j] + gi[j] * gg[j]
-            for j in range(H):
-                go[j] = act(go[j] + bo[j] + po[j] * c0[j], ga)
-                h0[j] = go[j] * act(c0[j], a)
+        _matmul(Z, WT, A, False)
         for s in range(B):
-            if B > 1:
-                _lstm_gates(A, b, P, Z, c, s, a, ga)
+            _lstm_gates(A, b, P, Z, c, s, a, ga)
             # the stores written out, one loop a stream: a helper's single loop of the three
             # stores and the sum, called per sequence, cost as much as the gates (float32, T =
             # 1000, H = 64, B = 16 on one thread: 4.7 -> 4.0 us a step; B = 1, H = 16: 0.14
@@ -372,6 +357,65 @@ def _lstm_run(p, H0, X, Y, OUT, info, lo, hi, a, ga):
                 acc += Z[s, j] + c[s, j]
             if not np.isfinite(acc):
                 _mark_divergence(Y[t, lo + s], info, lo + s, t)
+
+
+@njit(**_INLINE)
+def _lstm_run_row(p, H0, X, Y, OUT, info, s, a, ga):
+    """``_lstm_run`` for the single sequence s: the step's product is h @ W_hh^T alone
+    (``vecmat``, its rows alternately from the last), added to W_ih x + b from chunks of
+    _CHUNK steps computed ahead. Keeping W_ih out of the step's product keeps its 8 kB (H = 64,
+    m = 8, float32) out of L1, where the 64 kB of W_hh^T only partly fit: 0.44 -> 0.41 us a
+    step, with vecmat's prefetching 0.38 (one thread, T = 1000). The gate loops run on views
+    made once, indexed from 0 (an offset such as A[0, H + j] cost ~1.5x in such a loop):
+    float32 H = 16 0.097 -> 0.091 us a step."""
+    b, P, W_ihT, W_hhT = p[2], p[3], p[6], p[7]
+    H, T, m = W_hhT.shape[0], X.shape[0], X.shape[2]
+    WT = _aligned_empty(H, 4 * H, Y)
+    WT[:] = W_hhT
+    WI = _aligned_empty(m + 1, 4 * H, Y)  # [W_ih^T; b] against [x, 1]
+    WI[:m] = W_ihT
+    WI[m] = b
+    x1 = np.ones(m + 1, dtype=Y.dtype)
+    CH = max(1, min(_CHUNK, T, _XP_BYTES // (4 * H * Y.itemsize)))
+    XP = _aligned_empty(CH, 4 * H, Y)
+    Z = _aligned_empty(1, H, Y)
+    c = np.empty((1, H), dtype=Y.dtype)
+    A = _aligned_empty(1, 4 * H, Y)
+    _load_state(H0, Z, c, s, info, T)
+    gi, gf, gg, go = A[0, :H], A[0, H:2 * H], A[0, 2 * H:3 * H], A[0, 3 * H:]
+    pi, pf, po = P[0], P[1], P[2]
+    h, c0, a0 = Z[0], c[0], A[0]
+    for t0 in range(0, T, CH):
+        n = min(CH, T - t0)
+        for r in range(n):
+            for k in range(m):
+                x1[k] = X[t0 + r, s, k]
+            vecmat(x1, WI, XP[r], False)
+        for r in range(n):
+            t = t0 + r
+            vecmat(h, WT, a0, t % 2 == 1)
+            for j in range(H):
+                gi[j] = act(gi[j] + XP[r, j] + pi[j] * c0[j], ga)
+            for j in range(H):
+                gf[j] = act(gf[j] + XP[r, H + j] + pf[j] * c0[j], ga)
+            for j in range(H):
+                gg[j] = act(gg[j] + XP[r, 2 * H + j], a)
+            for j in range(H):
+                c0[j] = gf[j] * c0[j] + gi[j] * gg[j]
+            for j in range(H):
+                go[j] = act(go[j] + XP[r, 3 * H + j] + po[j] * c0[j], ga)
+                h[j] = go[j] * act(c0[j], a)
+            acc = c0[0] - c0[0]  # the stores as in _lstm_run
+            for j in range(H):
+                Y[t, s, j] = h[j]
+            for j in range(H):
+                Y[t, s, H + j] = c0[j]
+            for j in range(H):
+                OUT[t, s, j] = h[j]
+            for j in range(H):
+                acc += h[j] + c0[j]
+            if not np.isfinite(acc):
+                _mark_divergence(Y[t, s], info, s, t)
 
 
 @njit(**_INLINE)
