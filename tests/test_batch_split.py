@@ -120,6 +120,21 @@ def test_run_blocks_cuts_only_when_it_pays(monkeypatch):
     assert run_blocks(fn, 7, 128, 10 ** 12) == [2, 2, 3]  # block order kept
 
 
+def test_run_blocks_switches_blas_only_for_kernels_that_call_it():
+    # one block of small products: BLAS on one thread around it, unless the kernel calls no
+    # BLAS for that batch (the LSTM at B = 1 and in columns; the switch costs ~4 us a call)
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    def fn(lo, hi):
+        return {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+    with threadpool_limits(limits=2, user_api="blas"):
+        assert run_blocks(fn, 1, 16, 100) == [{1}]
+        assert run_blocks(fn, 1, 16, 100, blas=False) == [{2}]
+    lstm, gru = LSTM.random(3, 16), GRU.random(3, 16)
+    assert not lstm.batch_blas(1) and lstm.batch_blas(2) and not LSTM.random(3, 128).batch_blas(2)
+    assert gru.batch_blas(1) and gru.batch_blas(2)
+
+
 @pytest.mark.parametrize("cls", [LSTM, GRU])
 def test_front_doors_on_blocks_equal_one_block(cls, monkeypatch):
     """run and bptt through run_blocks (threads, BLAS on one thread) against one block."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import weakref
 from concurrent.futures import wait
+from contextlib import nullcontext
 from typing import NamedTuple
 
 import numba
@@ -130,17 +131,18 @@ def _forget_pool():  # a forked child inherits the pool object but none of its t
 os.register_at_fork(after_in_child=_forget_pool)
 
 
-def run_blocks(fn, B: int, n: int, work: int) -> list:
+def run_blocks(fn, B: int, n: int, work: int, blas: bool = True) -> list:
     """``[fn(lo, hi), ...]`` over blocks of the batch [0, B) of a batched kernel (LSTM,
     GRU; n state entries, ``work`` multiply-adds in all): one block per numba thread when
     the work pays for the handover, each block's BLAS products on one thread (the sequences
     never meet, so the blocks run their T steps with no synchronisation; the kernels release
-    the GIL); else one block on the calling thread with BLAS threaded by size. Python
+    the GIL); else one block on the calling thread with BLAS threaded by size (left alone
+    if not ``blas``: the kernel calls no BLAS for this batch). Python
     threads, not a prange: a parallel wrapper took numba 3.6x as long to compile (LSTM and
     GRU run and bptt in both precisions: 34 -> 125 s on a cold cache)."""
     parts = min(numba.get_num_threads(), B) if work >= _BLOCK_WORK else 1
     if parts == 1:
-        with blas_threads_for(B * n ** 2):
+        with blas_threads_for(B * n ** 2) if blas else nullcontext():
             return [fn(0, B)]
     global _pool
     if _pool is None:
@@ -167,12 +169,13 @@ def run(model: Model, inputs, h0=None, *, dtype=None, method: str = "auto",
     model : discrete model (``kind == "map"``), ``Bidirectional`` or ``BidirectionalStack``
         A single cell (B sequences share its parameters) or a population of P cells
         (``Model.stack``; sequence b runs on member b, so B = P). A bidirectional model runs
-        its forward cell over the inputs and its backward cell over them reversed (layer by layer for a
-        stack, each layer reading both directions of the one below); its states, outputs and
-        finals are the [forward; backward] concatenations, aligned with the inputs in time.
+        its forward cell over the inputs and its backward cell over them reversed (layer by
+        layer for a stack, each layer reading both directions of the one below); its states,
+        outputs and finals are the [forward; backward] concatenations, aligned with the inputs
+        in time.
     inputs : array (T, B, n_in) or (T, n_in)
-        Input sequences, time-major; (T, n_in) is one sequence (fed to every member of a population).
-        float64 or float32.
+        Input sequences, time-major; (T, n_in) is one sequence (fed to every member of a
+        population). float64 or float32.
     h0 : array (n,) or (B, n), optional
         Initial state (LSTM: [h; c]); default zeros. A ``Bidirectional`` takes a pair
         ``(h0_forward, h0_backward)`` (entries may be None), a ``BidirectionalStack`` one such
@@ -242,7 +245,7 @@ def run_arrays(model: Model, X: np.ndarray, H0: np.ndarray, method: str = "auto"
         work = T * model.n * (model.n + model.n_in)
         if use_blas:
             run_blocks(lambda lo, hi: blas(p, H0, X, Y, OUT, info, lo, hi), B, model.n,
-                       B * work)
+                       B * work, model.batch_blas(B))
         elif layered:
             _run_layers(model, H0, X, Y, OUT, info)
         else:
@@ -274,7 +277,7 @@ def _run_layers(model, H0, X, Y, OUT, info) -> None:
         il = np.zeros_like(info)
         p, h0 = kernel_params_as(cell, Y.dtype.type), np.ascontiguousarray(H0[:, off:off + n])
         run_blocks(lambda lo, hi: cell.batch_kernel(p, h0, x, Yl, out, il, lo, hi), B, n,
-                   B * T * n * (n + cell.n_in))
+                   B * T * n * (n + cell.n_in), cell.batch_blas(B))
         Y[..., off:off + n] = Yl
         for b in np.flatnonzero(il[:, 0]):
             if info[b, 0] == 0 or il[b, 1] < info[b, 1]:

@@ -318,6 +318,12 @@ def _aligned_empty(rows, cols, like):
 _COLUMNS_MIN_H = 128
 
 
+def lstm_run_uses_blas(B, H):
+    """Whether ``lstm_run_batch`` calls BLAS for a block of B sequences of H units (the
+    rows' path: neither one sequence nor the columns)."""
+    return 1 < B and H < _COLUMNS_MIN_H
+
+
 @njit(**_INLINE)
 def _lstm_run(p, H0, X, Y, OUT, info, lo, hi, a, ga):
     b, P, W_ihT, W_hhT = p[2], p[3], p[6], p[7]

@@ -38,6 +38,11 @@ class _Gated(Cell):
 
     G = 0  # gates per unit
 
+    def batch_blas(self, B: int) -> bool:
+        """Whether ``batch_kernel`` calls BLAS for a block of B sequences (then
+        ``integrate.run.run_blocks`` sets BLAS's threads for it, ~10 us a call)."""
+        return True
+
     def _check_gated(self):
         name = type(self).__name__
         lead, W_hh = self._lead()
@@ -141,12 +146,15 @@ class LSTM(_Gated):
 
     G = 4
     _functions = Functions(rhs=None, step=gk.lstm_step, jacobian=gk.lstm_jacobian,
-                         output=gk.lstm_output, member=gk.lstm_member, work_size=gk.lstm_work_size,
-                         vjp=gk.lstm_vjp, output_vjp=gk.hidden_output_vjp,
-                         param_size=gk.lstm_param_size)
+                           output=gk.lstm_output, member=gk.lstm_member,
+                           work_size=gk.lstm_work_size, vjp=gk.lstm_vjp,
+                           output_vjp=gk.hidden_output_vjp, param_size=gk.lstm_param_size)
     jac_input = staticmethod(gk.lstm_jac_input)
     output_jac = staticmethod(gk.hidden_output_jac)
     batch_kernel = staticmethod(gk.lstm_run_batch)
+
+    def batch_blas(self, B: int) -> bool:
+        return gk.lstm_run_uses_blas(B, self.H)
 
     @property
     def bptt_kernel(self):
@@ -256,9 +264,9 @@ class GRU(_Gated):
 
     G = 3
     _functions = Functions(rhs=None, step=gk.gru_step, jacobian=gk.gru_jacobian,
-                         output=gk.lstm_output, member=gk.gru_member, work_size=gk.gru_work_size,
-                         vjp=gk.gru_vjp, output_vjp=gk.hidden_output_vjp,
-                         param_size=gk.gru_param_size)
+                           output=gk.lstm_output, member=gk.gru_member,
+                           work_size=gk.gru_work_size, vjp=gk.gru_vjp,
+                           output_vjp=gk.hidden_output_vjp, param_size=gk.gru_param_size)
     _params = ("W_ih", "W_hh", "b_ih", "b_hh")
     jac_input = staticmethod(gk.gru_jac_input)
     output_jac = staticmethod(gk.hidden_output_jac)
