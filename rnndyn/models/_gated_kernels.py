@@ -234,7 +234,8 @@ def lstm_member(p, k):
 
 
 _CHUNK = 64  # steps whose input projection is one matrix product
-_XP_BYTES = 32 << 10
+_XP_BYTES = 32 << 10  # at most this much of gate inputs computed ahead at B = 1 (H = 256 in
+# float32: 64 steps of 4 kB cost 4% of the step beside its 1 MB of weights, 8 steps nothing)
 
 
 @njit(**_INLINE)
@@ -368,12 +369,13 @@ def _lstm_run(p, H0, X, Y, OUT, info, lo, hi, a, ga):
 @njit(**_INLINE)
 def _lstm_run_row(p, H0, X, Y, OUT, info, s, a, ga):
     """``_lstm_run`` for the single sequence s: the step's product is h @ W_hh^T alone
-    (``vecmat``, its rows alternately from the last), added to W_ih x + b from chunks of
-    _CHUNK steps computed ahead. Keeping W_ih out of the step's product keeps its 8 kB (H = 64,
-    m = 8, float32) out of L1, where the 64 kB of W_hh^T only partly fit: 0.44 -> 0.41 us a
-    step, with vecmat's prefetching 0.38 (one thread, T = 1000). The gate loops run on views
-    made once, indexed from 0 (an offset such as A[0, H + j] cost ~1.5x in such a loop):
-    float32 H = 16 0.097 -> 0.091 us a step."""
+    (``vecmat``, its rows alternately from the last), added to [x, 1] @ [W_ih^T; b] from
+    chunks of steps computed ahead (``vecmat`` too: BLAS calls cost more at these sizes). W_ih
+    out of the step's product keeps its 8 kB (H = 64, m = 8, float32) out of L1, where the 64
+    kB of W_hh^T only partly fit: 0.44 -> 0.41 us a step, with vecmat's prefetching 0.38-0.40
+    (one thread, T = 1000; float64 H = 16 0.19 -> 0.13, H = 64 1.19 -> 1.07). The gate loops
+    run on views made once, indexed from 0 (an offset such as A[0, H + j] cost ~1.5x in such a
+    loop): float32 H = 16 0.097 -> 0.091 us a step."""
     b, P, W_ihT, W_hhT = p[2], p[3], p[6], p[7]
     H, T, m = W_hhT.shape[0], X.shape[0], X.shape[2]
     WT = _aligned_empty(H, 4 * H, Y)

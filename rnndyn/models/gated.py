@@ -40,7 +40,7 @@ class _Gated(Cell):
 
     def batch_blas(self, B: int) -> bool:
         """Whether ``batch_kernel`` calls BLAS for a block of B sequences (then
-        ``integrate.run.run_blocks`` sets BLAS's threads for it, ~10 us a call)."""
+        ``integrate.run.run_blocks`` sets BLAS's threads for it, ~4 us a call)."""
         return True
 
     def _check_gated(self):
