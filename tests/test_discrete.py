@@ -158,6 +158,22 @@ def test_stacked_batched_cells_run_layer_by_layer_as_the_stack_steps(cls, readou
                                rtol=0, atol=1e-13)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("m, H", [(0, 5), (3, 5), (8, 64), (3, 100)])
+def test_lstm_single_sequence_equals_the_stepped_cell(m, H, dtype):
+    # one sequence runs its own kernel path: W_ih x + b from chunks computed ahead (32, 20, 10
+    # steps here: 150 ends inside a chunk), the recurrent product alone (at H = 64 in float32
+    # the prefetching one); the generic runner steps the cell
+    cell = LSTM.random(m, H, seed=4, peephole=True)
+    x = np.random.default_rng(5).normal(size=(150, m))
+    h0 = 0.5 * np.random.default_rng(6).normal(size=cell.n)
+    fast = run(cell, x, h0, dtype=dtype)
+    ref = run(cell, x, h0, dtype=dtype, method="loop")
+    tol = 1e-13 if dtype == np.float64 else 2e-6  # float32: a few ulp through 150 steps
+    np.testing.assert_allclose(fast.states, ref.states, rtol=0, atol=tol)
+    np.testing.assert_allclose(fast.outputs, ref.outputs, rtol=0, atol=tol)
+
+
 # -- runner ---------------------------------------------------------------------------------
 def test_float32_run_close_to_float64():
     cell = LSTM.random(4, 8, seed=3)
