@@ -1,4 +1,6 @@
 """Discrete-time cells, the sequence runner and the gradient diagnostics (issue #3)."""
+import dataclasses
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -172,6 +174,20 @@ def test_lstm_single_sequence_equals_the_stepped_cell(m, H, dtype):
     tol = 1e-13 if dtype == np.float64 else 2e-6  # float32: a few ulp through 150 steps
     np.testing.assert_allclose(fast.states, ref.states, rtol=0, atol=tol)
     np.testing.assert_allclose(fast.outputs, ref.outputs, rtol=0, atol=tol)
+
+
+def test_lstm_single_sequence_reports_divergence_where_the_stepped_cell_does():
+    # relu cells with a strong positive loop overflow (float64 at step 189, float32 at 24)
+    cell = LSTM.random(3, 5, seed=4, activation="relu")
+    cell = dataclasses.replace(cell, W_hh=40 * np.abs(cell.W_hh), b_ih=np.abs(cell.b_ih) + 1)
+    x = np.random.default_rng(5).normal(size=(400, 3))
+    for dtype in (np.float64, np.float32):
+        fast, ref = (run(cell, x, dtype=dtype, method=method, on_divergence="return")
+                     for method in ("auto", "loop"))
+        assert fast.status[0] == ref.status[0] == 1
+        first = [np.flatnonzero(np.isnan(r.states).any(axis=1))[0] for r in (fast, ref)]
+        assert first[0] == first[1] and 0 < first[0] < 399
+        np.testing.assert_allclose(fast.states[:first[0]], ref.states[:first[0]], rtol=1e-5)
 
 
 # -- runner ---------------------------------------------------------------------------------
