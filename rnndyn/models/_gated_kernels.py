@@ -346,7 +346,7 @@ def _lstm_run(p, H0, X, Y, OUT, info, lo, hi, a, ga):
         for s in range(B):
             for k in range(m):
                 Z[s, H + k] = X[t, lo + s, k]
-        _matmul(Z, WT, A, False)
+        np.dot(Z, WT, A)  # not _matmul: its vecmat branch, dead at B > 1, cost 7 s to compile
         for s in range(B):
             _lstm_gates(A, b, P, Z, c, s, a, ga)
             # the stores written out, one loop a stream: a helper's single loop of the three
