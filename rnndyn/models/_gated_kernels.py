@@ -281,24 +281,58 @@ def _matmul_t(Z, W, WT, A, rev):
         A[0, j] = acc
 
 
-@njit(**JIT)
 def lstm_run_batch(p, H0, X, Y, OUT, info, lo, hi):
     """Sequences lo..hi-1 of a batch sharing one LSTM: X (T, B, m), H0 (B, 2H) -> Y (T, B,
     2H), OUT (T, B, H); info (B, 3) gets (status, step, unit). The caller cuts the batch
     into blocks of sequences, one per thread (``integrate.run.run_blocks``): the sequences
     never meet, so the threads need no step-by-step synchronisation (H = 64, B = 32,
-    float32: 14.4 -> 6.2-7.2 us a step on 2 cores). One matrix product a step,
-    [h_{t-1}, x_t] @ [W_hh; W_ih]^T (BLAS for more than one sequence): cheaper than the
-    recurrent product plus a separate input projection of 64 steps at a time (H = 64, B =
-    32, float32: 16.2 -> 13.9 us a step; the skinny input product wrote its (64 B, 4H)
-    result through the cache). The elementwise part is serial on purpose: OpenBLAS's worker
-    threads spin after a product, and numba threads competing with them made the step
-    several times slower. Blocks of H >= 128 keep their states as columns instead
-    (``_lstm_run_columns``: W [h; x] from W in panels, 1.3-2x faster there, the same sums)."""
-    if p[4] == TANH and p[5] == SIGMOID:
-        _lstm_run(p, H0, X, Y, OUT, info, lo, hi, TANH, SIGMOID)
-    else:
-        _lstm_run(p, H0, X, Y, OUT, info, lo, hi, p[4], p[5])
+    float32: 14.4 -> 6.2-7.2 us a step on 2 cores). A block runs one of three kernels: one
+    sequence (``_lstm_run_single``), states as rows (``_lstm_run_rows``: one BLAS product a step,
+    [h_{t-1}, x_t] @ [W_hh; W_ih]^T), or, for H >= 128, states as columns
+    (``_lstm_run_columns``: W [h; x] from W in panels, 1.3-2x faster there, the same sums);
+    each in a version for PyTorch's (tanh, sigmoid), where the activations fold into SIMD
+    loops, and one for any activations. Chosen here rather than inside one kernel so that
+    numba compiles only what a run uses: the one kernel holding all six took 52 s to compile
+    (float64, empty cache), one of them 5-9 s."""
+    B, H = hi - lo, p[7].shape[0]
+    path = _LSTM_SINGLE if B == 1 else _LSTM_COLUMNS if H >= _COLUMNS_MIN_H else _LSTM_ROWS
+    path[bool(p[4] == TANH and p[5] == SIGMOID)](p, H0, X, Y, OUT, info, lo, hi)
+
+
+@njit(**JIT)
+def _lstm_single_any(p, H0, X, Y, OUT, info, lo, hi):
+    _lstm_run_single(p, H0, X, Y, OUT, info, lo, p[4], p[5])
+
+
+@njit(**JIT)
+def _lstm_single_standard(p, H0, X, Y, OUT, info, lo, hi):
+    _lstm_run_single(p, H0, X, Y, OUT, info, lo, TANH, SIGMOID)
+
+
+@njit(**JIT)
+def _lstm_rows_any(p, H0, X, Y, OUT, info, lo, hi):
+    _lstm_run_rows(p, H0, X, Y, OUT, info, lo, hi, p[4], p[5])
+
+
+@njit(**JIT)
+def _lstm_rows_standard(p, H0, X, Y, OUT, info, lo, hi):
+    _lstm_run_rows(p, H0, X, Y, OUT, info, lo, hi, TANH, SIGMOID)
+
+
+@njit(**JIT)
+def _lstm_columns_any(p, H0, X, Y, OUT, info, lo, hi):
+    _lstm_run_columns(p, H0, X, Y, OUT, info, lo, hi, p[4], p[5])
+
+
+@njit(**JIT)
+def _lstm_columns_standard(p, H0, X, Y, OUT, info, lo, hi):
+    _lstm_run_columns(p, H0, X, Y, OUT, info, lo, hi, TANH, SIGMOID)
+
+
+# (any activations, tanh/sigmoid), indexed by whether the activations are PyTorch's
+_LSTM_SINGLE = (_lstm_single_any, _lstm_single_standard)
+_LSTM_ROWS = (_lstm_rows_any, _lstm_rows_standard)
+_LSTM_COLUMNS = (_lstm_columns_any, _lstm_columns_standard)
 
 
 @njit(**_INLINE)
@@ -326,15 +360,15 @@ def lstm_run_uses_blas(B, H):
 
 
 @njit(**_INLINE)
-def _lstm_run(p, H0, X, Y, OUT, info, lo, hi, a, ga):
+def _lstm_run_rows(p, H0, X, Y, OUT, info, lo, hi, a, ga):
+    """``lstm_run_batch`` with the states as rows: one matrix product a step, [h_{t-1}, x_t]
+    @ [W_hh; W_ih]^T (BLAS), cheaper than the recurrent product plus a separate input
+    projection of 64 steps at a time (H = 64, B = 32, float32: 16.2 -> 13.9 us a step; the
+    skinny input product wrote its (64 B, 4H) result through the cache). The elementwise part
+    is serial on purpose: OpenBLAS's worker threads spin after a product, and numba threads
+    competing with them made the step several times slower."""
     b, P, W_ihT, W_hhT = p[2], p[3], p[6], p[7]
     B, H, T, m = hi - lo, W_hhT.shape[0], X.shape[0], X.shape[2]
-    if B == 1:
-        _lstm_run_row(p, H0, X, Y, OUT, info, lo, a, ga)
-        return
-    if H >= _COLUMNS_MIN_H:
-        _lstm_run_columns(p, H0, X, Y, OUT, info, lo, hi, a, ga)
-        return
     WT = _aligned_empty(H + m, 4 * H, Y)
     WT[:H] = W_hhT
     WT[H:] = W_ihT
@@ -367,8 +401,8 @@ def _lstm_run(p, H0, X, Y, OUT, info, lo, hi, a, ga):
 
 
 @njit(**_INLINE)
-def _lstm_run_row(p, H0, X, Y, OUT, info, s, a, ga):
-    """``_lstm_run`` for the single sequence s: the step's product is h @ W_hh^T alone
+def _lstm_run_single(p, H0, X, Y, OUT, info, s, a, ga):
+    """``_lstm_run_rows`` for the single sequence s: the step's product is h @ W_hh^T alone
     (``vecmat``, its rows alternately from the last), added to [x, 1] @ [W_ih^T; b] from
     chunks of steps computed ahead (``vecmat`` too: BLAS calls cost more at these sizes). W_ih
     out of the step's product keeps its 8 kB (H = 64, m = 8, float32) out of L1, where the 64
@@ -413,7 +447,7 @@ def _lstm_run_row(p, H0, X, Y, OUT, info, s, a, ga):
             for j in range(H):
                 go[j] = act(go[j] + XP[r, 3 * H + j] + po[j] * c0[j], ga)
                 h[j] = go[j] * act(c0[j], a)
-            acc = c0[0] - c0[0]  # the stores as in _lstm_run
+            acc = c0[0] - c0[0]  # the stores as in _lstm_run_rows
             for j in range(H):
                 Y[t, s, j] = h[j]
             for j in range(H):
@@ -428,7 +462,7 @@ def _lstm_run_row(p, H0, X, Y, OUT, info, s, a, ga):
 
 @njit(**_INLINE)
 def _lstm_run_columns(p, H0, X, Y, OUT, info, lo, hi, a, ga):
-    """``_lstm_run`` with the block's states as columns, [h; x] (H + m, V) and c (H, V), V =
+    """``_lstm_run_rows`` with the block's states as columns, [h; x] (H + m, V) and c (H, V), V =
     the B sequences padded to whole 64-byte vectors (the padding stays zero): the step's
     product is W (4H, H + m) @ [h; x], from W packed once into panels (``panel_matmul``:
     float32 H = 256, B = 16, one thread, 52 us a step in OpenBLAS's sgemm, which packs W at
@@ -870,14 +904,23 @@ def gru_member(p, k):
     return (p[0][k], p[1][k], p[2][k], p[3][k], p[4], p[5], p[6], p[7][k], p[8][k])
 
 
-@njit(**JIT)
 def gru_run_batch(p, H0, X, Y, OUT, info, lo, hi):
     """Sequences lo..hi-1 of a batch sharing one GRU (``reset_after=1``); shapes, blocks and
-    method as ``lstm_run_batch``."""
-    if p[5] == TANH and p[6] == SIGMOID:
-        _gru_run(p, H0, X, Y, OUT, info, lo, hi, TANH, SIGMOID)
-    else:
-        _gru_run(p, H0, X, Y, OUT, info, lo, hi, p[5], p[6])
+    the two versions (activations) as ``lstm_run_batch``."""
+    _GRU_RUN[bool(p[5] == TANH and p[6] == SIGMOID)](p, H0, X, Y, OUT, info, lo, hi)
+
+
+@njit(**JIT)
+def _gru_run_any(p, H0, X, Y, OUT, info, lo, hi):
+    _gru_run(p, H0, X, Y, OUT, info, lo, hi, p[5], p[6])
+
+
+@njit(**JIT)
+def _gru_run_standard(p, H0, X, Y, OUT, info, lo, hi):
+    _gru_run(p, H0, X, Y, OUT, info, lo, hi, TANH, SIGMOID)
+
+
+_GRU_RUN = (_gru_run_any, _gru_run_standard)
 
 
 @njit(**_INLINE)
@@ -900,7 +943,7 @@ def _gru_run(p, H0, X, Y, OUT, info, lo, hi, a, ga):
             _matmul(h, W_hhT, A, t % 2 == 1)
             for s in range(B):
                 _gru_gates(A, XP, (t - t0) * B + s, b_hh, h, s, a, ga)
-                acc = h[s, 0] - h[s, 0]  # stores and test written out as in _lstm_run
+                acc = h[s, 0] - h[s, 0]  # stores and test written out as in _lstm_run_rows
                 for j in range(H):
                     Y[t, lo + s, j] = h[s, j]
                 for j in range(H):
