@@ -4,12 +4,14 @@ import dataclasses
 import networkx as nx
 import numpy as np
 import pytest
+from numba import types
 
 from rnndyn.analysis.gradients import jacobian_product_norms
 from rnndyn.errors import DivergenceError, ValidationError
 from rnndyn.integrate.run import DiscreteStepper, run
 from rnndyn.models.deep import Bidirectional, Stacked
 from rnndyn.models.discrete import Elman, FullyRecurrent
+from rnndyn.models import _gated_kernels as gk
 from rnndyn.models.gated import GRU, LSTM
 
 RNG = np.random.default_rng(0)
@@ -188,6 +190,25 @@ def test_lstm_single_sequence_reports_divergence_where_the_stepped_cell_does():
         first = [np.flatnonzero(np.isnan(r.states).any(axis=1))[0] for r in (fast, ref)]
         assert first[0] == first[1] and 0 < first[0] < 399
         np.testing.assert_allclose(fast.states[:first[0]], ref.states[:first[0]], rtol=1e-5)
+
+
+@pytest.mark.skipif(not hasattr(gk._lstm_single_standard, "signatures"), reason="no JIT")
+def test_lstm_paths_compile_once_for_single_batched_and_frozen_inputs():
+    # each path of lstm_run_batch is its own numba kernel, compiled when first used; a single
+    # sequence (a broadcast view), a batch of one and a caller's read-only arrays all reach it
+    # as writable arrays: numba types read-only arrays apart (one more compile, 7-10 s)
+    cell = LSTM.random(3, 5, seed=0)
+    x = np.random.default_rng(1).normal(size=(6, 3))
+    frozen, h0 = x.copy(), np.zeros(cell.n)
+    frozen.flags.writeable = h0.flags.writeable = False
+    first = run(cell, x).states
+    np.testing.assert_array_equal(run(cell, frozen, h0).states, first)
+    np.testing.assert_array_equal(run(cell, x[:, None]).states[:, 0], first)
+    run(cell, np.stack([frozen, frozen], 1), np.zeros((2, cell.n)))
+    for kernel in (gk._LSTM_SINGLE[1], gk._LSTM_ROWS[1]):  # (tanh, sigmoid) versions
+        assert kernel.signatures
+        for sig in kernel.signatures:
+            assert all(a.mutable for a in sig[1:] if isinstance(a, types.Array)), sig
 
 
 # -- runner ---------------------------------------------------------------------------------

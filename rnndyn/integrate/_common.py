@@ -53,7 +53,14 @@ def initial_state(model, y0, count: int | None = None, dtype=np.float64,
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
         raise ValidationError(name, f"must be finite, got {arr[bad]} at index {bad}", y0)
     model.check_state(arr, name)
-    return np.ascontiguousarray(arr, dtype=dtype)
+    return writable(np.ascontiguousarray(arr, dtype=dtype))
+
+
+def writable(a: np.ndarray) -> np.ndarray:
+    """a, or a copy where it is read-only (a broadcast view, a caller's frozen array): numba
+    types read-only arrays apart, and each kernel would be compiled a second time for them
+    (7-10 s an LSTM kernel)."""
+    return a if a.flags.writeable else a.copy()
 
 
 def integrator(model: Model, population: bool):

@@ -25,7 +25,7 @@ from ..errors import DivergenceError, ValidationError
 from ..models.base import Model
 from ..models.cell import NUMPY_ACTIVATIONS
 from ..models.deep import Bidirectional, BidirectionalStack, Stacked
-from ._common import check_model, initial_state, integrator
+from ._common import check_model, initial_state, integrator, writable
 
 DTYPES = (np.float64, np.float32)
 
@@ -104,7 +104,7 @@ def sequence_inputs(model, x, dtype, name: str = "run.inputs"):
     else:
         raise ValidationError(name, f"expected shape {want} for a cell with {m} inputs, got "
                               f"{X.shape}", x)
-    X = np.ascontiguousarray(X, dtype=dtype)
+    X = writable(np.ascontiguousarray(X, dtype=dtype))
     if not np.all(np.isfinite(X)):
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(X))[0])
         raise ValidationError(name, f"must be finite, got {X[bad]} at index {bad}", x)
