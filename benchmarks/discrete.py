@@ -15,7 +15,9 @@ users run (its oneDNN float32 LSTM path is several times faster than float64); f
 beside it. Both run the same weights with as many threads as numba
 (``torch.set_num_threads``); PyTorch is skipped when not installed.
 
-* forward: ``rnndyn.run`` vs ``module(x)`` under ``torch.no_grad()``; the outputs are compared
+* forward: ``rnndyn.run(..., states=False)`` vs ``module(x)`` under ``torch.no_grad()``: both
+  return the outputs and the final state (``states=False`` drops the per-step states, which
+  PyTorch does not return: an LSTM's [h; c] is twice its output); the outputs are compared
   (max |difference|).
 * backward: forward + backward of the mean squared error against fixed targets,
   ``rnndyn.train.bptt`` (loss and gradient of every weight) vs ``loss.backward()``; the
@@ -57,7 +59,7 @@ def _pair(torch, kind, name, cell, x, target, dtype):
     dt = np.dtype(dtype).type
     if kind == "forward":
         def ours():
-            return run(cell, x, dtype=dt).outputs
+            return run(cell, x, dtype=dt, states=False).outputs
     else:
         def ours():
             return bptt(cell, x, target, dtype=dt).gradient

@@ -222,6 +222,48 @@ def test_float32_run_close_to_float64():
     np.testing.assert_allclose(r32b.outputs, r64.outputs, atol=1e-5)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("make, B", [
+    # the LSTM's three kernels (one sequence, rows, columns at H >= 128; a 20-sequence block
+    # of columns has whole 16 x 16 tiles in float32), the GRU's, and paths without a batched
+    # kernel (the stepped runner, a stack, a bidirectional pair), which drop the states after
+    (lambda: LSTM.random(3, 5, seed=0, peephole=True), 1),
+    (lambda: LSTM.random(3, 5, seed=0, activation="relu"), 4),
+    (lambda: LSTM.random(3, 130, seed=0), 20), (lambda: GRU.random(3, 6, seed=0), 3),
+    (lambda: Elman.random(3, 4, seed=0), 2),
+    (lambda: Stacked((LSTM.random(3, 4, seed=0), LSTM.random(4, 2, seed=1))), 2),
+    (lambda: Bidirectional(LSTM.random(3, 4, seed=0), GRU.random(3, 2, seed=1)), 2)])
+def test_run_without_states_equals_the_run_with_them(make, B, dtype):
+    model = make()
+    x = np.random.default_rng(2).normal(size=(37, B, 3))
+    for xs in (x, x[:, 0]):  # a batch, one sequence
+        full, lean = (run(model, xs, dtype=dtype, states=k) for k in (True, False))
+        assert lean.states is None
+        np.testing.assert_array_equal(lean.outputs, full.outputs)
+        np.testing.assert_array_equal(lean.final, full.final)
+
+
+def test_run_without_states_reports_divergence_alike():
+    # sequence 1's inputs start the relu loop, which overflows mid-run; the others (no input,
+    # no bias) stay at 0
+    cell = LSTM.random(3, 5, seed=4, activation="relu")
+    cell = dataclasses.replace(cell, W_hh=40 * np.abs(cell.W_hh), W_ih=np.abs(cell.W_ih),
+                               b_ih=np.zeros(20), b_hh=np.zeros(20))
+    x = np.zeros((300, 3, 3))
+    x[:, 1] = 1.0
+    for xs, status in ((x, [0, 1, 0]), (x[:, 1:2], [1])):  # rows' kernel, one sequence
+        full, lean = (run(cell, xs, on_divergence="return", states=k) for k in (True, False))
+        np.testing.assert_array_equal(full.status, status)
+        np.testing.assert_array_equal(lean.status, status)
+        np.testing.assert_array_equal(lean.outputs, full.outputs)
+        np.testing.assert_array_equal(lean.final, full.final)
+        assert np.isnan(lean.final[-2 if len(status) == 3 else 0]).all()
+    h0 = np.random.default_rng(6).normal(size=cell.n)  # no steps: the final state is h0
+    np.testing.assert_array_equal(run(cell, np.zeros((0, 3)), h0, states=False).final, h0)
+    with pytest.raises(ValidationError, match="states"):
+        run(cell, x, states="no")
+
+
 def test_single_sequence_shapes_and_continuation():
     cell = GRU.random(4, 6, seed=4)
     x = X[:, 0]

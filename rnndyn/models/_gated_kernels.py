@@ -252,11 +252,11 @@ def _input_projection(X, W_ihT, b, XP):
 
 @njit(**_INLINE)
 def _matmul(Z, WT, A, rev):
-    """A = Z @ WT: BLAS for batches; a single row with its sums in registers (``vecmat``; a
-    BLAS call costs more than the product at the sizes where B = 1 is run). rev runs over the
-    rows of WT from the last: a caller that alternates it from step to step starts each step
-    on the rows the previous one left in L1 (at H = 64 WT is 74 kB in float32, more than L1
-    holds: the product 0.54 -> 0.47 us a step)."""
+    """A = Z @ WT (the GRU's recurrent product): BLAS for batches; a single row with its sums
+    in registers (``vecmat``; a BLAS call costs more than the product at the sizes where B = 1
+    is run). rev runs over the rows of WT from the last: a caller that alternates it from step
+    to step starts each step on the rows the previous one left in L1 (measured when the LSTM
+    went through here: [W_hh; W_ih]^T at H = 64, 74 kB in float32, 0.54 -> 0.47 us a step)."""
     if Z.shape[0] > 1:
         np.dot(Z, WT, A)
     else:
@@ -283,12 +283,13 @@ def _matmul_t(Z, W, WT, A, rev):
 
 def lstm_run_batch(p, H0, X, Y, OUT, info, lo, hi):
     """Sequences lo..hi-1 of a batch sharing one LSTM: X (T, B, m), H0 (B, 2H) -> Y (T, B,
-    2H), OUT (T, B, H); info (B, 3) gets (status, step, unit). The caller cuts the batch
-    into blocks of sequences, one per thread (``integrate.run.run_blocks``): the sequences
-    never meet, so the threads need no step-by-step synchronisation (H = 64, B = 32,
-    float32: 14.4 -> 6.2-7.2 us a step on 2 cores). A block runs one of three kernels: one
-    sequence (``_lstm_run_single``), states as rows (``_lstm_run_rows``: one BLAS product a step,
-    [h_{t-1}, x_t] @ [W_hh; W_ih]^T), or, for H >= 128, states as columns
+    2H) (or (1, B, 2H): the latest states only), OUT (T, B, H); info (B, 3) gets (status,
+    step, unit). The caller cuts the batch into blocks of sequences, one per thread
+    (``integrate.run.run_blocks``): the sequences never meet, so the threads need no
+    step-by-step synchronisation (H = 64, B = 32, float32: 14.4 -> 6.2-7.2 us a step on 2
+    cores). A block runs one of three kernels: one sequence (``_lstm_run_single``), states as
+    rows (``_lstm_run_rows``: one BLAS product a step, [h_{t-1}, x_t] @ [W_hh; W_ih]^T), or,
+    for H >= 128, states as columns
     (``_lstm_run_columns``: W [h; x] from W in panels, 1.3-2x faster there, the same sums);
     each in a version for PyTorch's (tanh, sigmoid), where the activations fold into SIMD
     loops, and one for any activations. Chosen here rather than inside one kernel so that
@@ -377,6 +378,7 @@ def _lstm_run_rows(p, H0, X, Y, OUT, info, lo, hi, a, ga):
     A = _aligned_empty(B, 4 * H, Y)
     _load_state(H0, Z, c, lo, info, T)
     for t in range(T):
+        ty = min(t, Y.shape[0] - 1)  # Y: every step's states, or the last's
         for s in range(B):
             for k in range(m):
                 Z[s, H + k] = X[t, lo + s, k]
@@ -389,15 +391,15 @@ def _lstm_run_rows(p, H0, X, Y, OUT, info, lo, hi, a, ga):
             # -> 0.12); the same loops as a helper measured no faster than that one
             acc = c[s, 0] - c[s, 0]
             for j in range(H):
-                Y[t, lo + s, j] = Z[s, j]
+                Y[ty, lo + s, j] = Z[s, j]
             for j in range(H):
-                Y[t, lo + s, H + j] = c[s, j]
+                Y[ty, lo + s, H + j] = c[s, j]
             for j in range(H):
                 OUT[t, lo + s, j] = Z[s, j]
             for j in range(H):
                 acc += Z[s, j] + c[s, j]
             if not np.isfinite(acc):
-                _mark_divergence(Y[t, lo + s], info, lo + s, t)
+                _mark_divergence(Y[ty, lo + s], info, lo + s, t)
 
 
 @njit(**_INLINE)
@@ -435,6 +437,7 @@ def _lstm_run_single(p, H0, X, Y, OUT, info, s, a, ga):
             vecmat(x1, WI, XP[r], False)
         for r in range(n):
             t = t0 + r
+            ty = min(t, Y.shape[0] - 1)
             vecmat(h, WT, a0, t % 2 == 1)
             for j in range(H):
                 gi[j] = act(gi[j] + XP[r, j] + pi[j] * c0[j], ga)
@@ -449,15 +452,15 @@ def _lstm_run_single(p, H0, X, Y, OUT, info, s, a, ga):
                 h[j] = go[j] * act(c0[j], a)
             acc = c0[0] - c0[0]  # the stores as in _lstm_run_rows
             for j in range(H):
-                Y[t, s, j] = h[j]
+                Y[ty, s, j] = h[j]
             for j in range(H):
-                Y[t, s, H + j] = c0[j]
+                Y[ty, s, H + j] = c0[j]
             for j in range(H):
                 OUT[t, s, j] = h[j]
             for j in range(H):
                 acc += h[j] + c0[j]
             if not np.isfinite(acc):
-                _mark_divergence(Y[t, s], info, s, t)
+                _mark_divergence(Y[ty, s], info, s, t)
 
 
 @njit(**_INLINE)
@@ -507,23 +510,25 @@ def _lstm_run_columns(p, H0, X, Y, OUT, info, lo, hi, a, ga):
 
 @njit(**_INLINE)
 def _store_columns(Z, c, acc, lo, B, Y, OUT, t, info):
-    """Y[t, lo + s] = [h; c], OUT[t, lo + s] = h for the block's B sequences, from states as
+    """Y[t, lo + s] = [h; c] (Y[0] if Y keeps only the last states), OUT[t, lo + s] = h for
+    the block's B sequences, from states as
     columns (h: the first H rows of Z): whole L x L tiles transposed in registers
     (``transpose_tile``: 1-2% of the step faster than one element at a time at H = 256, B =
     16, float32, where the stores take ~4.5 us a step, bound by writing), the rest one by
     one; then the divergence test on each sequence's sum of h and c."""
     H, n, L = c.shape[0], Y.shape[2], 64 // Y.itemsize
+    ty = min(t, Y.shape[0] - 1)
     Bt, Ht = B - B % L, H - H % L
     for s0 in range(0, Bt, L):
-        row = t * Y.shape[1] + lo + s0
+        row, rowy = t * Y.shape[1] + lo + s0, ty * Y.shape[1] + lo + s0
         for j0 in range(0, Ht, L):
-            transpose_tile(Z, j0, s0, Y, row * n + j0, n)
-            transpose_tile(c, j0, s0, Y, row * n + H + j0, n)
+            transpose_tile(Z, j0, s0, Y, rowy * n + j0, n)
+            transpose_tile(c, j0, s0, Y, rowy * n + H + j0, n)
             transpose_tile(Z, j0, s0, OUT, row * H + j0, H)
     for s in range(B):
         for j in range(Ht if s < Bt else 0, H):
-            Y[t, lo + s, j] = Z[j, s]
-            Y[t, lo + s, H + j] = c[j, s]
+            Y[ty, lo + s, j] = Z[j, s]
+            Y[ty, lo + s, H + j] = c[j, s]
             OUT[t, lo + s, j] = Z[j, s]
     acc[:] = 0
     for j in range(H):
@@ -531,7 +536,7 @@ def _store_columns(Z, c, acc, lo, B, Y, OUT, t, info):
             acc[s] += Z[j, s] + c[j, s]
     for s in range(B):
         if not np.isfinite(acc[s]):
-            _mark_divergence(Y[t, lo + s], info, lo + s, t)
+            _mark_divergence(Y[ty, lo + s], info, lo + s, t)
 
 
 @njit(**_INLINE)
@@ -940,18 +945,19 @@ def _gru_run(p, H0, X, Y, OUT, info, lo, hi, a, ga):
         XC[:n] = X[t0:t0 + n, lo:hi]
         _input_projection(XC[:n], W_ihT, b_ih, XP)
         for t in range(t0, t0 + n):
+            ty = min(t, Y.shape[0] - 1)  # as in _lstm_run_rows
             _matmul(h, W_hhT, A, t % 2 == 1)
             for s in range(B):
                 _gru_gates(A, XP, (t - t0) * B + s, b_hh, h, s, a, ga)
                 acc = h[s, 0] - h[s, 0]  # stores and test written out as in _lstm_run_rows
                 for j in range(H):
-                    Y[t, lo + s, j] = h[s, j]
+                    Y[ty, lo + s, j] = h[s, j]
                 for j in range(H):
                     OUT[t, lo + s, j] = h[s, j]
                 for j in range(H):
                     acc += h[s, j]
                 if not np.isfinite(acc):
-                    _mark_divergence(Y[t, lo + s], info, lo + s, t)
+                    _mark_divergence(Y[ty, lo + s], info, lo + s, t)
 
 
 @njit(**_INLINE)
