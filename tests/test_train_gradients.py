@@ -344,8 +344,8 @@ def test_batched_stacked_bptt_equals_the_generic_template(cls, act, monkeypatch)
 @pytest.mark.parametrize("cls, H", [(LSTM, 5), (LSTM, 16), (LSTM, 48), (GRU, 5)])
 @pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-12), (np.float32, 1e-5)])
 def test_single_sequence_bptt_equals_the_generic_template(cls, H, dtype, tol, monkeypatch):
-    # B = 1 runs the batched kernels' single-row products (backwards: H dot products with
-    # the rows of W_hh^T, in alternating order; the LSTM's weight gradient by rows of Z^T A
+    # B = 1 runs the batched kernels' single-row products (backwards: dA_t W_hh by vecmat,
+    # its rows in alternating order; the LSTM's weight gradient by rows of Z^T A
     # up to rows of A of 512 bytes (float32 H = 16, float64 H = 5 here), by BLAS above (H =
     # 48)); two chunks of steps (T = 70 > 64)
     import rnndyn.train.gradients as gm

@@ -264,21 +264,15 @@ def _matmul(Z, WT, A, rev):
 
 
 @njit(**_INLINE)
-def _matmul_t(Z, W, WT, A, rev):
-    """A = Z @ W for the backward passes (W (K, n), its transpose WT (n, K)): BLAS for
-    batches; a single row as n dot products with the rows of WT, which beat ``_matmul``'s
-    passes over the short rows of W (n = H; float32, K = 4H: H = 16 0.10 -> 0.04 us, H = 64
-    0.73 -> 0.40-0.52). rev: the rows of WT from the last, as in ``_matmul``."""
+def _matmul_t(Z, W, A, rev):
+    """A = Z @ W for the backward passes (W (K, n)): BLAS for batches; a single row by
+    ``vecmat`` over the rows of W (rev: from the last, alternating as in ``_matmul``), which
+    beat n dot products with the rows of W^T (float32, K = 4H: H = 16 0.067 -> 0.052 us, H =
+    64 0.62 -> 0.35; float64 H = 16 0.098 -> 0.059)."""
     if Z.shape[0] > 1:
         np.dot(Z, W, A)
-        return
-    n, K = WT.shape
-    for q in range(n):
-        j = n - 1 - q if rev else q
-        acc = Z[0, 0] - Z[0, 0]
-        for k in range(K):
-            acc += Z[0, k] * WT[j, k]
-        A[0, j] = acc
+    else:
+        vecmat(Z[0], W, A[0], rev)
 
 
 def lstm_run_batch(p, H0, X, Y, OUT, info, lo, hi):
@@ -289,12 +283,11 @@ def lstm_run_batch(p, H0, X, Y, OUT, info, lo, hi):
     step-by-step synchronisation (H = 64, B = 32, float32: 14.4 -> 6.2-7.2 us a step on 2
     cores). A block runs one of three kernels: one sequence (``_lstm_run_single``), states as
     rows (``_lstm_run_rows``: one BLAS product a step, [h_{t-1}, x_t] @ [W_hh; W_ih]^T), or,
-    for H >= 128, states as columns
-    (``_lstm_run_columns``: W [h; x] from W in panels, 1.3-2x faster there, the same sums);
-    each in a version for PyTorch's (tanh, sigmoid), where the activations fold into SIMD
-    loops, and one for any activations. Chosen here rather than inside one kernel so that
-    numba compiles only what a run uses: the one kernel holding all six took 52 s to compile
-    (float64, empty cache), one of them 5-9 s."""
+    for H >= 128, states as columns (``_lstm_run_columns``: W [h; x] from W in panels,
+    1.3-2x faster there, the same sums); each in a version for PyTorch's (tanh, sigmoid),
+    where the activations fold into SIMD loops, and one for any activations. Chosen here
+    rather than inside one kernel so that numba compiles only what a run uses: the one kernel
+    holding all six took 52 s to compile (float64, empty cache), one of them 5-9 s."""
     B, H = hi - lo, p[7].shape[0]
     path = _LSTM_SINGLE if B == 1 else _LSTM_COLUMNS if H >= _COLUMNS_MIN_H else _LSTM_ROWS
     path[bool(p[4] == TANH and p[5] == SIGMOID)](p, H0, X, Y, OUT, info, lo, hi)
@@ -643,7 +636,7 @@ def lstm_bptt_batch(p, H0, X, Y, GO, G, GH0, GX, lo, hi):
                 _lstm_gate_deltas(A3, k, s, P, go, dh, dc, C, gP, one)
                 for j in range(4 * H):
                     gb[j] += A3[k, s, j]
-            _matmul_t(A3[k], W_hh, W_hhT, dh, k % 2 == 1)  # dL/dh_{t-1} = dA_t @ W_hh
+            _matmul_t(A3[k], W_hh, dh, k % 2 == 1)  # dL/dh_{t-1} = dA_t @ W_hh
         if small:
             for k in range(n):
                 for q in range(K):
@@ -1053,7 +1046,7 @@ def gru_bptt_batch(p, H0, X, Y, GO, G, GH0, GX, lo, hi):
                 gbi += ai[r]
                 gbh += ah[r]
             dz[:] = dh  # the direct path h_{t-1} -> h_t (z h_{t-1}) was added in dh
-            _matmul_t(ah[k * B:(k + 1) * B], W_hh, W_hhT, dh, k % 2 == 1)
+            _matmul_t(ah[k * B:(k + 1) * B], W_hh, dh, k % 2 == 1)
             dh += dz
         if m > 0:
             GI += np.dot(ai.T, XC[:nb])
