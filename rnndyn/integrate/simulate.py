@@ -16,7 +16,7 @@ from ..models.base import Model, as_array
 from ..executors import check_executor, map_population
 from ..models import ctrnn as _ctrnn
 from . import _lanes_kernels as _lanes
-from ._common import initial_state, integrator
+from ._common import initial_state, integrator, writable
 
 METHODS = {"euler": 0, "rk4": 1, "rk45": 2}
 STATUS = {0: "success", 1: "diverged: the state became non-finite",
@@ -124,7 +124,7 @@ def input_samples(model, inputs, t, dt, method, P):
         U = U.transpose(1, 0, 2)
     else:
         raise ValidationError("inputs", f"expected shape {want}, got {U.shape}", inputs)
-    return tu, np.ascontiguousarray(U)
+    return tu, writable(np.ascontiguousarray(U))  # a broadcast view is read-only
 
 
 def _steps(t, dt):
@@ -383,7 +383,7 @@ def _integrate(model, Y0, U, t, dt, method, tu, hold_previous, max_step, rtol, a
     # two thread pools on the same cores made a population of 4 CTRNNs of N = 1000 2.4x slower
     with blas_threads_for(0 if pop and m > 1 else model.n ** 2):
         if model.discrete:
-            X = np.ascontiguousarray(np.broadcast_to(U, (m, T - 1, model.n_in))) \
+            X = writable(np.ascontiguousarray(np.broadcast_to(U, (m, T - 1, model.n_in)))) \
                 if model.n_in else np.zeros((m, T - 1, 0))
             info3 = np.zeros((m, 3))
             OUT = np.full((m, T, model.n_out), np.nan)
