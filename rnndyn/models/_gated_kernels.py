@@ -458,8 +458,8 @@ def _lstm_run_single(p, H0, X, Y, OUT, info, s, a, ga):
 
 @njit(**_INLINE)
 def _lstm_run_columns(p, H0, X, Y, OUT, info, lo, hi, a, ga):
-    """``_lstm_run_rows`` with the block's states as columns, [h; x] (H + m, V) and c (H, V), V =
-    the B sequences padded to whole 64-byte vectors (the padding stays zero): the step's
+    """``_lstm_run_rows`` with the block's states as columns, [h; x] (H + m, V) and c (H, V),
+    V = the B sequences padded to whole 64-byte vectors (the padding stays zero): the step's
     product is W (4H, H + m) @ [h; x], from W packed once into panels (``panel_matmul``:
     float32 H = 256, B = 16, one thread, 52 us a step in OpenBLAS's sgemm, which packs W at
     every call, 39 here), and the gates run vectorised over the batch. The sums are the rows'
@@ -504,11 +504,11 @@ def _lstm_run_columns(p, H0, X, Y, OUT, info, lo, hi, a, ga):
 @njit(**_INLINE)
 def _store_columns(Z, c, acc, lo, B, Y, OUT, t, info):
     """Y[t, lo + s] = [h; c] (Y[0] if Y keeps only the last states), OUT[t, lo + s] = h for
-    the block's B sequences, from states as
-    columns (h: the first H rows of Z): whole L x L tiles transposed in registers
-    (``transpose_tile``: 1-2% of the step faster than one element at a time at H = 256, B =
-    16, float32, where the stores take ~4.5 us a step, bound by writing), the rest one by
-    one; then the divergence test on each sequence's sum of h and c."""
+    the block's B sequences, from states as columns (h: the first H rows of Z): whole L x L
+    tiles transposed in registers (``transpose_tile``: 1-2% of the step faster than one
+    element at a time at H = 256, B = 16, float32, where the stores take ~4.5 us a step,
+    bound by writing), the rest one by one; then the divergence test on each sequence's sum
+    of h and c."""
     H, n, L = c.shape[0], Y.shape[2], 64 // Y.itemsize
     ty = min(t, Y.shape[0] - 1)
     Bt, Ht = B - B % L, H - H % L
