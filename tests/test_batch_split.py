@@ -163,3 +163,37 @@ def test_a_forked_child_gets_its_own_pool():
 
 def _block_sizes(lo, hi):
     return hi - lo
+
+
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-12), (np.float32, 2e-5)])
+def test_lstm_bptt_from_the_forward_gates_equals_recomputing_them(dtype, tol):
+    # one sequence: the forward kernel keeps every step's gate activations (gate_store) and
+    # the backward copies them instead of recomputing them per chunk (T = 150: three chunks,
+    # the last partial); equal up to the order of the forward's sums
+    cell = LSTM.random(3, 16, seed=4, peephole=True)
+    rng = np.random.default_rng(5)
+    T = 150
+    X = rng.normal(size=(T, 1, 3)).astype(dtype)
+    H0 = (rng.normal(size=(1, cell.n)) * 0.3).astype(dtype)
+    GO = rng.normal(size=(T, 1, cell.H)).astype(dtype)
+    p = kernel_params_as(cell, dtype)
+    Y, OUT, info = (np.empty((T, 1, cell.n), dtype), np.empty((T, 1, cell.H), dtype),
+                    np.zeros((1, 3), np.int64))
+    ACT = cell.gate_store(1, T, dtype)
+    cell.batch_kernel(p, H0, X, Y, OUT, info, 0, 1, ACT)
+    out = []
+    for gates in (None, ACT):
+        G, GH0 = np.empty(cell.n_params, dtype), np.empty((1, cell.n), dtype)
+        cell.bptt_kernel(p, H0, X, Y, GO, G, GH0, np.empty((0, 0, 0), dtype), 0, 1, gates)
+        out.append(np.concatenate([G, GH0.ravel()]))
+    np.testing.assert_allclose(out[1], out[0], rtol=0, atol=tol * np.abs(out[0]).max())
+    i, f, g, o = np.split(ACT, 4, axis=1)  # the kept gates give the states they made
+    c = f * np.concatenate([H0[:, cell.H:], Y[:-1, 0, cell.H:]]) + i * g
+    np.testing.assert_allclose(c, Y[:, 0, cell.H:], rtol=0, atol=50 * tol)
+    np.testing.assert_allclose(o * np.tanh(c), Y[:, 0, :cell.H], rtol=0, atol=50 * tol)
+    assert cell.gate_store(2, T, dtype) is None and GRU.random(3, 4).gate_store(1, T, dtype) \
+        is None
+    with pytest.raises(ValueError, match="one sequence"):
+        cell.batch_kernel(p, np.zeros((2, cell.n), dtype), np.zeros((T, 2, 3), dtype),
+                          np.empty((T, 2, cell.n), dtype), np.empty((T, 2, cell.H), dtype),
+                          np.zeros((2, 3), np.int64), 0, 2, ACT)

@@ -236,10 +236,11 @@ def run(model: Model, inputs, h0=None, *, dtype=None, method: str = "auto",
 
 
 def run_arrays(model: Model, X: np.ndarray, H0: np.ndarray, method: str = "auto",
-               on_divergence: str = "raise", states: bool = True) -> RunResult:
+               on_divergence: str = "raise", states: bool = True, gates=None) -> RunResult:
     """``run`` of arguments already checked: X (T, B, n_in) C-contiguous and finite in the
     run's dtype, H0 (B, n) in it (``sequence_inputs``, ``initial_state``); for callers that
-    checked them at their own front door (``train.bptt``: ~15 us a call less)."""
+    checked them at their own front door (``train.bptt``: ~15 us a call less). gates: a
+    cell's ``gate_store`` array, filled by its batched kernel (for BPTT)."""
     T, B = X.shape[:2]
     dtype = X.dtype.type
     pop = model.P is not None
@@ -255,8 +256,9 @@ def run_arrays(model: Model, X: np.ndarray, H0: np.ndarray, method: str = "auto"
     if T > 0:
         work = T * model.n * (model.n + model.n_in)
         if use_blas:
-            run_blocks(lambda lo, hi: blas(p, H0, X, Y, OUT, info, lo, hi), B, model.n,
-                       B * work, model.batch_blas(B))
+            extra = () if gates is None else (gates,)
+            run_blocks(lambda lo, hi: blas(p, H0, X, Y, OUT, info, lo, hi, *extra), B,
+                       model.n, B * work, model.batch_blas(B))
         elif layered:
             _run_layers(model, H0, X, Y, OUT, info)
         else:

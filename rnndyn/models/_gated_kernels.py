@@ -275,32 +275,41 @@ def _matmul_t(Z, W, A, rev):
         vecmat(Z[0], W, A[0], rev)
 
 
-def lstm_run_batch(p, H0, X, Y, OUT, info, lo, hi):
+def lstm_run_batch(p, H0, X, Y, OUT, info, lo, hi, ACT=None):
     """Sequences lo..hi-1 of a batch sharing one LSTM: X (T, B, m), H0 (B, 2H) -> Y (T, B,
     2H) (or (1, B, 2H): the latest states only), OUT (T, B, H); info (B, 3) gets (status,
-    step, unit). The caller cuts the batch into blocks of sequences, one per thread
-    (``integrate.run.run_blocks``): the sequences never meet, so the threads need no
-    step-by-step synchronisation (H = 64, B = 32, float32: 14.4 -> 6.2-7.2 us a step on 2
-    cores). A block runs one of three kernels: one sequence (``_lstm_run_single``), states as
-    rows (``_lstm_run_rows``: one BLAS product a step, [h_{t-1}, x_t] @ [W_hh; W_ih]^T), or,
-    for H >= 128, states as columns (``_lstm_run_columns``: W [h; x] from W in panels,
-    1.3-2x faster there, the same sums); each in a version for PyTorch's (tanh, sigmoid),
-    where the activations fold into SIMD loops, and one for any activations. Chosen here
-    rather than inside one kernel so that numba compiles only what a run uses: the one kernel
-    holding all six took 52 s to compile (float64, empty cache), one of them 5-9 s."""
+    step, unit). ACT (T, 4H), for one sequence only: also every step's gate activations (i,
+    f, g, o), which ``lstm_bptt_batch`` then need not recompute. The caller cuts the batch
+    into blocks of sequences, one per thread (``integrate.run.run_blocks``): the sequences
+    never meet, so the threads need no step-by-step synchronisation (H = 64, B = 32,
+    float32: 14.4 -> 6.2-7.2 us a step on 2 cores). A block runs one of three kernels: one
+    sequence (``_lstm_run_single``), states as rows (``_lstm_run_rows``: one BLAS product a
+    step, [h_{t-1}, x_t] @ [W_hh; W_ih]^T), or, for H >= 128, states as columns
+    (``_lstm_run_columns``: W [h; x] from W in panels, 1.3-2x faster there, the same sums); each
+    in a version for PyTorch's (tanh, sigmoid), where the activations fold into SIMD loops, and
+    one for any activations. Chosen here rather than inside one kernel so that numba compiles
+    only what a run uses: the one kernel holding all six took 52 s to compile (float64, empty
+    cache), one of them 5-9 s."""
     B, H = hi - lo, p[7].shape[0]
-    path = _LSTM_SINGLE if B == 1 else _LSTM_COLUMNS if H >= _COLUMNS_MIN_H else _LSTM_ROWS
-    path[bool(p[4] == TANH and p[5] == SIGMOID)](p, H0, X, Y, OUT, info, lo, hi)
+    standard = bool(p[4] == TANH and p[5] == SIGMOID)
+    if B == 1:
+        ACT = np.empty((0, 4 * H), Y.dtype) if ACT is None else ACT
+        _LSTM_SINGLE[standard](p, H0, X, Y, OUT, info, lo, hi, ACT)
+        return
+    if ACT is not None:
+        raise ValueError("lstm_run_batch stores gate activations for one sequence only")
+    path = _LSTM_COLUMNS if H >= _COLUMNS_MIN_H else _LSTM_ROWS
+    path[standard](p, H0, X, Y, OUT, info, lo, hi)
 
 
 @njit(**JIT)
-def _lstm_single_any(p, H0, X, Y, OUT, info, lo, hi):
-    _lstm_run_single(p, H0, X, Y, OUT, info, lo, p[4], p[5])
+def _lstm_single_any(p, H0, X, Y, OUT, info, lo, hi, ACT):
+    _lstm_run_single(p, H0, X, Y, OUT, info, lo, p[4], p[5], ACT)
 
 
 @njit(**JIT)
-def _lstm_single_standard(p, H0, X, Y, OUT, info, lo, hi):
-    _lstm_run_single(p, H0, X, Y, OUT, info, lo, TANH, SIGMOID)
+def _lstm_single_standard(p, H0, X, Y, OUT, info, lo, hi, ACT):
+    _lstm_run_single(p, H0, X, Y, OUT, info, lo, TANH, SIGMOID, ACT)
 
 
 @njit(**JIT)
@@ -396,7 +405,7 @@ def _lstm_run_rows(p, H0, X, Y, OUT, info, lo, hi, a, ga):
 
 
 @njit(**_INLINE)
-def _lstm_run_single(p, H0, X, Y, OUT, info, s, a, ga):
+def _lstm_run_single(p, H0, X, Y, OUT, info, s, a, ga, ACT):
     """``_lstm_run_rows`` for the single sequence s: the step's product is h @ W_hh^T alone
     (``vecmat``, its rows alternately from the last), added to [x, 1] @ [W_ih^T; b] from
     chunks of steps computed ahead (``vecmat`` too: BLAS calls cost more at these sizes). W_ih
@@ -404,9 +413,11 @@ def _lstm_run_single(p, H0, X, Y, OUT, info, s, a, ga):
     kB of W_hh^T only partly fit: 0.44 -> 0.41 us a step, with vecmat's prefetching 0.38-0.40
     (one thread, T = 1000; float64 H = 16 0.19 -> 0.13, H = 64 1.19 -> 1.07). The gate loops
     run on views made once, indexed from 0 (an offset such as A[0, H + j] cost ~1.5x in such a
-    loop): float32 H = 16 0.097 -> 0.091 us a step."""
+    loop): float32 H = 16 0.097 -> 0.091 us a step. ACT (T, 4H) or (0, 4H): the gate
+    activations of every step, kept if it has rows."""
     b, P, W_ihT, W_hhT = p[2], p[3], p[6], p[7]
     H, T, m = W_hhT.shape[0], X.shape[0], X.shape[2]
+    keep = ACT.shape[0] > 0
     WT = _aligned_empty(H, 4 * H, Y)
     WT[:] = W_hhT
     WI = _aligned_empty(m + 1, 4 * H, Y)  # [W_ih^T; b] against [x, 1]
@@ -443,6 +454,9 @@ def _lstm_run_single(p, H0, X, Y, OUT, info, s, a, ga):
             for j in range(H):
                 go[j] = act(go[j] + XP[r, 3 * H + j] + po[j] * c0[j], ga)
                 h[j] = go[j] * act(c0[j], a)
+            if keep:
+                for j in range(4 * H):
+                    ACT[t, j] = a0[j]
             acc = c0[0] - c0[0]  # the stores as in _lstm_run_rows
             for j in range(H):
                 Y[ty, s, j] = h[j]
@@ -574,8 +588,18 @@ def _lstm_gates(A, b, P, Z, c, s, a, ga):
 _GW_ROWS_BYTES = 512
 
 
+def lstm_bptt(p, H0, X, Y, GO, G, GH0, GX, lo, hi, ACT=None):
+    """``lstm_bptt_batch`` with the gate activations ACT (T, 4H) of ``lstm_run_batch``
+    optional (one sequence only)."""
+    if ACT is None:
+        ACT = np.empty((0, 2 * Y.shape[2]), Y.dtype)
+    elif hi - lo != 1:
+        raise ValueError("lstm_bptt takes stored gate activations for one sequence only")
+    lstm_bptt_batch(p, H0, X, Y, GO, G, GH0, GX, lo, hi, ACT)
+
+
 @njit(**JIT)
-def lstm_bptt_batch(p, H0, X, Y, GO, G, GH0, GX, lo, hi):
+def lstm_bptt_batch(p, H0, X, Y, GO, G, GH0, GX, lo, hi, ACT):
     """Exact BPTT of B sequences through an LSTM with tanh/sigmoid activations, given the
     states Y (T, B, 2H) of ``lstm_run_batch`` and the cotangents GO (T, B, H) of the outputs
     h_1..h_T: writes G (d_raw,) = the gradient summed over the sequences (raw layout of the
@@ -584,10 +608,11 @@ def lstm_bptt_batch(p, H0, X, Y, GO, G, GH0, GX, lo, hi):
 
     Batched as cuDNN and oneDNN do, in chunks of 64 steps from the end (the chunk's arrays
     stay in cache and are reused): the chunk's gate activations are recomputed by one matrix
-    product [x_t, h_{t-1}] @ [W_ih; W_hh]^T, the recursion costs one (B, 4H) @ (4H, H)
-    product a step, and the chunk's weight gradients are one product dA^T [x, h].
-    Sequences lo..hi-1 only (blocks of the batch on threads, as ``lstm_run_batch``): G gets
-    their summed gradient, GH0 and GX their rows."""
+    product [x_t, h_{t-1}] @ [W_ih; W_hh]^T (or copied from ACT (T, 4H), the forward pass's,
+    where it has rows: one sequence; float32 H = 16: 0.30 -> 0.24 us a step), the recursion
+    costs one (B, 4H) @ (4H, H) product a step, and the chunk's weight gradients are one
+    product dA^T [x, h]. Sequences lo..hi-1 only (blocks of the batch on threads, as
+    ``lstm_run_batch``): G gets their summed gradient, GH0 and GX their rows."""
     W_ih, W_hh, b, P, W_ihT, W_hhT = p[0], p[1], p[2], p[3], p[6], p[7]
     T, m = X.shape[0], X.shape[2]
     B = hi - lo
@@ -600,7 +625,7 @@ def lstm_bptt_batch(p, H0, X, Y, GO, G, GH0, GX, lo, hi):
     CH = min(_CHUNK, T)
     Z = np.empty((CH * B, K), dtype=dt)  # rows [x_t, h_{t-1}]
     C = np.empty((CH + 1, B, H), dtype=dt)  # c_{t0-1} .. c_{t1-1}, contiguous rows (SIMD)
-    ACT = np.empty((CH * B, 4 * H), dtype=dt)
+    GA = np.empty((CH * B, 4 * H), dtype=dt)  # the chunk's gates, then their cotangents
     GXC = np.empty((CH * B, m), dtype=dt) if GX.shape[0] > 0 else np.empty((0, m), dtype=dt)
     GW = np.zeros((4 * H, K), dtype=dt)
     small = B == 1 and 4 * H * Y.itemsize <= _GW_ROWS_BYTES
@@ -624,12 +649,15 @@ def lstm_bptt_batch(p, H0, X, Y, GO, G, GH0, GX, lo, hi):
                 Z[r, :m] = X[t, lo + s]
                 Z[r, m:] = H0[lo + s, :H] if t == 0 else Y[t - 1, lo + s, :H]
                 C[k + 1, s] = Y[t, lo + s, H:]
-        A = ACT[:n * B]
-        np.dot(Z[:n * B], WT, A)
+        A = GA[:n * B]
         A3 = A.reshape((n, B, 4 * H))
-        for k in range(n):
-            for s in range(B):
-                _lstm_activations(A3, k, s, b, P, C)
+        if ACT.shape[0] > 0:
+            A[:] = ACT[t0:t1]
+        else:
+            np.dot(Z[:n * B], WT, A)
+            for k in range(n):
+                for s in range(B):
+                    _lstm_activations(A3, k, s, b, P, C)
         for k in range(n - 1, -1, -1):
             go = GO[t0 + k, lo:hi]  # a C-contiguous view: rows lo..hi-1 of the step
             for s in range(B):

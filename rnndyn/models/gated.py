@@ -43,6 +43,10 @@ class _Gated(Cell):
         ``integrate.run.run_blocks`` sets BLAS's threads for it, ~4 us a call)."""
         return True
 
+    def gate_store(self, B: int, T: int, dtype):
+        """Where the forward pass keeps the gate activations for BPTT: none (see LSTM)."""
+        return None
+
     def _check_gated(self):
         name = type(self).__name__
         lead, W_hh = self._lead()
@@ -159,7 +163,13 @@ class LSTM(_Gated):
     @property
     def bptt_kernel(self):
         standard = self.activation == "tanh" and self.gate_activation == "sigmoid"
-        return gk.lstm_bptt_batch if standard else None
+        return gk.lstm_bptt if standard else None
+
+    def gate_store(self, B: int, T: int, dtype):
+        """(T, 4H) array for the forward pass to keep one sequence's gate activations in,
+        which BPTT then reads instead of recomputing them (``lstm_run_batch``,
+        ``lstm_bptt``); None where that does not apply (B > 1, other activations)."""
+        return np.empty((T, 4 * self.H), dtype) if B == 1 and self.bptt_kernel else None
     _batched = ("W_ih", "W_hh", "b_ih", "b_hh", "peephole")
     _hidden_field = "W_hh"
 

@@ -131,13 +131,14 @@ def grid(pb: _Problem) -> np.ndarray:
     return pb.dt * np.arange(pb.X.shape[0] + 1)
 
 
-def forward(pb: _Problem):
+def forward(pb: _Problem, gates=None):
     """(states, loss value, dL/d outputs (T, B, n_out)) by the shared runner (maps: states
     h_1..h_T (T, B, n)) or integrator (flows: y_0..y_T (T+1, B, n), one Euler/RK4 step per
-    input sample, the input held over the step)."""
+    input sample, the input held over the step). gates: the cell's ``gate_store`` array, if
+    any, filled for the backward pass."""
     model = pb.model
     if model.kind == "map":
-        res = run_arrays(model, pb.X, pb.H0)  # prepare checked them
+        res = run_arrays(model, pb.X, pb.H0, gates=gates)  # prepare checked them
         states, outputs = res.states, res.outputs
     else:
         T, B = pb.X.shape[:2]
@@ -171,16 +172,16 @@ def _parallel(B: int, work: int) -> bool:
     return B > 1 and work >= 200_000
 
 
-def _backward(pb: _Problem, Y, GO, h: int, hp: int) -> np.ndarray:
+def _backward(pb: _Problem, Y, GO, h: int, hp: int, gates=None) -> np.ndarray:
     """The BPTT(h, h') gradient with respect to theta_raw (d_raw,), summed over sequences,
-    from the stored states Y and output cotangents GO."""
+    from the stored states Y and output cotangents GO (and the forward's gates, if kept)."""
     model = pb.model
     T, B = pb.X.shape[:2]
     d = _param_size(model)
     GH0 = np.empty((B, model.n), dtype=pb.dtype)
     if h >= T and _batched_bptt(model):
         return _stacked_backward(pb, Y, GO) if isinstance(model, Stacked) else \
-            _cell_backward(model, pb.H0, pb.X, Y, GO, pb.dtype)[0]
+            _cell_backward(model, pb.H0, pb.X, Y, GO, pb.dtype, gates=gates)[0]
     G = np.empty((B, d), dtype=pb.dtype)
     K = bind(_HERE / "_bptt_template.py", model)
     par = _parallel(B, T * d * max(1, h // hp))
@@ -208,17 +209,18 @@ def _batched_bptt(model) -> bool:
     return getattr(model, "bptt_kernel", None) is not None and model.P is None
 
 
-def _cell_backward(cell, H0, X, Y, GO, dtype, need_gx: bool = False):
+def _cell_backward(cell, H0, X, Y, GO, dtype, need_gx: bool = False, gates=None):
     """(gradient (d_raw,) float64, dL/dX or None) of one cell by its batched kernel, on
     blocks of sequences (``run_blocks``), the blocks' gradients added in block order."""
     T, B = X.shape[:2]
     GH0 = np.empty((B, cell.n), dtype=dtype)
     GX = np.empty((T, B, cell.n_in) if need_gx else (0, 0, 0), dtype=dtype)
     p = kernel_params_as(cell, dtype)
+    extra = () if gates is None else (gates,)
 
     def block(lo, hi):
         G = np.empty(_param_size(cell), dtype=dtype)
-        cell.bptt_kernel(p, H0, X, Y, GO, G, GH0, GX, lo, hi)
+        cell.bptt_kernel(p, H0, X, Y, GO, G, GH0, GX, lo, hi, *extra)
         return G
     grads = run_blocks(block, B, cell.n, B * T * cell.n * (cell.n + cell.n_in))
     G = grads[0].astype(np.float64)
@@ -258,8 +260,12 @@ def _bptt(pb: _Problem, h: int, hp: int) -> Gradient:
     # one BLAS-thread switch for both passes (the runners' own switches nest inside it): each
     # costs ~8 us, a sixth of a short call's overhead (LSTM, H = 16, B = 1: 65 us)
     with blas_threads_for(pb.X.shape[1] * pb.model.n ** 2):
-        Y, value, GO = forward(pb)
-        return Gradient(value, _backward(pb, Y, GO, h, hp)[pb.index])
+        # one LSTM sequence: the forward pass keeps its gates for the backward pass
+        (T, B), model = pb.X.shape[:2], pb.model
+        gates = model.gate_store(B, T, pb.dtype) if h >= T and _batched_bptt(model) and \
+            not isinstance(model, Stacked) else None
+        Y, value, GO = forward(pb, gates)
+        return Gradient(value, _backward(pb, Y, GO, h, hp, gates)[pb.index])
 
 
 def _bptt_bidirectional(model, inputs, targets, loss, fields, mask, h0, dtype) -> Gradient:
