@@ -275,6 +275,25 @@ def test_bad_input():
         ESN(W=np.ones((2, 3)))
 
 
+@pytest.mark.skipif(not hasattr(rd.models._reservoir_kernels.esn_states, "signatures"),
+                    reason="no JIT")
+def test_fit_and_states_of_frozen_arrays_compile_nothing_new():
+    # numba types read-only arrays apart: a caller's frozen inputs (or a broadcast view) would
+    # compile the state kernels a second time; the front doors hand them over writable
+    from numba import types
+
+    esn = ESN.random(30, 2, seed=0, density=0.3)
+    u = np.random.default_rng(1).normal(size=(80, 2))
+    y = u[:, :1].copy()
+    u.flags.writeable = y.flags.writeable = False
+    fitted = ro.fit(esn, u, y, washout=10)
+    np.testing.assert_array_equal(ro.states(esn, u), ro.states(esn, u.copy()))
+    np.testing.assert_array_equal(fitted.readout.coef, ro.fit(esn, u.copy(), y.copy(),
+                                                              washout=10).readout.coef)
+    for sig in rd.models._reservoir_kernels.esn_states.signatures:
+        assert all(a.mutable for a in sig if isinstance(a, types.Array)), sig
+
+
 def test_population_fit_is_a_loop_of_single_fits():
     # a hyperparameter grid as one population: one kernel per chunk, one ridge per member
     u = np.random.default_rng(0).uniform(-1, 1, (600, 1))

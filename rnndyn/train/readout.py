@@ -28,12 +28,15 @@ from .._validate import as_array, choice, positive, positive_int, real_number
 from ..errors import DivergenceError, ValidationError
 from ..executors import check_executor, map_population
 from ..integrate import run
+from ..integrate.plumbing import writable
 from ..models import _reservoir_kernels as _K
 from ..models.reservoir import ESN, DeepESN
 
 
 def _data(value, name, ndim=(2,), width=None):
-    """A finite float64 array with ndim in ``ndim`` (last axis ``width`` if given)."""
+    """A finite, writable float64 array with ndim in ``ndim`` (last axis ``width`` if given):
+    a caller's read-only array is copied, or numba would compile the state kernels again for
+    it."""
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError) as exc:
@@ -48,7 +51,7 @@ def _data(value, name, ndim=(2,), width=None):
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
         raise ValidationError(name, f"must be finite, got {arr[bad]} at index {bad}; remove "
                               "or interpolate the missing values", value)
-    return arr
+    return writable(arr)
 
 
 def _washout(washout, length, name):
