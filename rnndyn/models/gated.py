@@ -156,6 +156,8 @@ class LSTM(_Gated):
     jac_input = staticmethod(gk.lstm_jac_input)
     output_jac = staticmethod(gk.hidden_output_jac)
     batch_kernel = staticmethod(gk.lstm_run_batch)
+    _batched = ("W_ih", "W_hh", "b_ih", "b_hh", "peephole")
+    _hidden_field = "W_hh"
 
     def batch_blas(self, B: int) -> bool:
         return gk.lstm_run_uses_blas(B, self.H)
@@ -170,8 +172,6 @@ class LSTM(_Gated):
         which BPTT then reads instead of recomputing them (``lstm_run_batch``,
         ``lstm_bptt``); None where that does not apply (B > 1, other activations)."""
         return np.empty((T, 4 * self.H), dtype) if B == 1 and self.bptt_kernel else None
-    _batched = ("W_ih", "W_hh", "b_ih", "b_hh", "peephole")
-    _hidden_field = "W_hh"
 
     def __post_init__(self):
         lead, H = self._check_gated()
