@@ -166,13 +166,14 @@ def _block_sizes(lo, hi):
 
 
 @pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-12), (np.float32, 2e-5)])
-def test_lstm_bptt_from_the_forward_gates_equals_recomputing_them(dtype, tol):
+@pytest.mark.parametrize("H, T, peephole", [(16, 150, True), (1, 1, False), (33, 65, False)])
+def test_lstm_bptt_from_the_forward_gates_equals_recomputing_them(dtype, tol, H, T, peephole):
     # one sequence: the forward kernel keeps every step's gate activations (gate_store) and
     # the backward copies them instead of recomputing them per chunk (T = 150: three chunks,
-    # the last partial); equal up to the order of the forward's sums
-    cell = LSTM.random(3, 16, seed=4, peephole=True)
+    # the last partial; T = 65: one step past a chunk; H = 33: no whole SIMD vector); equal up
+    # to the order of the forward's sums
+    cell = LSTM.random(3, H, seed=4, peephole=peephole)
     rng = np.random.default_rng(5)
-    T = 150
     X = rng.normal(size=(T, 1, 3)).astype(dtype)
     H0 = (rng.normal(size=(1, cell.n)) * 0.3).astype(dtype)
     GO = rng.normal(size=(T, 1, cell.H)).astype(dtype)
@@ -183,7 +184,8 @@ def test_lstm_bptt_from_the_forward_gates_equals_recomputing_them(dtype, tol):
     cell.batch_kernel(p, H0, X, Y, OUT, info, 0, 1, ACT)
     out = []
     for gates in (None, ACT):
-        G, GH0 = np.empty(cell.n_params, dtype), np.empty((1, cell.n), dtype)
+        G = np.empty(cell._functions.param_size(p), dtype)  # raw: peepholes always
+        GH0 = np.empty((1, cell.n), dtype)
         cell.bptt_kernel(p, H0, X, Y, GO, G, GH0, np.empty((0, 0, 0), dtype), 0, 1, gates)
         out.append(np.concatenate([G, GH0.ravel()]))
     np.testing.assert_allclose(out[1], out[0], rtol=0, atol=tol * np.abs(out[0]).max())
