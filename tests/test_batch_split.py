@@ -8,6 +8,7 @@ import pytest
 
 from rnndyn.integrate.plumbing import kernel_params_as, run_blocks
 from rnndyn.integrate.run import run
+from rnndyn.models import _gated_kernels as gk
 from rnndyn.models.gated import GRU, LSTM
 from rnndyn.train.gradients import bptt
 
@@ -45,18 +46,22 @@ def test_forward_blocks_equal_one_block(kind, parts):
     assert tuple(got[2][5]) == (1, 41, 0) and not got[2][[0, 1, 2, 3, 4, 6], 0].any()
 
 
-@pytest.mark.parametrize("kwargs, H, B, bad", [
-    (dict(peephole=True), 128, 5, 3), (dict(activation="relu"), 128, 5, 3),
+@pytest.mark.parametrize("cls, kwargs, H, B, bad", [
+    (LSTM, dict(peephole=True), 128, 5, 3), (LSTM, dict(activation="relu"), 128, 5, 3),
+    (GRU, {}, 128, 5, 3), (GRU, dict(activation="relu"), 128, 5, 3),
     # 21 sequences of 136 units: whole L x L tiles of sequences and units transposed in
     # registers (L = 16 lanes in float32, 8 in float64), the units and sequences past them one
     # by one; divergence in a tile, and past it
-    (dict(peephole=True), 136, 21, 7), (dict(peephole=True), 136, 21, 19)])
+    (LSTM, dict(peephole=True), 136, 21, 7), (LSTM, dict(peephole=True), 136, 21, 19),
+    (GRU, {}, 136, 21, 7), (GRU, {}, 136, 21, 19)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_lstm_columns_layout_equals_rows(kwargs, H, B, bad, dtype):
-    # blocks of H >= 128 run with their states as columns (_lstm_run_columns); the same
-    # sequences one by one (B = 1) take the rows' path: equal up to rounding (the products
-    # sum in another order), divergence reported alike
-    cell = LSTM.random(3, H, seed=4, **kwargs)
+def test_columns_layout_equals_rows(cls, kwargs, H, B, bad, dtype):
+    # blocks of many units and enough sequences run with their states as columns
+    # (_lstm_run_columns, _gru_run_columns: called here directly, whatever run_columns would
+    # choose); the same sequences one by one (B = 1) take the rows' path: equal up to rounding
+    # (the products sum in another order), divergence reported alike
+    cell = cls.random(3, H, seed=4, **kwargs)
+    columns = (gk._LSTM_COLUMNS if cls is LSTM else gk._GRU_COLUMNS)[not kwargs.get("activation")]
     rng = np.random.default_rng(5)
     T = 70
     X = rng.normal(size=(T, B, 3)).astype(dtype)
@@ -64,12 +69,12 @@ def test_lstm_columns_layout_equals_rows(kwargs, H, B, bad, dtype):
     X[40, bad, 1] = np.nan  # sequence bad diverges at step 41
     p = kernel_params_as(cell, dtype)
     out = []
-    for cuts in ([(0, B)], _cuts(B, B)):
+    for kernel, cuts in ((columns, [(0, B)]), (cell.batch_kernel, _cuts(B, B))):
         Y = np.empty((T, B, cell.n), dtype)
         OUT = np.empty((T, B, cell.n_out), dtype)
         info = np.zeros((B, 3), dtype=np.int64)
         for lo, hi in cuts:
-            cell.batch_kernel(p, H0, X, Y, OUT, info, lo, hi)
+            kernel(p, H0, X, Y, OUT, info, lo, hi)
         out.append((Y, OUT, info))
     (Y, OUT, info), (Y1, OUT1, info1) = out
     np.testing.assert_array_equal(info, info1)
@@ -131,8 +136,12 @@ def test_run_blocks_switches_blas_only_for_kernels_that_call_it():
         assert run_blocks(fn, 1, 16, 100) == [{1}]
         assert run_blocks(fn, 1, 16, 100, blas=False) == [{2}]
     lstm, gru = LSTM.random(3, 16), GRU.random(3, 16)
-    assert not lstm.batch_blas(1) and lstm.batch_blas(2) and not LSTM.random(3, 128).batch_blas(2)
-    assert gru.batch_blas(1) and gru.batch_blas(2)
+    assert not lstm.batch_blas(1) and lstm.batch_blas(2) and gru.batch_blas(1) and gru.batch_blas(2)
+    for cls in (LSTM, GRU):  # states as columns (no BLAS) from a full SIMD vector of sequences
+        wide = cls.random(3, 128)
+        assert wide.batch_blas(4) and not wide.batch_blas(8)
+        assert wide.batch_blas(8, np.float32) and not wide.batch_blas(16, np.float32)
+        assert not cls.random(3, 256).batch_blas(8, np.float32)
 
 
 @pytest.mark.parametrize("cls", [LSTM, GRU])

@@ -225,11 +225,12 @@ def test_float32_run_close_to_float64():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("make, B", [
     # the LSTM's three kernels (one sequence, rows, columns at H >= 128; a 20-sequence block
-    # of columns has whole 16 x 16 tiles in float32), the GRU's, and paths without a batched
+    # of columns has whole 16 x 16 tiles in float32), the GRU's two, and paths without a batched
     # kernel (the stepped runner, a stack, a bidirectional pair), which drop the states after
     (lambda: LSTM.random(3, 5, seed=0, peephole=True), 1),
     (lambda: LSTM.random(3, 5, seed=0, activation="relu"), 4),
     (lambda: LSTM.random(3, 130, seed=0), 20), (lambda: GRU.random(3, 6, seed=0), 3),
+    (lambda: GRU.random(3, 130, seed=0), 20),
     (lambda: Elman.random(3, 4, seed=0), 2),
     (lambda: Stacked((LSTM.random(3, 4, seed=0), LSTM.random(4, 2, seed=1))), 2),
     (lambda: Bidirectional(LSTM.random(3, 4, seed=0), GRU.random(3, 2, seed=1)), 2)])

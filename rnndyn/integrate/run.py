@@ -258,7 +258,7 @@ def run_arrays(model: Model, X: np.ndarray, H0: np.ndarray, method: str = "auto"
         if use_blas:
             extra = () if gates is None else (gates,)
             run_blocks(lambda lo, hi: blas(p, H0, X, Y, OUT, info, lo, hi, *extra), B,
-                       model.n, B * work, model.batch_blas(B))
+                       model.n, B * work, model.batch_blas(B, dtype))
         elif layered:
             _run_layers(model, H0, X, Y, OUT, info)
         else:
@@ -290,7 +290,7 @@ def _run_layers(model, H0, X, Y, OUT, info) -> None:
         il = np.zeros_like(info)
         p, h0 = kernel_params_as(cell, Y.dtype.type), np.ascontiguousarray(H0[:, off:off + n])
         run_blocks(lambda lo, hi: cell.batch_kernel(p, h0, x, Yl, out, il, lo, hi), B, n,
-                   B * T * n * (n + cell.n_in), cell.batch_blas(B))
+                   B * T * n * (n + cell.n_in), cell.batch_blas(B, Y.dtype))
         Y[..., off:off + n] = Yl
         for b in np.flatnonzero(il[:, 0]):
             if info[b, 0] == 0 or il[b, 1] < info[b, 1]:

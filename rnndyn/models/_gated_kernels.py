@@ -298,7 +298,7 @@ def lstm_run_batch(p, H0, X, Y, OUT, info, lo, hi, ACT=None):
         return
     if ACT is not None:
         raise ValueError("lstm_run_batch stores gate activations for one sequence only")
-    path = _LSTM_COLUMNS if H >= _COLUMNS_MIN_H else _LSTM_ROWS
+    path = _LSTM_COLUMNS if run_columns(B, H, Y.itemsize) else _LSTM_ROWS
     path[standard](p, H0, X, Y, OUT, info, lo, hi)
 
 
@@ -350,16 +350,26 @@ def _aligned_empty(rows, cols, like):
     return buf[start:start + rows * cols].reshape((rows, cols))
 
 
-#: blocks of at least this many units run with their states as columns (``_lstm_run_columns``;
-#: B = 16, one thread: float32 H = 64 3.9 us a step in rows, 5.1-5.4 in columns; float64 H =
-#: 64 8.9 / 11.5, H = 128 40.9 / 32.2, H = 256 143 / 100)
+#: blocks of at least this many units may run with their states as columns
+#: (``_lstm_run_columns``; B = 16, one thread: float32 H = 64 3.9 us a step in rows, 5.1-5.4 in
+#: columns; float64 H = 64 8.9 / 11.5, H = 128 40.9 / 32.2, H = 256 143 / 100)
 _COLUMNS_MIN_H = 128
 
 
-def lstm_run_uses_blas(B, H):
+def run_columns(B, H, itemsize):
+    """Whether a block of B sequences of H units (LSTM, GRU) runs with its states as columns.
+    The columns pad B to whole 64-byte vectors (L = 8 float64, 16 float32 sequences), so a
+    block costs as much as a full vector; the rows' BLAS products cost in proportion to B.
+    Measured on one thread (Zen 5), the columns win from B >= L at H = 128, B >= 6 at H = 256
+    and B >= 2-3 at H = 512 (float32 LSTM (128, 8): rows 5.8, columns 14.6 us a step; (256,
+    8) 81 / 48; float64 GRU (256, 4) 28 / 39, (256, 8) 68 / 37): hence B >= min(L, 2048 / H)."""
+    return 1 < B and H >= _COLUMNS_MIN_H and B >= min(64 // itemsize, 2048 // H)
+
+
+def lstm_run_uses_blas(B, H, itemsize):
     """Whether ``lstm_run_batch`` calls BLAS for a block of B sequences of H units (the
     rows' path: neither one sequence nor the columns)."""
-    return 1 < B and H < _COLUMNS_MIN_H
+    return 1 < B and not run_columns(B, H, itemsize)
 
 
 @njit(**_INLINE)
@@ -473,13 +483,14 @@ def _lstm_run_single(p, H0, X, Y, OUT, info, s, a, ga, ACT):
 @njit(**_INLINE)
 def _lstm_run_columns(p, H0, X, Y, OUT, info, lo, hi, a, ga):
     """``_lstm_run_rows`` with the block's states as columns, [h; x] (H + m, V) and c (H, V),
-    V = the B sequences padded to whole 64-byte vectors (the padding stays zero): the step's
-    product is W (4H, H + m) @ [h; x], from W packed once into panels (``panel_matmul``:
-    float32 H = 256, B = 16, one thread, 52 us a step in OpenBLAS's sgemm, which packs W at
-    every call, 39 here), and the gates run vectorised over the batch. The sums are the rows'
-    own, term for term (k in order), so they equal the rows' path up to the order BLAS sums
-    in there. LSTM float32 at H = 256, B = 32 (two blocks, two threads): rows 102-112,
-    columns through sgemm 63-67, through panels 48-53 us a step (PyTorch 51-53)."""
+    V = the B sequences padded to whole 64-byte vectors (padding columns run along on zero
+    inputs, never stored): the step's product is W (4H, H + m) @ [h; x], from W packed once
+    into panels (``panel_matmul``: float32 H = 256, B = 16, one thread, 52 us a step in
+    OpenBLAS's sgemm, which packs W at every call, 39 here), and the gates run vectorised over
+    the batch. The sums are the rows' own, term for term (k in order), so they equal the rows'
+    path up to the order BLAS sums in there. LSTM float32 at H = 256, B = 32 (two blocks, two
+    threads): rows 102-112, columns through sgemm 63-67, through panels 48-53 us a step
+    (PyTorch 51-53)."""
     W_ih, W_hh, b, P = p[0], p[1], p[2], p[3]
     B, H, T, m = hi - lo, W_hh.shape[1], X.shape[0], X.shape[2]
     L = 64 // Y.itemsize
@@ -504,7 +515,7 @@ def _lstm_run_columns(p, H0, X, Y, OUT, info, lo, hi, a, ga):
         for j in range(H):  # the order of _lstm_gates' sums, over the batch
             bi, bf, bg, bo = b[j], b[H + j], b[2 * H + j], b[3 * H + j]
             pi, pf, po = P[0, j], P[1, j], P[2, j]
-            for s in range(B):
+            for s in range(V):  # the padding too: a loop of B < the SIMD width ran scalar
                 c0 = c[j, s]
                 i = act(A[j, s] + bi + pi * c0, ga)
                 f = act(A[H + j, s] + bf + pf * c0, ga)
@@ -517,30 +528,36 @@ def _lstm_run_columns(p, H0, X, Y, OUT, info, lo, hi, a, ga):
 
 @njit(**_INLINE)
 def _store_columns(Z, c, acc, lo, B, Y, OUT, t, info):
-    """Y[t, lo + s] = [h; c] (Y[0] if Y keeps only the last states), OUT[t, lo + s] = h for
-    the block's B sequences, from states as columns (h: the first H rows of Z): whole L x L
-    tiles transposed in registers (``transpose_tile``: 1-2% of the step faster than one
-    element at a time at H = 256, B = 16, float32, where the stores take ~4.5 us a step,
-    bound by writing), the rest one by one; then the divergence test on each sequence's sum
-    of h and c."""
-    H, n, L = c.shape[0], Y.shape[2], 64 // Y.itemsize
+    """Y[t, lo + s] = [h; c] (the LSTM; h alone where c has no rows: the GRU; Y[0] if Y keeps
+    only the last states), OUT[t, lo + s] = h for the block's B sequences, from states as
+    columns (h: the first H rows of Z, H = OUT's width): whole L x L tiles transposed in
+    registers (``transpose_tile``: 1-2% of the step faster than one element at a time at H =
+    256, B = 16, float32, where the stores take ~4.5 us a step, bound by writing), the rest one
+    by one; then the divergence test on each sequence's sum of h and c."""
+    H, n, L = OUT.shape[2], Y.shape[2], 64 // Y.itemsize
+    cells = c.shape[0] > 0
     ty = min(t, Y.shape[0] - 1)
     Bt, Ht = B - B % L, H - H % L
     for s0 in range(0, Bt, L):
         row, rowy = t * Y.shape[1] + lo + s0, ty * Y.shape[1] + lo + s0
         for j0 in range(0, Ht, L):
             transpose_tile(Z, j0, s0, Y, rowy * n + j0, n)
-            transpose_tile(c, j0, s0, Y, rowy * n + H + j0, n)
+            if cells:
+                transpose_tile(c, j0, s0, Y, rowy * n + H + j0, n)
             transpose_tile(Z, j0, s0, OUT, row * H + j0, H)
     for s in range(B):
         for j in range(Ht if s < Bt else 0, H):
             Y[ty, lo + s, j] = Z[j, s]
-            Y[ty, lo + s, H + j] = c[j, s]
+            if cells:
+                Y[ty, lo + s, H + j] = c[j, s]
             OUT[t, lo + s, j] = Z[j, s]
     acc[:] = 0
     for j in range(H):
         for s in range(B):
-            acc[s] += Z[j, s] + c[j, s]
+            acc[s] += Z[j, s]
+    for j in range(c.shape[0]):
+        for s in range(B):
+            acc[s] += c[j, s]
     for s in range(B):
         if not np.isfinite(acc[s]):
             _mark_divergence(Y[ty, lo + s], info, lo + s, t)
@@ -955,21 +972,34 @@ def gru_member(p, k):
 
 def gru_run_batch(p, H0, X, Y, OUT, info, lo, hi):
     """Sequences lo..hi-1 of a batch sharing one GRU (``reset_after=1``); shapes, blocks and
-    the two versions (activations) as ``lstm_run_batch``."""
-    _GRU_RUN[bool(p[5] == TANH and p[6] == SIGMOID)](p, H0, X, Y, OUT, info, lo, hi)
+    the two versions (activations) as ``lstm_run_batch``: states as rows (``_gru_run``), or
+    as columns where ``run_columns`` says so (``_gru_run_columns``, which calls no BLAS)."""
+    path = _GRU_COLUMNS if run_columns(hi - lo, p[8].shape[0], Y.itemsize) else _GRU_ROWS
+    path[bool(p[5] == TANH and p[6] == SIGMOID)](p, H0, X, Y, OUT, info, lo, hi)
 
 
 @njit(**JIT)
-def _gru_run_any(p, H0, X, Y, OUT, info, lo, hi):
+def _gru_rows_any(p, H0, X, Y, OUT, info, lo, hi):
     _gru_run(p, H0, X, Y, OUT, info, lo, hi, p[5], p[6])
 
 
 @njit(**JIT)
-def _gru_run_standard(p, H0, X, Y, OUT, info, lo, hi):
+def _gru_rows_standard(p, H0, X, Y, OUT, info, lo, hi):
     _gru_run(p, H0, X, Y, OUT, info, lo, hi, TANH, SIGMOID)
 
 
-_GRU_RUN = (_gru_run_any, _gru_run_standard)
+@njit(**JIT)
+def _gru_columns_any(p, H0, X, Y, OUT, info, lo, hi):
+    _gru_run_columns(p, H0, X, Y, OUT, info, lo, hi, p[5], p[6])
+
+
+@njit(**JIT)
+def _gru_columns_standard(p, H0, X, Y, OUT, info, lo, hi):
+    _gru_run_columns(p, H0, X, Y, OUT, info, lo, hi, TANH, SIGMOID)
+
+
+_GRU_ROWS = (_gru_rows_any, _gru_rows_standard)
+_GRU_COLUMNS = (_gru_columns_any, _gru_columns_standard)
 
 
 @njit(**_INLINE)
@@ -1019,6 +1049,54 @@ def _gru_gates(A, XP, row, b_hh, h, s, a, ga):
     for j in range(H):
         z, n = A[s, H + j], XP[row, 2 * H + j]
         h[s, j] = n + z * (h[s, j] - n)
+
+
+@njit(**_INLINE)
+def _gru_run_columns(p, H0, X, Y, OUT, info, lo, hi, a, ga):
+    """``_gru_run`` with the block's states as columns, as ``_lstm_run_columns``: [h; x] (H +
+    m, V), V = the B sequences padded to whole 64-byte vectors (padding columns run along on
+    zero inputs, never stored). The step's products come from panels: [W_hh | W_ih] [h; x]
+    for r and z, W_hn h for the candidate's recurrent part (its x columns zero: r gates it
+    alone) and W_in x from a second, small panel product; the gates run vectorised over the
+    batch. Float64 H = 256, B = 16, one thread: rows 107, columns 70 us a step; float32 73 /
+    32."""
+    W_ih, W_hh, b_ih, b_hh = p[0], p[1], p[2], p[3]
+    B, H, T, m = hi - lo, W_hh.shape[1], X.shape[0], X.shape[2]
+    L = 64 // Y.itemsize
+    V = -(-B // L) * L
+    W = np.zeros((3 * H, H + m), dtype=Y.dtype)
+    W[:, :H] = W_hh
+    W[:2 * H, H:] = W_ih[:2 * H]
+    Wp = np.empty((-(-3 * H // PANEL_ROWS), H + m, PANEL_ROWS), dtype=Y.dtype)
+    panel_pack(W, Wp)
+    Wn = np.empty((-(-H // PANEL_ROWS), m, PANEL_ROWS), dtype=Y.dtype)
+    panel_pack(np.ascontiguousarray(W_ih[2 * H:]), Wn)
+    Z = _aligned_empty(H + m, V, Y)  # columns [h; x]: h updated in place
+    Z[:] = 0
+    A = _aligned_empty(Wp.shape[0] * PANEL_ROWS, V, Y)
+    AN = _aligned_empty(Wn.shape[0] * PANEL_ROWS, V, Y)
+    AN[:] = 0  # stays zero without inputs
+    acc = np.empty(V, dtype=Y.dtype)
+    for s in range(B):
+        info[lo + s, 0], info[lo + s, 1], info[lo + s, 2] = 0, T, -1
+        for j in range(H):
+            Z[j, s] = H0[lo + s, j]
+    for t in range(T):
+        for k in range(m):
+            for s in range(B):
+                Z[H + k, s] = X[t, lo + s, k]
+        panel_matmul(Wp, Z, A)
+        if m > 0:
+            panel_matmul(Wn, Z[H:], AN)
+        for j in range(H):  # the gates of _gru_gates, over the batch
+            br, bz = b_ih[j] + b_hh[j], b_ih[H + j] + b_hh[H + j]
+            bn, bhn = b_ih[2 * H + j], b_hh[2 * H + j]
+            for s in range(V):  # the padding too: a loop of B < the SIMD width ran scalar
+                r = act(A[j, s] + br, ga)
+                z = act(A[H + j, s] + bz, ga)
+                n = act(AN[j, s] + bn + r * (A[2 * H + j, s] + bhn), a)
+                Z[j, s] = n + z * (Z[j, s] - n)
+        _store_columns(Z, Z[:0], acc, lo, B, Y, OUT, t, info)
 
 
 @njit(**JIT)

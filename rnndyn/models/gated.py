@@ -38,10 +38,12 @@ class _Gated(Cell):
 
     G = 0  # gates per unit
 
-    def batch_blas(self, B: int) -> bool:
-        """Whether ``batch_kernel`` calls BLAS for a block of B sequences (then
-        ``integrate.run.run_blocks`` sets BLAS's threads for it, ~4 us a call)."""
-        return True
+    def batch_blas(self, B: int, dtype=np.float64) -> bool:
+        """Whether ``batch_kernel`` calls BLAS for a block of B sequences in dtype (then
+        ``integrate.run.run_blocks`` sets BLAS's threads for it, ~4 us a call): the rows'
+        path (the LSTM runs one sequence, and both cells run enough sequences of many units,
+        ``run_columns``, without BLAS)."""
+        return not gk.run_columns(B, self.H, np.dtype(dtype).itemsize)
 
     def gate_store(self, B: int, T: int, dtype):
         """Where the forward pass keeps the gate activations for BPTT: none (see LSTM)."""
@@ -159,8 +161,8 @@ class LSTM(_Gated):
     _batched = ("W_ih", "W_hh", "b_ih", "b_hh", "peephole")
     _hidden_field = "W_hh"
 
-    def batch_blas(self, B: int) -> bool:
-        return gk.lstm_run_uses_blas(B, self.H)
+    def batch_blas(self, B: int, dtype=np.float64) -> bool:
+        return gk.lstm_run_uses_blas(B, self.H, np.dtype(dtype).itemsize)
 
     @property
     def bptt_kernel(self):
