@@ -366,12 +366,6 @@ def run_columns(B, H, itemsize):
     return 1 < B and H >= _COLUMNS_MIN_H and B >= min(64 // itemsize, 2048 // H)
 
 
-def lstm_run_uses_blas(B, H, itemsize):
-    """Whether ``lstm_run_batch`` calls BLAS for a block of B sequences of H units (the
-    rows' path: neither one sequence nor the columns)."""
-    return 1 < B and not run_columns(B, H, itemsize)
-
-
 @njit(**_INLINE)
 def _lstm_run_rows(p, H0, X, Y, OUT, info, lo, hi, a, ga):
     """``lstm_run_batch`` with the states as rows: one matrix product a step, [h_{t-1}, x_t]

@@ -161,8 +161,8 @@ class LSTM(_Gated):
     _batched = ("W_ih", "W_hh", "b_ih", "b_hh", "peephole")
     _hidden_field = "W_hh"
 
-    def batch_blas(self, B: int, dtype=np.float64) -> bool:
-        return gk.lstm_run_uses_blas(B, self.H, np.dtype(dtype).itemsize)
+    def batch_blas(self, B: int, dtype=np.float64) -> bool:  # one sequence: no BLAS either
+        return B > 1 and super().batch_blas(B, dtype)
 
     @property
     def bptt_kernel(self):
