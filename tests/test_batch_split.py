@@ -208,3 +208,29 @@ def test_lstm_bptt_from_the_forward_gates_equals_recomputing_them(dtype, tol, H,
         cell.batch_kernel(p, np.zeros((2, cell.n), dtype), np.zeros((T, 2, 3), dtype),
                           np.empty((T, 2, cell.n), dtype), np.empty((T, 2, cell.H), dtype),
                           np.zeros((2, 3), np.int64), 0, 2, ACT)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_single_sequence_kernel_on_a_misaligned_w_hh_equals_the_aligned_one(dtype):
+    # cast copies are 64-byte aligned and the B = 1 kernel then reads W_hh^T in place; a
+    # caller's array off that boundary is copied to one first: the same sums either way
+    cell = LSTM.random(3, 16, seed=6, peephole=True)
+    p = kernel_params_as(cell, np.float32 if dtype == np.float64 else np.float64)
+    p = run_module.cast_params(p, dtype)  # a cast: every float array a fresh aligned copy
+    assert all(a.ctypes.data % 64 == 0 for a in p if isinstance(a, np.ndarray))
+    buf = np.empty(p[7].size + 1, dtype)
+    shifted = buf[1:] if buf.ctypes.data % 64 == 0 else buf[:-1]
+    shifted = shifted.reshape(p[7].shape)
+    shifted[...] = p[7]
+    assert shifted.ctypes.data % 64 != 0
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(40, 1, 3)).astype(dtype)
+    H0 = rng.normal(size=(1, cell.n)).astype(dtype)
+    runs = []
+    for q in (p, p[:7] + (shifted,)):
+        Y, OUT, info = (np.empty((40, 1, cell.n), dtype), np.empty((40, 1, cell.H), dtype),
+                        np.zeros((1, 3), np.int64))
+        cell.batch_kernel(q, H0, X, Y, OUT, info, 0, 1)
+        runs.append((Y, OUT))
+    np.testing.assert_array_equal(runs[0][0], runs[1][0])
+    np.testing.assert_array_equal(runs[0][1], runs[1][1])

@@ -137,6 +137,7 @@ def test_per_model_caches_are_per_model_and_read_only():
     p32 = kernel_params_as(lstm, np.float32)
     assert kernel_params_as(lstm, np.float32) is p32 and p32[1].dtype == np.float32
     assert kernel_params_as(lstm, np.float64)[1] is lstm.kernel_params[1]  # no copy
+    assert all(a.ctypes.data % 64 == 0 for a in p32 if isinstance(a, np.ndarray))  # copies
     theta = lstm.to_vector(["W_hh"])
     other = lstm.from_vector(2 * theta, ["W_hh"])
     np.testing.assert_array_equal(kernel_params_as(other, np.float32)[1],

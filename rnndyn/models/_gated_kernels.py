@@ -422,8 +422,11 @@ def _lstm_run_single(p, H0, X, Y, OUT, info, s, a, ga, ACT):
     b, P, W_ihT, W_hhT = p[2], p[3], p[6], p[7]
     H, T, m = W_hhT.shape[0], X.shape[0], X.shape[2]
     keep = ACT.shape[0] > 0
-    WT = _aligned_empty(H, 4 * H, Y)
-    WT[:] = W_hhT
+    if W_hhT.ctypes.data % 64 == 0:  # as integrate.run.cast_params copies it
+        WT = W_hhT
+    else:
+        WT = _aligned_empty(H, 4 * H, Y)
+        WT[:] = W_hhT
     WI = _aligned_empty(m + 1, 4 * H, Y)  # [W_ih^T; b] against [x, 1]
     WI[:m] = W_ihT
     WI[m] = b
