@@ -162,13 +162,19 @@ def test_stacked_batched_cells_run_layer_by_layer_as_the_stack_steps(cls, readou
                                rtol=0, atol=1e-13)
 
 
+SINGLE = {"lstm": lambda m, H: LSTM.random(m, H, seed=4, peephole=True),
+          "gru": lambda m, H: GRU.random(m, H, seed=4),
+          "gru2_relu": lambda m, H: GRU.random(m, H, seed=4, variant=2, activation="relu")}
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("m, H", [(0, 5), (3, 5), (8, 64), (3, 100)])
-def test_lstm_single_sequence_equals_the_stepped_cell(m, H, dtype):
-    # one sequence runs its own kernel path: W_ih x + b from chunks computed ahead (32, 20, 10
-    # steps here: 150 ends inside a chunk), the recurrent product alone (at H = 64 in float32
-    # the prefetching one); the generic runner steps the cell
-    cell = LSTM.random(m, H, seed=4, peephole=True)
+@pytest.mark.parametrize("kind", SINGLE)
+def test_single_sequence_equals_the_stepped_cell(kind, m, H, dtype):
+    # one sequence runs its own kernel path: W_ih x + b from chunks computed ahead (LSTM 32,
+    # 20, 10 steps here, GRU 42, 27, 14: 150 ends inside a chunk), the recurrent product alone
+    # (at H = 64 in float32 the prefetching one); the generic runner steps the cell
+    cell = SINGLE[kind](m, H)
     x = np.random.default_rng(5).normal(size=(150, m))
     h0 = 0.5 * np.random.default_rng(6).normal(size=cell.n)
     fast = run(cell, x, h0, dtype=dtype)
@@ -178,10 +184,15 @@ def test_lstm_single_sequence_equals_the_stepped_cell(m, H, dtype):
     np.testing.assert_allclose(fast.outputs, ref.outputs, rtol=0, atol=tol)
 
 
-def test_lstm_single_sequence_reports_divergence_where_the_stepped_cell_does():
-    # relu cells with a strong positive loop overflow (float64 at step 189, float32 at 24)
-    cell = LSTM.random(3, 5, seed=4, activation="relu")
-    cell = dataclasses.replace(cell, W_hh=40 * np.abs(cell.W_hh), b_ih=np.abs(cell.b_ih) + 1)
+@pytest.mark.parametrize("cls", [LSTM, GRU])
+def test_single_sequence_reports_divergence_where_the_stepped_cell_does(cls):
+    # relu cells with a strong positive loop overflow (LSTM: float64 at step 189, float32 at
+    # 24; GRU 192 and 25: its update gate's weights negative, else z -> 1 holds h)
+    cell = cls.random(3, 5, seed=4, activation="relu")
+    W_hh = 40 * np.abs(cell.W_hh)
+    if cls is GRU:
+        W_hh[5:10] *= -1
+    cell = dataclasses.replace(cell, W_hh=W_hh, b_ih=np.abs(cell.b_ih) + 1)
     x = np.random.default_rng(5).normal(size=(400, 3))
     for dtype in (np.float64, np.float32):
         fast, ref = (run(cell, x, dtype=dtype, method=method, on_divergence="return")
@@ -193,11 +204,13 @@ def test_lstm_single_sequence_reports_divergence_where_the_stepped_cell_does():
 
 
 @pytest.mark.skipif(not hasattr(gk._lstm_single_standard, "signatures"), reason="no JIT")
-def test_lstm_paths_compile_once_for_single_batched_and_frozen_inputs():
+@pytest.mark.parametrize("cls, paths", [(LSTM, (gk._LSTM_SINGLE, gk._LSTM_ROWS)),
+                                        (GRU, (gk._GRU_SINGLE, gk._GRU_ROWS))])
+def test_paths_compile_once_for_single_batched_and_frozen_inputs(cls, paths):
     # each path of lstm_run_batch is its own numba kernel, compiled when first used; a single
     # sequence (a broadcast view), a batch of one and a caller's read-only arrays all reach it
     # as writable arrays: numba types read-only arrays apart (one more compile, 7-10 s)
-    cell = LSTM.random(3, 5, seed=0)
+    cell = cls.random(3, 5, seed=0)
     x = np.random.default_rng(1).normal(size=(6, 3))
     frozen, h0 = x.copy(), np.zeros(cell.n)
     frozen.flags.writeable = h0.flags.writeable = False
@@ -205,7 +218,7 @@ def test_lstm_paths_compile_once_for_single_batched_and_frozen_inputs():
     np.testing.assert_array_equal(run(cell, frozen, h0).states, first)
     np.testing.assert_array_equal(run(cell, x[:, None]).states[:, 0], first)
     run(cell, np.stack([frozen, frozen], 1), np.zeros((2, cell.n)))
-    for kernel in (gk._LSTM_SINGLE[1], gk._LSTM_ROWS[1]):  # (tanh, sigmoid) versions
+    for kernel in (paths[0][1], paths[1][1]):  # the (tanh, sigmoid) versions
         assert kernel.signatures
         for sig in kernel.signatures:
             assert all(a.mutable for a in sig[1:] if isinstance(a, types.Array)), sig

@@ -969,10 +969,23 @@ def gru_member(p, k):
 
 def gru_run_batch(p, H0, X, Y, OUT, info, lo, hi):
     """Sequences lo..hi-1 of a batch sharing one GRU (``reset_after=1``); shapes, blocks and
-    the two versions (activations) as ``lstm_run_batch``: states as rows (``_gru_run``), or
-    as columns where ``run_columns`` says so (``_gru_run_columns``, which calls no BLAS)."""
-    path = _GRU_COLUMNS if run_columns(hi - lo, p[8].shape[0], Y.itemsize) else _GRU_ROWS
+    the two versions (activations) as ``lstm_run_batch``: one sequence (``_gru_run_single``),
+    states as rows (``_gru_run``), or as columns where ``run_columns`` says so
+    (``_gru_run_columns``, which calls no BLAS)."""
+    B, H = hi - lo, p[8].shape[0]
+    path = _GRU_SINGLE if B == 1 else _GRU_COLUMNS if run_columns(B, H, Y.itemsize) else \
+        _GRU_ROWS
     path[bool(p[5] == TANH and p[6] == SIGMOID)](p, H0, X, Y, OUT, info, lo, hi)
+
+
+@njit(**JIT)
+def _gru_single_any(p, H0, X, Y, OUT, info, lo, hi):
+    _gru_run_single(p, H0, X, Y, OUT, info, lo, p[5], p[6])
+
+
+@njit(**JIT)
+def _gru_single_standard(p, H0, X, Y, OUT, info, lo, hi):
+    _gru_run_single(p, H0, X, Y, OUT, info, lo, TANH, SIGMOID)
 
 
 @njit(**JIT)
@@ -995,6 +1008,7 @@ def _gru_columns_standard(p, H0, X, Y, OUT, info, lo, hi):
     _gru_run_columns(p, H0, X, Y, OUT, info, lo, hi, TANH, SIGMOID)
 
 
+_GRU_SINGLE = (_gru_single_any, _gru_single_standard)
 _GRU_ROWS = (_gru_rows_any, _gru_rows_standard)
 _GRU_COLUMNS = (_gru_columns_any, _gru_columns_standard)
 
@@ -1029,6 +1043,62 @@ def _gru_run(p, H0, X, Y, OUT, info, lo, hi, a, ga):
                     acc += h[s, j]
                 if not np.isfinite(acc):
                     _mark_divergence(Y[ty, lo + s], info, lo + s, t)
+
+
+@njit(**_INLINE)
+def _gru_run_single(p, H0, X, Y, OUT, info, s, a, ga):
+    """``_gru_run`` for the single sequence s, built as ``_lstm_run_single``: h @ W_hh^T by
+    ``vecmat`` (W_hh^T read in place when it is 64-byte aligned), [x, 1] @ [W_ih^T; b_ih]
+    for chunks of steps ahead, the gate loops on views made once and indexed from 0. One
+    thread, T = 1000, against ``_gru_run`` at B = 1: float32 H = 16 0.22 -> 0.10 us a step,
+    H = 64 0.37 -> 0.28; float64 H = 64 1.00 -> 0.74."""
+    b_ih, b_hh, W_ihT, W_hhT = p[2], p[3], p[7], p[8]
+    H, T, m = W_hhT.shape[0], X.shape[0], X.shape[2]
+    if W_hhT.ctypes.data % 64 == 0:
+        WT = W_hhT
+    else:
+        WT = _aligned_empty(H, 3 * H, Y)
+        WT[:] = W_hhT
+    WI = _aligned_empty(m + 1, 3 * H, Y)  # [W_ih^T; b_ih] against [x, 1]
+    WI[:m] = W_ihT
+    WI[m] = b_ih
+    x1 = np.ones(m + 1, dtype=Y.dtype)
+    CH = max(1, min(_CHUNK, T, _XP_BYTES // (3 * H * Y.itemsize)))
+    XP = _aligned_empty(CH, 3 * H, Y)
+    A = _aligned_empty(1, 3 * H, Y)
+    h = _aligned_empty(1, H, Y)[0]
+    info[s, 0], info[s, 1], info[s, 2] = 0, T, -1
+    for j in range(H):
+        h[j] = H0[s, j]
+    a0, ar, az, an = A[0], A[0, :H], A[0, H:2 * H], A[0, 2 * H:]
+    br, bz, bn = b_hh[:H], b_hh[H:2 * H], b_hh[2 * H:]
+    for t0 in range(0, T, CH):
+        n = min(CH, T - t0)
+        for r in range(n):
+            for k in range(m):
+                x1[k] = X[t0 + r, s, k]
+            vecmat(x1, WI, XP[r], False)
+        for r in range(n):
+            t = t0 + r
+            ty = min(t, Y.shape[0] - 1)
+            vecmat(h, WT, a0, t % 2 == 1)
+            for j in range(H):
+                ar[j] = act(XP[r, j] + ar[j] + br[j], ga)
+            for j in range(H):
+                az[j] = act(XP[r, H + j] + az[j] + bz[j], ga)
+            for j in range(H):  # n into XP, as in _gru_gates
+                XP[r, 2 * H + j] = act(XP[r, 2 * H + j] + ar[j] * (an[j] + bn[j]), a)
+            for j in range(H):
+                h[j] = XP[r, 2 * H + j] + az[j] * (h[j] - XP[r, 2 * H + j])
+            acc = h[0] - h[0]  # the stores as in _lstm_run_rows
+            for j in range(H):
+                Y[ty, s, j] = h[j]
+            for j in range(H):
+                OUT[t, s, j] = h[j]
+            for j in range(H):
+                acc += h[j]
+            if not np.isfinite(acc):
+                _mark_divergence(Y[ty, s], info, s, t)
 
 
 @njit(**_INLINE)
