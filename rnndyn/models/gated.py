@@ -41,9 +41,9 @@ class _Gated(Cell):
     def batch_blas(self, B: int, dtype=np.float64) -> bool:
         """Whether ``batch_kernel`` calls BLAS for a block of B sequences in dtype (then
         ``integrate.run.run_blocks`` sets BLAS's threads for it, ~4 us a call): the rows'
-        path (the LSTM runs one sequence, and both cells run enough sequences of many units,
-        ``run_columns``, without BLAS)."""
-        return not gk.run_columns(B, self.H, np.dtype(dtype).itemsize)
+        path (one sequence, and enough sequences of many units, ``run_columns``, run without
+        BLAS)."""
+        return B > 1 and not gk.run_columns(B, self.H, np.dtype(dtype).itemsize)
 
     def gate_store(self, B: int, T: int, dtype):
         """Where the forward pass keeps the gate activations for BPTT: none (see LSTM)."""
@@ -160,9 +160,6 @@ class LSTM(_Gated):
     batch_kernel = staticmethod(gk.lstm_run_batch)
     _batched = ("W_ih", "W_hh", "b_ih", "b_hh", "peephole")
     _hidden_field = "W_hh"
-
-    def batch_blas(self, B: int, dtype=np.float64) -> bool:  # one sequence: no BLAS either
-        return B > 1 and super().batch_blas(B, dtype)
 
     @property
     def bptt_kernel(self):
