@@ -350,6 +350,17 @@ def _aligned_empty(rows, cols, like):
     return buf[start:start + rows * cols].reshape((rows, cols))
 
 
+@njit(**_INLINE)
+def _aligned(W):
+    """W (rows, cols) itself if it starts on a 64-byte boundary (``integrate.run.cast_params``
+    copies parameters to one), else an aligned copy."""
+    if W.ctypes.data % 64 == 0:
+        return W
+    A = _aligned_empty(W.shape[0], W.shape[1], W)
+    A[:] = W
+    return A
+
+
 #: blocks of at least this many units may run with their states as columns
 #: (``_lstm_run_columns``; B = 16, one thread: float32 H = 64 3.9 us a step in rows, 5.1-5.4 in
 #: columns; float64 H = 64 8.9 / 11.5, H = 128 40.9 / 32.2, H = 256 143 / 100)
@@ -422,11 +433,7 @@ def _lstm_run_single(p, H0, X, Y, OUT, info, s, a, ga, ACT):
     b, P, W_ihT, W_hhT = p[2], p[3], p[6], p[7]
     H, T, m = W_hhT.shape[0], X.shape[0], X.shape[2]
     keep = ACT.shape[0] > 0
-    if W_hhT.ctypes.data % 64 == 0:  # as integrate.run.cast_params copies it
-        WT = W_hhT
-    else:
-        WT = _aligned_empty(H, 4 * H, Y)
-        WT[:] = W_hhT
+    WT = _aligned(W_hhT)
     WI = _aligned_empty(m + 1, 4 * H, Y)  # [W_ih^T; b] against [x, 1]
     WI[:m] = W_ihT
     WI[m] = b
@@ -1054,11 +1061,7 @@ def _gru_run_single(p, H0, X, Y, OUT, info, s, a, ga):
     H = 64 0.37 -> 0.28; float64 H = 64 1.00 -> 0.74."""
     b_ih, b_hh, W_ihT, W_hhT = p[2], p[3], p[7], p[8]
     H, T, m = W_hhT.shape[0], X.shape[0], X.shape[2]
-    if W_hhT.ctypes.data % 64 == 0:
-        WT = W_hhT
-    else:
-        WT = _aligned_empty(H, 3 * H, Y)
-        WT[:] = W_hhT
+    WT = _aligned(W_hhT)
     WI = _aligned_empty(m + 1, 3 * H, Y)  # [W_ih^T; b_ih] against [x, 1]
     WI[:m] = W_ihT
     WI[m] = b_ih
