@@ -25,8 +25,9 @@ _inside = threading.local()  # depth of _one_thread on this thread
 
 def blas_threads_for(per_step: int):
     """Context manager: one BLAS thread if a kernel's per-step products have fewer than
-    ``SMALL`` multiply-adds (or it runs BLAS from several numba threads), else a no-op."""
-    if per_step >= SMALL:
+    ``SMALL`` multiply-adds (or it runs BLAS from several numba threads), else a no-op; a
+    no-op too inside another such switch (``bptt``'s around its runner's: ~3 us a call)."""
+    if per_step >= SMALL or getattr(_inside, "depth", 0):
         return nullcontext()
     global _libs
     if _libs is None:
@@ -38,13 +39,12 @@ def blas_threads_for(per_step: int):
 
 @contextmanager
 def _one_thread(libs):
-    """The BLAS libraries on one thread, then back; nested inside another, nothing to do.
-    The libraries' own get/set calls: ~8 us a switch and back, where
-    ``ThreadpoolController.limit`` (which re-reads every library's info) cost ~11 us a call,
-    ~20 us of each short ``bptt`` call (LSTM, H = 16, B = 1)."""
+    """The BLAS libraries on one thread, then back. The libraries' own get/set calls: ~8 us
+    a switch and back, where ``ThreadpoolController.limit`` (which re-reads every library's
+    info) cost ~11 us a call, ~20 us of each short ``bptt`` call (LSTM, H = 16, B = 1)."""
     depth = getattr(_inside, "depth", 0)
-    old = [lib.get_num_threads() for lib in libs] if depth == 0 else []
-    for lib in libs if depth == 0 else ():
+    old = [lib.get_num_threads() for lib in libs]
+    for lib in libs:
         lib.set_num_threads(1)
     _inside.depth = depth + 1
     try:

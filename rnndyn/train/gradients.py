@@ -177,12 +177,12 @@ def _backward(pb: _Problem, Y, GO, h: int, hp: int, gates=None) -> np.ndarray:
     from the stored states Y and output cotangents GO (and the forward's gates, if kept)."""
     model = pb.model
     T, B = pb.X.shape[:2]
-    d = _param_size(model)
-    GH0 = np.empty((B, model.n), dtype=pb.dtype)
     if h >= T and _batched_bptt(model):
         return _stacked_backward(pb, Y, GO) if isinstance(model, Stacked) else \
             _cell_backward(model, pb.H0, pb.X, Y, GO, pb.dtype, gates=gates)[0]
+    d = _param_size(model)
     G = np.empty((B, d), dtype=pb.dtype)
+    GH0 = np.empty((B, model.n), dtype=pb.dtype)
     K = bind(_HERE / "_bptt_template.py", model)
     par = _parallel(B, T * d * max(1, h // hp))
     p = kernel_params_as(model, pb.dtype)
