@@ -225,6 +225,24 @@ def test_paths_compile_once_for_single_batched_and_frozen_inputs(cls, paths):
 
 
 # -- runner ---------------------------------------------------------------------------------
+def test_parameters_beyond_float32_are_named_not_reported_as_divergence():
+    # a float32 run casts the parameters once: weights past its range became inf and the run
+    # "diverged at step 1"; each front door now names its dtype
+    from rnndyn.train.gradients import bptt, rtrl
+    cell = LSTM.random(3, 4, seed=0)
+    big = dataclasses.replace(cell, W_hh=cell.W_hh * 1e300)
+    x, y = np.ones((5, 3)), np.ones((5, 4))
+    calls = {"run": lambda: run(big, x, dtype=np.float32),
+             "bptt": lambda: bptt(big, x, y, dtype=np.float32),
+             "rtrl": lambda: rtrl(big, x, y, dtype=np.float32),
+             "DiscreteStepper": lambda: DiscreteStepper(big, batch=2, dtype=np.float32)}
+    for name, call in calls.items():
+        with pytest.raises(ValidationError, match=rf"^{name}\.dtype: float32 cannot hold"):
+            call()
+    assert np.isfinite(run(big, x).states).all()  # float64 holds them
+    assert run(cell, x, dtype=np.float32).states.dtype == np.float32
+
+
 def test_float32_run_close_to_float64():
     cell = LSTM.random(4, 8, seed=3)
     r64 = run(cell, X)

@@ -66,7 +66,13 @@ def cast_params(p, dtype):
     if p.dtype == dtype and p.flags.c_contiguous:
         return p
     out = aligned_zeros(p.shape, dtype)
-    out[...] = p
+    with np.errstate(over="ignore"):
+        out[...] = p
+    if not np.isfinite(out).all() and np.isfinite(p).all():  # float32 overflowed
+        raise ValidationError("dtype", f"{np.dtype(dtype).name} cannot hold the model's "
+                              f"parameters (largest |entry| {float(np.abs(p).max()):.3g}, the "
+                              f"type's maximum {float(np.finfo(dtype).max):.3g}): run in "
+                              "float64 or scale the weights down", np.dtype(dtype).name)
     return out
 
 

@@ -93,6 +93,12 @@ def prepare(model, inputs, targets, loss, fields, mask=None, h0=None, dtype=np.f
     loss = get_loss(loss, f"{where}.loss")
     index = model.theta_index(fields)
     dtype = _dtype(dtype, where)
+    if model.kind == "map":  # the cast the forward pass takes (cached): float32 overflow
+        try:  # named here, not as a divergence at step 1
+            kernel_params_as(model, dtype)
+        except ValidationError as exc:
+            exc.qualify(where)
+            raise
     X, single = sequence_inputs(model, inputs, dtype, f"{where}.inputs")
     T, B = X.shape[:2]
     if T == 0:
