@@ -1,4 +1,5 @@
 """The robotics backend: the controller API and Beer's (2003) visual agent."""
+import dataclasses
 import math
 import warnings
 
@@ -179,6 +180,11 @@ def test_lanes_kernel_equals_numpy_reference():
     assert va.fitness(pop, off, shapes, dtype="float32") == pytest.approx(e32.fitness)
     with pytest.raises(ValidationError, match="VisualAgent.run.dtype"):
         va.run(pop, off, shapes, dtype=np.int64)
+    W = pop.W.copy()
+    W[(2, *np.argwhere(W[2])[0])] = 1e39  # beyond float32: cast to inf, it had been
+    # reported as a divergence
+    with pytest.raises(ValidationError, match="VisualAgent.run.dtype: float32 cannot hold"):
+        va.run(dataclasses.replace(pop, W=W), off, shapes, dtype=np.float32)
 
 
 def test_symmetric_agent_mirrors():

@@ -1,4 +1,5 @@
 """The single-leg walker of Beer & Gallagher (1992) (body of Beer, Chiel & Gallagher 1999)."""
+import dataclasses
 import math
 
 import numpy as np
@@ -145,6 +146,10 @@ def test_float32_walks_follow_float64():
         w.run(pop, dtype=np.int32)
     with pytest.raises(ValidationError, match="Walker.fitness.dtype"):
         w.fitness(pop, dtype="float16")
+    W = pop.W.copy()
+    W[1, 2, 3] = -1e39  # beyond float32
+    with pytest.raises(ValidationError, match="Walker.run.dtype: float32 cannot hold"):
+        w.run(dataclasses.replace(pop, W=W), dtype=np.float32)
 
 
 def test_diverged_network_raises():

@@ -56,6 +56,19 @@ def initial_state(model, y0, count: int | None = None, dtype=np.float64,
     return writable(np.ascontiguousarray(arr, dtype=dtype))
 
 
+def check_fits(a: np.ndarray, dtype, name: str = "dtype") -> None:
+    """ValidationError naming ``name`` if finite entries of the parameters ``a`` lie beyond
+    ``dtype``'s range (float32: |x| > 3.4e38), which a cast would turn into inf: the run would
+    then report a divergence at its first step, and the fix is the precision."""
+    top, most = float(np.max(np.abs(a), initial=0.0, where=np.isfinite(a))), \
+        float(np.finfo(dtype).max)  # compared as Python floats: no cast to float32
+    if top > most:
+        raise ValidationError(name, f"{np.dtype(dtype).name} cannot hold the model's "
+                              f"parameters (largest |entry| {top:.3g}, the type's maximum "
+                              f"{most:.3g}): run in float64 or scale the weights down",
+                              np.dtype(dtype).name)
+
+
 def writable(a: np.ndarray) -> np.ndarray:
     """a, or a copy where it is read-only (a broadcast view, a caller's frozen array): numba
     types read-only arrays apart, and each kernel would be compiled a second time for them

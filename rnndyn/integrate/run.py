@@ -25,7 +25,7 @@ from ..errors import DivergenceError, ValidationError
 from ..models.base import Model
 from ..models.cell import NUMPY_ACTIVATIONS
 from ..models.deep import Bidirectional, BidirectionalStack, Stacked
-from ._common import check_model, initial_state, integrator, writable
+from ._common import check_fits, check_model, initial_state, integrator, writable
 from ._lanes_kernels import aligned_zeros
 
 DTYPES = (np.float64, np.float32)
@@ -65,14 +65,9 @@ def cast_params(p, dtype):
         return p
     if p.dtype == dtype and p.flags.c_contiguous:
         return p
+    check_fits(p, dtype)
     out = aligned_zeros(p.shape, dtype)
-    with np.errstate(over="ignore"):
-        out[...] = p
-    if not np.isfinite(out).all() and np.isfinite(p).all():  # float32 overflowed
-        raise ValidationError("dtype", f"{np.dtype(dtype).name} cannot hold the model's "
-                              f"parameters (largest |entry| {float(np.abs(p).max()):.3g}, the "
-                              f"type's maximum {float(np.finfo(dtype).max):.3g}): run in "
-                              "float64 or scale the weights down", np.dtype(dtype).name)
+    out[...] = p
     return out
 
 

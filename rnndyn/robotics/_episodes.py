@@ -5,7 +5,7 @@ import numpy as np
 
 from .._validate import warn
 from ..errors import DivergenceError, StabilityWarning, ValidationError
-from ..integrate.plumbing import stability_warning, tau_min
+from ..integrate.plumbing import check_fits, stability_warning, tau_min
 
 
 def prepare(pop, record, y0, dt: float, substeps: int):
@@ -43,8 +43,9 @@ def check_finite(D) -> None:
                               "reduce dt or use more substeps", individual=k)
 
 
-def check_dtype(dtype):
-    """The network precision of an environment's run: numpy.float64 or numpy.float32."""
+def check_dtype(dtype, params):
+    """The network precision of an environment's run: numpy.float64 or numpy.float32, one
+    that holds the population's packed parameters ``params``."""
     try:
         t = np.dtype(dtype).type
     except TypeError:
@@ -52,4 +53,5 @@ def check_dtype(dtype):
     if t not in (np.float64, np.float32):
         raise ValidationError("dtype", f"must be numpy.float64 or numpy.float32, got {dtype!r}",
                               dtype)
+    check_fits(params, t)
     return t

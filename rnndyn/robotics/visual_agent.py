@@ -213,7 +213,7 @@ class VisualAgent:
         if codes.shape != off.shape:
             raise ValidationError("shapes", f"needs one shape per trial ({len(off)}), got "
                                   f"{len(codes)}", shapes)
-        dtype = _episodes.check_dtype(dtype)
+        dtype = _episodes.check_dtype(dtype, pop.kernel_params[0])
         n, P, M, T = pop.n, pop.P, len(off), self.ticks
         rows, R, y = _episodes.prepare(pop, record, y0, self.dt, self.substeps)
         REC = np.zeros((R, M, T, 2 + n))

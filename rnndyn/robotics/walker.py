@@ -166,7 +166,7 @@ class Walker:
                 raise ValidationError("angles", f"must be a non-empty 1-D array of leg angles "
                                       f"in [-{self.angle_limit:.4g}, {self.angle_limit:.4g}], "
                                       f"got {angles!r}", angles)
-        dtype = _episodes.check_dtype(dtype)
+        dtype = _episodes.check_dtype(dtype, pop.kernel_params[0])
         n, P, M, T = pop.n, pop.P, len(th), self.ticks
         rows, R, y = _episodes.prepare(pop, record, y0, self.dt, self.substeps)
         REC = np.zeros((R, M, T, 3 + n))
