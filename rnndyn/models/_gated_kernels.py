@@ -351,6 +351,27 @@ def _aligned_empty(rows, cols, like):
 
 
 @njit(**_INLINE)
+def _with_bias(W_ihT, b, like):
+    """([W_ih^T; b] (m + 1, G H) on a 64-byte boundary, the row [x, 1] (m + 1,) to fill with
+    an input): one sequence's input projection as a single product with the bias folded in."""
+    m = W_ihT.shape[0]
+    WI = _aligned_empty(m + 1, W_ihT.shape[1], like)
+    WI[:m] = W_ihT
+    WI[m] = b
+    return WI, np.ones(m + 1, dtype=like.dtype)
+
+
+@njit(**_INLINE)
+def _project(X, s, t0, n, x1, WI, XP):
+    """XP[r] = [x_{t0 + r}, 1] @ WI for r < n, sequence s of X (T, B, m): a chunk of steps'
+    gate inputs computed ahead (``vecmat`` rows; a BLAS call costs more at these sizes)."""
+    for r in range(n):
+        for k in range(X.shape[2]):
+            x1[k] = X[t0 + r, s, k]
+        vecmat(x1, WI, XP[r], False)
+
+
+@njit(**_INLINE)
 def _aligned(W):
     """W (rows, cols) itself if it starts on a 64-byte boundary (``integrate.run.cast_params``
     copies parameters to one), else an aligned copy."""
@@ -431,13 +452,10 @@ def _lstm_run_single(p, H0, X, Y, OUT, info, s, a, ga, ACT):
     loop): float32 H = 16 0.097 -> 0.091 us a step. ACT (T, 4H) or (0, 4H): the gate
     activations of every step, kept if it has rows."""
     b, P, W_ihT, W_hhT = p[2], p[3], p[6], p[7]
-    H, T, m = W_hhT.shape[0], X.shape[0], X.shape[2]
+    H, T = W_hhT.shape[0], X.shape[0]
     keep = ACT.shape[0] > 0
     WT = _aligned(W_hhT)
-    WI = _aligned_empty(m + 1, 4 * H, Y)  # [W_ih^T; b] against [x, 1]
-    WI[:m] = W_ihT
-    WI[m] = b
-    x1 = np.ones(m + 1, dtype=Y.dtype)
+    WI, x1 = _with_bias(W_ihT, b, Y)
     CH = max(1, min(_CHUNK, T, _XP_BYTES // (4 * H * Y.itemsize)))
     XP = _aligned_empty(CH, 4 * H, Y)
     Z = _aligned_empty(1, H, Y)
@@ -449,10 +467,7 @@ def _lstm_run_single(p, H0, X, Y, OUT, info, s, a, ga, ACT):
     h, c0, a0 = Z[0], c[0], A[0]
     for t0 in range(0, T, CH):
         n = min(CH, T - t0)
-        for r in range(n):
-            for k in range(m):
-                x1[k] = X[t0 + r, s, k]
-            vecmat(x1, WI, XP[r], False)
+        _project(X, s, t0, n, x1, WI, XP)
         for r in range(n):
             t = t0 + r
             ty = min(t, Y.shape[0] - 1)
@@ -1060,12 +1075,9 @@ def _gru_run_single(p, H0, X, Y, OUT, info, s, a, ga):
     thread, T = 1000, against ``_gru_run`` at B = 1: float32 H = 16 0.22 -> 0.10 us a step,
     H = 64 0.37 -> 0.28; float64 H = 64 1.00 -> 0.74."""
     b_ih, b_hh, W_ihT, W_hhT = p[2], p[3], p[7], p[8]
-    H, T, m = W_hhT.shape[0], X.shape[0], X.shape[2]
+    H, T = W_hhT.shape[0], X.shape[0]
     WT = _aligned(W_hhT)
-    WI = _aligned_empty(m + 1, 3 * H, Y)  # [W_ih^T; b_ih] against [x, 1]
-    WI[:m] = W_ihT
-    WI[m] = b_ih
-    x1 = np.ones(m + 1, dtype=Y.dtype)
+    WI, x1 = _with_bias(W_ihT, b_ih, Y)
     CH = max(1, min(_CHUNK, T, _XP_BYTES // (3 * H * Y.itemsize)))
     XP = _aligned_empty(CH, 3 * H, Y)
     A = _aligned_empty(1, 3 * H, Y)
@@ -1077,10 +1089,7 @@ def _gru_run_single(p, H0, X, Y, OUT, info, s, a, ga):
     br, bz, bn = b_hh[:H], b_hh[H:2 * H], b_hh[2 * H:]
     for t0 in range(0, T, CH):
         n = min(CH, T - t0)
-        for r in range(n):
-            for k in range(m):
-                x1[k] = X[t0 + r, s, k]
-            vecmat(x1, WI, XP[r], False)
+        _project(X, s, t0, n, x1, WI, XP)
         for r in range(n):
             t = t0 + r
             ty = min(t, Y.shape[0] - 1)
