@@ -1,7 +1,10 @@
 """pytest configuration shared by every test file."""
 import os
 
+import pytest
 
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist: unknown (and unused) without it
 def pytest_xdist_auto_num_workers(config):
     """``-n auto`` (the README's test command): one worker per core, at most 8. Each worker
     compiles the kernels its tests use (or loads them from the disk cache) and holds them in
