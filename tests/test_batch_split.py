@@ -9,6 +9,7 @@ import pytest
 from rnndyn.integrate.plumbing import kernel_params_as, run_blocks
 from rnndyn.integrate.run import run
 from rnndyn.models import _gated_kernels as gk
+from rnndyn.models import gated
 from rnndyn.models.gated import GRU, LSTM
 from rnndyn.train.gradients import bptt
 
@@ -69,12 +70,14 @@ def test_columns_layout_equals_rows(cls, kwargs, H, B, bad, dtype):
     X[40, bad, 1] = np.nan  # sequence bad diverges at step 41
     p = kernel_params_as(cell, dtype)
     out = []
-    for kernel, cuts in ((columns, [(0, B)]), (cell.batch_kernel, _cuts(B, B))):
+    no_gates = np.empty((0, 1, 4 * H), dtype)  # ACT without rows
+    for kernel, cuts, extra in ((columns, [(0, B)], (no_gates,)),
+                                (cell.batch_kernel, _cuts(B, B), ())):
         Y = np.empty((T, B, cell.n), dtype)
         OUT = np.empty((T, B, cell.n_out), dtype)
         info = np.zeros((B, 3), dtype=np.int64)
         for lo, hi in cuts:
-            kernel(p, H0, X, Y, OUT, info, lo, hi)
+            kernel(p, H0, X, Y, OUT, info, lo, hi, *extra)
         out.append((Y, OUT, info))
     (Y, OUT, info), (Y1, OUT1, info1) = out
     np.testing.assert_array_equal(info, info1)
@@ -176,39 +179,74 @@ def _block_sizes(lo, hi):
 
 
 @pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-12), (np.float32, 2e-5)])
-@pytest.mark.parametrize("H, T, peephole", [(16, 150, True), (1, 1, False), (33, 65, False)])
-def test_lstm_bptt_from_the_forward_gates_equals_recomputing_them(dtype, tol, H, T, peephole):
-    # one sequence: the forward kernel keeps every step's gate activations (gate_store) and
-    # the backward copies them instead of recomputing them per chunk (T = 150: three chunks,
-    # the last partial; T = 65: one step past a chunk; H = 33: no whole SIMD vector); equal up
-    # to the order of the forward's sums
-    cell = LSTM.random(3, H, seed=4, peephole=peephole)
+@pytest.mark.parametrize("H, T, B, peephole", [(16, 150, 1, True), (1, 1, 1, False),
+                                               (33, 65, 1, False), (5, 70, 3, True),
+                                               (128, 66, 17, True)])
+@pytest.mark.parametrize("cls", [LSTM, GRU])
+def test_bptt_from_the_forward_gates_equals_recomputing_them(cls, dtype, tol, H, T, B, peephole):
+    # the forward kernel keeps every step's gate activations (gate_store) and the backward
+    # copies them instead of recomputing them per chunk (T = 150: three chunks, the last
+    # partial; T = 65: one step past a chunk; H = 33: no whole SIMD vector); B = 3 runs the
+    # states as rows, (128, 17) as columns (a whole 16-lane tile of gates and a rest), each in
+    # two blocks of sequences as on two threads; equal up to the order of the forward's sums
+    assert (gk.run_columns(B, H, np.dtype(dtype).itemsize), B) in ((False, 1), (False, 3),
+                                                                   (True, 17))
+    cell = LSTM.random(3, H, seed=4, peephole=peephole) if cls is LSTM else \
+        GRU.random(3, H, seed=4, variant=2 if peephole else 0)
     rng = np.random.default_rng(5)
-    X = rng.normal(size=(T, 1, 3)).astype(dtype)
-    H0 = (rng.normal(size=(1, cell.n)) * 0.3).astype(dtype)
-    GO = rng.normal(size=(T, 1, cell.H)).astype(dtype)
+    X = rng.normal(size=(T, B, 3)).astype(dtype)
+    H0 = (rng.normal(size=(B, cell.n)) * 0.3).astype(dtype)
+    GO = rng.normal(size=(T, B, cell.H)).astype(dtype)
     p = kernel_params_as(cell, dtype)
-    Y, OUT, info = (np.empty((T, 1, cell.n), dtype), np.empty((T, 1, cell.H), dtype),
-                    np.zeros((1, 3), np.int64))
-    ACT = cell.gate_store(1, T, dtype)
-    cell.batch_kernel(p, H0, X, Y, OUT, info, 0, 1, ACT)
+    Y, OUT, info = (np.empty((T, B, cell.n), dtype), np.empty((T, B, cell.H), dtype),
+                    np.zeros((B, 3), np.int64))
+    ACT = cell.gate_store(B, T, dtype)
+    blocks = [(0, B)] if B == 1 else [(0, 1), (1, B)]
+    for lo, hi in blocks:
+        cell.batch_kernel(p, H0, X, Y, OUT, info, lo, hi, ACT)
     out = []
     for gates in (None, ACT):
-        G = np.empty(cell._functions.param_size(p), dtype)  # raw: peepholes always
-        GH0 = np.empty((1, cell.n), dtype)
-        cell.bptt_kernel(p, H0, X, Y, GO, G, GH0, np.empty((0, 0, 0), dtype), 0, 1, gates)
+        G = np.zeros(cell._functions.param_size(p), dtype)  # raw: peepholes always
+        GH0 = np.empty((B, cell.n), dtype)
+        for lo, hi in blocks:
+            Gb = np.empty_like(G)
+            cell.bptt_kernel(p, H0, X, Y, GO, Gb, GH0, np.empty((0, 0, 0), dtype), lo, hi,
+                             gates)
+            G += Gb
         out.append(np.concatenate([G, GH0.ravel()]))
     np.testing.assert_allclose(out[1], out[0], rtol=0, atol=tol * np.abs(out[0]).max())
-    i, f, g, o = np.split(ACT, 4, axis=1)  # the kept gates give the states they made
-    c = f * np.concatenate([H0[:, cell.H:], Y[:-1, 0, cell.H:]]) + i * g
-    np.testing.assert_allclose(c, Y[:, 0, cell.H:], rtol=0, atol=50 * tol)
-    np.testing.assert_allclose(o * np.tanh(c), Y[:, 0, :cell.H], rtol=0, atol=50 * tol)
-    assert cell.gate_store(2, T, dtype) is None and GRU.random(3, 4).gate_store(1, T, dtype) \
-        is None
-    with pytest.raises(ValueError, match="one sequence"):
-        cell.batch_kernel(p, np.zeros((2, cell.n), dtype), np.zeros((T, 2, 3), dtype),
-                          np.empty((T, 2, cell.n), dtype), np.empty((T, 2, cell.H), dtype),
-                          np.zeros((2, 3), np.int64), 0, 2, ACT)
+    # the kept gates give the states they made
+    prev = np.concatenate([H0[None], Y[:-1]])
+    if cls is LSTM:
+        i, f, g, o = np.split(ACT, 4, axis=2)
+        c = f * prev[..., H:] + i * g
+        np.testing.assert_allclose(c, Y[..., H:], rtol=0, atol=50 * tol)
+        np.testing.assert_allclose(o * np.tanh(c), Y[..., :H], rtol=0, atol=50 * tol)
+    else:
+        r, z, hn, n = np.split(ACT, 4, axis=2)
+        W_n = cell.W_ih[2 * H:]
+        np.testing.assert_allclose(hn, prev @ cell.W_hh[2 * H:].T + cell.b_hh[2 * H:], rtol=0,
+                                   atol=50 * tol)
+        np.testing.assert_allclose(n, np.tanh(X @ W_n.T + cell.b_ih[2 * H:] + r * hn), rtol=0,
+                                   atol=50 * tol)
+        np.testing.assert_allclose(n + z * (prev - n), Y, rtol=0, atol=50 * tol)
+    assert GRU.random(3, 4, activation="relu").gate_store(1, T, dtype) is None
+
+
+def test_lstm_bptt_keeps_the_gates_only_within_the_memory_budget(monkeypatch):
+    # (T, B, 4H) = (40, 3, 24) float64: 23 kB of gates, kept under the default budget; with a
+    # budget below that the backward recomputes them, to the same gradient
+    cell = LSTM.random(2, 6, seed=1)
+    rng = np.random.default_rng(2)
+    x, y = rng.normal(size=(40, 3, 2)), rng.normal(size=(40, 3, 6))
+    assert cell.gate_store(3, 40, np.float64).shape == (40, 3, 24)
+    kept = bptt(cell, x, y)
+    monkeypatch.setattr(gated, "GATE_STORE_BYTES", 40 * 3 * 24 * 8 - 1)
+    assert cell.gate_store(3, 40, np.float64) is None
+    recomputed = bptt(cell, x, y)
+    assert kept.loss == recomputed.loss
+    np.testing.assert_allclose(kept.gradient, recomputed.gradient, rtol=0,
+                               atol=1e-12 * np.abs(recomputed.gradient).max())
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

@@ -278,8 +278,9 @@ def _matmul_t(Z, W, A, rev):
 def lstm_run_batch(p, H0, X, Y, OUT, info, lo, hi, ACT=None):
     """Sequences lo..hi-1 of a batch sharing one LSTM: X (T, B, m), H0 (B, 2H) -> Y (T, B,
     2H) (or (1, B, 2H): the latest states only), OUT (T, B, H); info (B, 3) gets (status,
-    step, unit). ACT (T, 4H), for one sequence only: also every step's gate activations (i,
-    f, g, o), which ``lstm_bptt_batch`` then need not recompute. The caller cuts the batch
+    step, unit). ACT (T, B', 4H) (B' the whole batch; ``LSTM.gate_store``): also every step's
+    gate activations (i, f, g, o) of sequences lo..hi-1, which ``lstm_bptt_batch`` then need
+    not recompute. The caller cuts the batch
     into blocks of sequences, one per thread (``integrate.run.run_blocks``): the sequences
     never meet, so the threads need no step-by-step synchronisation (H = 64, B = 32,
     float32: 14.4 -> 6.2-7.2 us a step on 2 cores). A block runs one of three kernels: one
@@ -292,14 +293,10 @@ def lstm_run_batch(p, H0, X, Y, OUT, info, lo, hi, ACT=None):
     cache), one of them 5-9 s."""
     B, H = hi - lo, p[7].shape[0]
     standard = bool(p[4] == TANH and p[5] == SIGMOID)
-    if B == 1:
-        ACT = np.empty((0, 4 * H), Y.dtype) if ACT is None else ACT
-        _LSTM_SINGLE[standard](p, H0, X, Y, OUT, info, lo, hi, ACT)
-        return
-    if ACT is not None:
-        raise ValueError("lstm_run_batch stores gate activations for one sequence only")
-    path = _LSTM_COLUMNS if run_columns(B, H, Y.itemsize) else _LSTM_ROWS
-    path[standard](p, H0, X, Y, OUT, info, lo, hi)
+    ACT = np.empty((0, 1, 4 * H), Y.dtype) if ACT is None else ACT
+    path = _LSTM_SINGLE if B == 1 else _LSTM_COLUMNS if run_columns(B, H, Y.itemsize) else \
+        _LSTM_ROWS
+    path[standard](p, H0, X, Y, OUT, info, lo, hi, ACT)
 
 
 @njit(**JIT)
@@ -313,23 +310,23 @@ def _lstm_single_standard(p, H0, X, Y, OUT, info, lo, hi, ACT):
 
 
 @njit(**JIT)
-def _lstm_rows_any(p, H0, X, Y, OUT, info, lo, hi):
-    _lstm_run_rows(p, H0, X, Y, OUT, info, lo, hi, p[4], p[5])
+def _lstm_rows_any(p, H0, X, Y, OUT, info, lo, hi, ACT):
+    _lstm_run_rows(p, H0, X, Y, OUT, info, lo, hi, p[4], p[5], ACT)
 
 
 @njit(**JIT)
-def _lstm_rows_standard(p, H0, X, Y, OUT, info, lo, hi):
-    _lstm_run_rows(p, H0, X, Y, OUT, info, lo, hi, TANH, SIGMOID)
+def _lstm_rows_standard(p, H0, X, Y, OUT, info, lo, hi, ACT):
+    _lstm_run_rows(p, H0, X, Y, OUT, info, lo, hi, TANH, SIGMOID, ACT)
 
 
 @njit(**JIT)
-def _lstm_columns_any(p, H0, X, Y, OUT, info, lo, hi):
-    _lstm_run_columns(p, H0, X, Y, OUT, info, lo, hi, p[4], p[5])
+def _lstm_columns_any(p, H0, X, Y, OUT, info, lo, hi, ACT):
+    _lstm_run_columns(p, H0, X, Y, OUT, info, lo, hi, p[4], p[5], ACT)
 
 
 @njit(**JIT)
-def _lstm_columns_standard(p, H0, X, Y, OUT, info, lo, hi):
-    _lstm_run_columns(p, H0, X, Y, OUT, info, lo, hi, TANH, SIGMOID)
+def _lstm_columns_standard(p, H0, X, Y, OUT, info, lo, hi, ACT):
+    _lstm_run_columns(p, H0, X, Y, OUT, info, lo, hi, TANH, SIGMOID, ACT)
 
 
 # (any activations, tanh/sigmoid), indexed by whether the activations are PyTorch's
@@ -399,7 +396,7 @@ def run_columns(B, H, itemsize):
 
 
 @njit(**_INLINE)
-def _lstm_run_rows(p, H0, X, Y, OUT, info, lo, hi, a, ga):
+def _lstm_run_rows(p, H0, X, Y, OUT, info, lo, hi, a, ga, ACT):
     """``lstm_run_batch`` with the states as rows: one matrix product a step, [h_{t-1}, x_t]
     @ [W_hh; W_ih]^T (BLAS), cheaper than the recurrent product plus a separate input
     projection of 64 steps at a time (H = 64, B = 32, float32: 16.2 -> 13.9 us a step; the
@@ -408,6 +405,7 @@ def _lstm_run_rows(p, H0, X, Y, OUT, info, lo, hi, a, ga):
     competing with them made the step several times slower."""
     b, P, W_ihT, W_hhT = p[2], p[3], p[6], p[7]
     B, H, T, m = hi - lo, W_hhT.shape[0], X.shape[0], X.shape[2]
+    keep = ACT.shape[0] > 0  # the gate activations (see _lstm_run_single)
     WT = _aligned_empty(H + m, 4 * H, Y)
     WT[:H] = W_hhT
     WT[H:] = W_ihT
@@ -423,6 +421,9 @@ def _lstm_run_rows(p, H0, X, Y, OUT, info, lo, hi, a, ga):
         np.dot(Z, WT, A)  # not _matmul: its vecmat branch, dead at B > 1, cost 7 s to compile
         for s in range(B):
             _lstm_gates(A, b, P, Z, c, s, a, ga)
+            if keep:
+                for j in range(4 * H):
+                    ACT[t, lo + s, j] = A[s, j]
             # the stores written out, one loop a stream: a helper's single loop of the three
             # stores and the sum, called per sequence, cost as much as the gates (float32, T =
             # 1000, H = 64, B = 16 on one thread: 4.7 -> 4.0 us a step; B = 1, H = 16: 0.14
@@ -449,7 +450,7 @@ def _lstm_run_single(p, H0, X, Y, OUT, info, s, a, ga, ACT):
     kB of W_hh^T only partly fit: 0.44 -> 0.41 us a step, with vecmat's prefetching 0.38-0.40
     (one thread, T = 1000; float64 H = 16 0.19 -> 0.13, H = 64 1.19 -> 1.07). The gate loops
     run on views made once, indexed from 0 (an offset such as A[0, H + j] cost ~1.5x in such a
-    loop): float32 H = 16 0.097 -> 0.091 us a step. ACT (T, 4H) or (0, 4H): the gate
+    loop): float32 H = 16 0.097 -> 0.091 us a step. ACT (T, B', 4H) or (0, 1, 4H): the gate
     activations of every step, kept if it has rows."""
     b, P, W_ihT, W_hhT = p[2], p[3], p[6], p[7]
     H, T = W_hhT.shape[0], X.shape[0]
@@ -485,7 +486,7 @@ def _lstm_run_single(p, H0, X, Y, OUT, info, s, a, ga, ACT):
                 h[j] = go[j] * act(c0[j], a)
             if keep:
                 for j in range(4 * H):
-                    ACT[t, j] = a0[j]
+                    ACT[t, s, j] = a0[j]
             acc = c0[0] - c0[0]  # the stores as in _lstm_run_rows
             for j in range(H):
                 Y[ty, s, j] = h[j]
@@ -500,7 +501,7 @@ def _lstm_run_single(p, H0, X, Y, OUT, info, s, a, ga, ACT):
 
 
 @njit(**_INLINE)
-def _lstm_run_columns(p, H0, X, Y, OUT, info, lo, hi, a, ga):
+def _lstm_run_columns(p, H0, X, Y, OUT, info, lo, hi, a, ga, ACT):
     """``_lstm_run_rows`` with the block's states as columns, [h; x] (H + m, V) and c (H, V),
     V = the B sequences padded to whole 64-byte vectors (padding columns run along on zero
     inputs, never stored): the step's product is W (4H, H + m) @ [h; x], from W packed once
@@ -541,8 +542,14 @@ def _lstm_run_columns(p, H0, X, Y, OUT, info, lo, hi, a, ga):
                 g = act(A[2 * H + j, s] + bg, a)
                 c1 = f * c0 + i * g
                 c[j, s] = c1
-                Z[j, s] = act(A[3 * H + j, s] + bo + po * c1, ga) * act(c1, a)
+                o = act(A[3 * H + j, s] + bo + po * c1, ga)
+                Z[j, s] = o * act(c1, a)
+                # the activations back into A, for ACT; unconditional, as a test per step
+                # would be one more loop version to compile, and the stores stay in cache
+                A[j, s], A[H + j, s], A[2 * H + j, s], A[3 * H + j, s] = i, f, g, o
         _store_columns(Z, c, acc, lo, B, Y, OUT, t, info)
+        if ACT.shape[0] > 0:
+            _store_gates(A, ACT, t, lo, B, 0, 4 * H)
 
 
 @njit(**_INLINE)
@@ -580,6 +587,22 @@ def _store_columns(Z, c, acc, lo, B, Y, OUT, t, info):
     for s in range(B):
         if not np.isfinite(acc[s]):
             _mark_divergence(Y[ty, lo + s], info, lo + s, t)
+
+
+@njit(**_INLINE)
+def _store_gates(A, ACT, t, lo, B, j1, G):
+    """ACT[t, lo + s, j1 : j1 + G] = A[:G, s] (gate activations as columns, the cells'
+    ``_run_columns``) for s < B: whole L x L tiles by ``transpose_tile``, the rest one by
+    one."""
+    n, L = ACT.shape[2], 64 // A.itemsize
+    Bt, Gt = B - B % L, G - G % L
+    for s0 in range(0, Bt, L):
+        row = t * ACT.shape[1] + lo + s0
+        for j0 in range(0, Gt, L):
+            transpose_tile(A, j0, s0, ACT, row * n + j1 + j0, n)
+    for s in range(B):
+        for j in range(Gt if s < Bt else 0, G):
+            ACT[t, lo + s, j1 + j] = A[j, s]
 
 
 @njit(**_INLINE)
@@ -625,12 +648,10 @@ _GW_ROWS_BYTES = 512
 
 
 def lstm_bptt(p, H0, X, Y, GO, G, GH0, GX, lo, hi, ACT=None):
-    """``lstm_bptt_batch`` with the gate activations ACT (T, 4H) of ``lstm_run_batch``
-    optional (one sequence only)."""
+    """``lstm_bptt_batch`` with the gate activations ACT (T, B, 4H) of ``lstm_run_batch``
+    optional."""
     if ACT is None:
-        ACT = np.empty((0, 2 * Y.shape[2]), Y.dtype)
-    elif hi - lo != 1:
-        raise ValueError("lstm_bptt takes stored gate activations for one sequence only")
+        ACT = np.empty((0, 1, 2 * Y.shape[2]), Y.dtype)
     lstm_bptt_batch(p, H0, X, Y, GO, G, GH0, GX, lo, hi, ACT)
 
 
@@ -644,8 +665,8 @@ def lstm_bptt_batch(p, H0, X, Y, GO, G, GH0, GX, lo, hi, ACT):
 
     Batched as cuDNN and oneDNN do, in chunks of 64 steps from the end (the chunk's arrays
     stay in cache and are reused): the chunk's gate activations are recomputed by one matrix
-    product [x_t, h_{t-1}] @ [W_ih; W_hh]^T (or copied from ACT (T, 4H), the forward pass's,
-    where it has rows: one sequence; float32 H = 16: 0.30 -> 0.24 us a step), the recursion
+    product [x_t, h_{t-1}] @ [W_ih; W_hh]^T (or copied from ACT (T, B', 4H), the forward
+    pass's, where it has rows: float32 H = 16, B = 1: 0.30 -> 0.24 us a step), the recursion
     costs one (B, 4H) @ (4H, H) product a step, and the chunk's weight gradients are one
     product dA^T [x, h]. Sequences lo..hi-1 only (blocks of the batch on threads, as
     ``lstm_run_batch``): G gets their summed gradient, GH0 and GX their rows."""
@@ -688,7 +709,7 @@ def lstm_bptt_batch(p, H0, X, Y, GO, G, GH0, GX, lo, hi, ACT):
         A = GA[:n * B]
         A3 = A.reshape((n, B, 4 * H))
         if ACT.shape[0] > 0:
-            A[:] = ACT[t0:t1]
+            A3[:] = ACT[t0:t1, lo:hi]
         else:
             np.dot(Z[:n * B], WT, A)
             for k in range(n):
@@ -989,45 +1010,47 @@ def gru_member(p, k):
     return (p[0][k], p[1][k], p[2][k], p[3][k], p[4], p[5], p[6], p[7][k], p[8][k])
 
 
-def gru_run_batch(p, H0, X, Y, OUT, info, lo, hi):
+def gru_run_batch(p, H0, X, Y, OUT, info, lo, hi, ACT=None):
     """Sequences lo..hi-1 of a batch sharing one GRU (``reset_after=1``); shapes, blocks and
     the two versions (activations) as ``lstm_run_batch``: one sequence (``_gru_run_single``),
     states as rows (``_gru_run``), or as columns where ``run_columns`` says so
-    (``_gru_run_columns``, which calls no BLAS)."""
+    (``_gru_run_columns``, which calls no BLAS). ACT (T, B', 4H), if given: every step's (r,
+    z, W_hn h + b_hn, n) of sequences lo..hi-1, for ``gru_bptt_batch``."""
     B, H = hi - lo, p[8].shape[0]
+    ACT = np.empty((0, 1, 4 * H), Y.dtype) if ACT is None else ACT
     path = _GRU_SINGLE if B == 1 else _GRU_COLUMNS if run_columns(B, H, Y.itemsize) else \
         _GRU_ROWS
-    path[bool(p[5] == TANH and p[6] == SIGMOID)](p, H0, X, Y, OUT, info, lo, hi)
+    path[bool(p[5] == TANH and p[6] == SIGMOID)](p, H0, X, Y, OUT, info, lo, hi, ACT)
 
 
 @njit(**JIT)
-def _gru_single_any(p, H0, X, Y, OUT, info, lo, hi):
-    _gru_run_single(p, H0, X, Y, OUT, info, lo, p[5], p[6])
+def _gru_single_any(p, H0, X, Y, OUT, info, lo, hi, ACT):
+    _gru_run_single(p, H0, X, Y, OUT, info, lo, p[5], p[6], ACT)
 
 
 @njit(**JIT)
-def _gru_single_standard(p, H0, X, Y, OUT, info, lo, hi):
-    _gru_run_single(p, H0, X, Y, OUT, info, lo, TANH, SIGMOID)
+def _gru_single_standard(p, H0, X, Y, OUT, info, lo, hi, ACT):
+    _gru_run_single(p, H0, X, Y, OUT, info, lo, TANH, SIGMOID, ACT)
 
 
 @njit(**JIT)
-def _gru_rows_any(p, H0, X, Y, OUT, info, lo, hi):
-    _gru_run(p, H0, X, Y, OUT, info, lo, hi, p[5], p[6])
+def _gru_rows_any(p, H0, X, Y, OUT, info, lo, hi, ACT):
+    _gru_run(p, H0, X, Y, OUT, info, lo, hi, p[5], p[6], ACT)
 
 
 @njit(**JIT)
-def _gru_rows_standard(p, H0, X, Y, OUT, info, lo, hi):
-    _gru_run(p, H0, X, Y, OUT, info, lo, hi, TANH, SIGMOID)
+def _gru_rows_standard(p, H0, X, Y, OUT, info, lo, hi, ACT):
+    _gru_run(p, H0, X, Y, OUT, info, lo, hi, TANH, SIGMOID, ACT)
 
 
 @njit(**JIT)
-def _gru_columns_any(p, H0, X, Y, OUT, info, lo, hi):
-    _gru_run_columns(p, H0, X, Y, OUT, info, lo, hi, p[5], p[6])
+def _gru_columns_any(p, H0, X, Y, OUT, info, lo, hi, ACT):
+    _gru_run_columns(p, H0, X, Y, OUT, info, lo, hi, p[5], p[6], ACT)
 
 
 @njit(**JIT)
-def _gru_columns_standard(p, H0, X, Y, OUT, info, lo, hi):
-    _gru_run_columns(p, H0, X, Y, OUT, info, lo, hi, TANH, SIGMOID)
+def _gru_columns_standard(p, H0, X, Y, OUT, info, lo, hi, ACT):
+    _gru_run_columns(p, H0, X, Y, OUT, info, lo, hi, TANH, SIGMOID, ACT)
 
 
 _GRU_SINGLE = (_gru_single_any, _gru_single_standard)
@@ -1036,7 +1059,7 @@ _GRU_COLUMNS = (_gru_columns_any, _gru_columns_standard)
 
 
 @njit(**_INLINE)
-def _gru_run(p, H0, X, Y, OUT, info, lo, hi, a, ga):
+def _gru_run(p, H0, X, Y, OUT, info, lo, hi, a, ga, ACT):
     b_ih, b_hh, W_ihT, W_hhT = p[2], p[3], p[7], p[8]
     B, H, T, m = hi - lo, W_hhT.shape[0], X.shape[0], X.shape[2]
     h = np.empty((B, H), dtype=Y.dtype)
@@ -1055,7 +1078,14 @@ def _gru_run(p, H0, X, Y, OUT, info, lo, hi, a, ga):
             ty = min(t, Y.shape[0] - 1)  # as in _lstm_run_rows
             _matmul(h, W_hhT, A, t % 2 == 1)
             for s in range(B):
-                _gru_gates(A, XP, (t - t0) * B + s, b_hh, h, s, a, ga)
+                row = (t - t0) * B + s
+                _gru_gates(A, XP, row, b_hh, h, s, a, ga)
+                if ACT.shape[0] > 0:
+                    for j in range(2 * H):
+                        ACT[t, lo + s, j] = A[s, j]
+                    for j in range(H):
+                        ACT[t, lo + s, 2 * H + j] = A[s, 2 * H + j] + b_hh[2 * H + j]
+                        ACT[t, lo + s, 3 * H + j] = XP[row, 2 * H + j]
                 acc = h[s, 0] - h[s, 0]  # stores and test written out as in _lstm_run_rows
                 for j in range(H):
                     Y[ty, lo + s, j] = h[s, j]
@@ -1068,7 +1098,7 @@ def _gru_run(p, H0, X, Y, OUT, info, lo, hi, a, ga):
 
 
 @njit(**_INLINE)
-def _gru_run_single(p, H0, X, Y, OUT, info, s, a, ga):
+def _gru_run_single(p, H0, X, Y, OUT, info, s, a, ga, ACT):
     """``_gru_run`` for the single sequence s, built as ``_lstm_run_single``: h @ W_hh^T by
     ``vecmat`` (W_hh^T read in place when it is 64-byte aligned), [x, 1] @ [W_ih^T; b_ih]
     for chunks of steps ahead, the gate loops on views made once and indexed from 0. One
@@ -1102,6 +1132,12 @@ def _gru_run_single(p, H0, X, Y, OUT, info, s, a, ga):
                 XP[r, 2 * H + j] = act(XP[r, 2 * H + j] + ar[j] * (an[j] + bn[j]), a)
             for j in range(H):
                 h[j] = XP[r, 2 * H + j] + az[j] * (h[j] - XP[r, 2 * H + j])
+            if ACT.shape[0] > 0:
+                for j in range(2 * H):
+                    ACT[t, s, j] = a0[j]
+                for j in range(H):
+                    ACT[t, s, 2 * H + j] = an[j] + bn[j]
+                    ACT[t, s, 3 * H + j] = XP[r, 2 * H + j]
             acc = h[0] - h[0]  # the stores as in _lstm_run_rows
             for j in range(H):
                 Y[ty, s, j] = h[j]
@@ -1131,7 +1167,7 @@ def _gru_gates(A, XP, row, b_hh, h, s, a, ga):
 
 
 @njit(**_INLINE)
-def _gru_run_columns(p, H0, X, Y, OUT, info, lo, hi, a, ga):
+def _gru_run_columns(p, H0, X, Y, OUT, info, lo, hi, a, ga, ACT):
     """``_gru_run`` with the block's states as columns, as ``_lstm_run_columns``: [h; x] (H +
     m, V), V = the B sequences padded to whole 64-byte vectors (padding columns run along on
     zero inputs, never stored). The step's products come from panels: [W_hh | W_ih] [h; x]
@@ -1167,24 +1203,42 @@ def _gru_run_columns(p, H0, X, Y, OUT, info, lo, hi, a, ga):
         panel_matmul(Wp, Z, A)
         if m > 0:
             panel_matmul(Wn, Z[H:], AN)
+        else:
+            AN[:H] = 0  # it held the last step's n
         for j in range(H):  # the gates of _gru_gates, over the batch
             br, bz = b_ih[j] + b_hh[j], b_ih[H + j] + b_hh[H + j]
             bn, bhn = b_ih[2 * H + j], b_hh[2 * H + j]
             for s in range(V):  # the padding too: a loop of B < the SIMD width ran scalar
                 r = act(A[j, s] + br, ga)
                 z = act(A[H + j, s] + bz, ga)
-                n = act(AN[j, s] + bn + r * (A[2 * H + j, s] + bhn), a)
+                hn = A[2 * H + j, s] + bhn
+                n = act(AN[j, s] + bn + r * hn, a)
                 Z[j, s] = n + z * (Z[j, s] - n)
+                # (r, z, hn) back into A and n into AN, for ACT (unconditional, as the LSTM's)
+                A[j, s], A[H + j, s], A[2 * H + j, s], AN[j, s] = r, z, hn, n
         _store_columns(Z, Z[:0], acc, lo, B, Y, OUT, t, info)
+        if ACT.shape[0] > 0:
+            _store_gates(A, ACT, t, lo, B, 0, 3 * H)
+            _store_gates(AN, ACT, t, lo, B, 3 * H, H)
 
 
 @njit(**JIT)
-def gru_bptt_batch(p, H0, X, Y, GO, G, GH0, GX, lo, hi):
+def gru_bptt(p, H0, X, Y, GO, G, GH0, GX, lo, hi, ACT=None):
+    """``gru_bptt_batch`` with the forward pass's (r, z, W_hn h + b_hn, n) ACT (T, B, 4H) of
+    ``gru_run_batch`` optional."""
+    if ACT is None:
+        ACT = np.empty((0, 1, 4 * Y.shape[2]), Y.dtype)
+    gru_bptt_batch(p, H0, X, Y, GO, G, GH0, GX, lo, hi, ACT)
+
+
+@njit(**JIT)
+def gru_bptt_batch(p, H0, X, Y, GO, G, GH0, GX, lo, hi, ACT):
     """Exact BPTT of B sequences through a GRU (``reset_after=1``, tanh/sigmoid), as
     ``lstm_bptt_batch``: Y (T, B, H) the states, GO (T, B, H) the output cotangents; writes
     G (d_raw,) summed over the sequences, GH0 (B, H) and (unless empty) GX. Per chunk of
     steps, the gate inputs are two matrix products (W_ih x and W_hh h: the candidate's
-    recurrent part is gated by r), the recursion one (B, 3H) @ (3H, H) product a step, and
+    recurrent part is gated by r; or, where ACT (T, B', 4H) has rows, the forward pass's (r, z,
+    W_hn h + b_hn, n) copied from it), the recursion one (B, 3H) @ (3H, H) product a step, and
     the weight gradients two more.
     Sequences lo..hi-1 only, as ``lstm_bptt_batch``."""
     W_ih, W_hh, b_ih, b_hh, W_ihT, W_hhT = p[0], p[1], p[2], p[3], p[7], p[8]
@@ -1216,13 +1270,21 @@ def gru_bptt_batch(p, H0, X, Y, GO, G, GH0, GX, lo, hi):
                 HC[k * B + s] = H0[lo + s] if t == 0 else Y[t - 1, lo + s]
         nb = n * B
         ai, ah, rzn = AI[:nb], AH[:nb], RZN[:nb]
-        if m > 0:
-            np.dot(XC[:nb], W_ihT, ai)
+        if ACT.shape[0] > 0:  # the rest of ai and ah are written before they are read
+            for k in range(n):
+                for s in range(B):
+                    r, g = k * B + s, ACT[t0 + k, lo + s]
+                    rzn[r, :2 * H] = g[:2 * H]
+                    ah[r, 2 * H:] = g[2 * H:3 * H]
+                    rzn[r, 2 * H:] = g[3 * H:]
         else:
-            ai[:] = 0.0
-        np.dot(HC[:nb], W_hhT, ah)
-        for r in range(nb):
-            _gru_activations(ai[r], ah[r], b_ih, b_hh, rzn[r])
+            if m > 0:
+                np.dot(XC[:nb], W_ihT, ai)
+            else:
+                ai[:] = 0.0
+            np.dot(HC[:nb], W_hhT, ah)
+            for r in range(nb):
+                _gru_activations(ai[r], ah[r], b_ih, b_hh, rzn[r])
         for k in range(n - 1, -1, -1):
             for s in range(B):
                 r = k * B + s

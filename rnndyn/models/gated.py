@@ -31,6 +31,10 @@ from ._torch import read as read_torch
 from .cell import ACTIVATIONS, Cell, graph_arrays, uniform_init
 
 GRU_VARIANTS = {0: "GRU", 1: "GRU1", 2: "GRU2", 3: "GRU3"}
+#: BPTT of an LSTM or GRU keeps the forward pass's gate activations, (T, B, 4H), where they
+#: take at most this much memory, instead of recomputing them in the backward pass
+#: (``gate_store``)
+GATE_STORE_BYTES = 1 << 30
 
 
 class _Gated(Cell):
@@ -46,8 +50,13 @@ class _Gated(Cell):
         return B > 1 and not gk.run_columns(B, self.H, np.dtype(dtype).itemsize)
 
     def gate_store(self, B: int, T: int, dtype):
-        """Where the forward pass keeps the gate activations for BPTT: none (see LSTM)."""
-        return None
+        """(T, B, 4H) array for the forward pass to keep the gate activations in (LSTM: i, f,
+        g, o; GRU: r, z, W_hn h + b_hn, n), which BPTT then reads instead of recomputing
+        them (``batch_kernel``, ``bptt_kernel``); None where that does not apply (no batched
+        BPTT: other activations) or would take more than ``GATE_STORE_BYTES``."""
+        shape = (T, B, 4 * self.H)
+        fits = np.prod(shape, dtype=float) * np.dtype(dtype).itemsize <= GATE_STORE_BYTES
+        return np.empty(shape, dtype) if fits and self.bptt_kernel else None
 
     def _check_gated(self):
         name = type(self).__name__
@@ -165,12 +174,6 @@ class LSTM(_Gated):
     def bptt_kernel(self):
         standard = self.activation == "tanh" and self.gate_activation == "sigmoid"
         return gk.lstm_bptt if standard else None
-
-    def gate_store(self, B: int, T: int, dtype):
-        """(T, 4H) array for the forward pass to keep one sequence's gate activations in,
-        which BPTT then reads instead of recomputing them (``lstm_run_batch``,
-        ``lstm_bptt``); None where that does not apply (B > 1, other activations)."""
-        return np.empty((T, 4 * self.H), dtype) if B == 1 and self.bptt_kernel else None
 
     def __post_init__(self):
         lead, H = self._check_gated()
@@ -307,7 +310,7 @@ class GRU(_Gated):
     @property
     def bptt_kernel(self):
         standard = self.activation == "tanh" and self.gate_activation == "sigmoid"
-        return gk.gru_bptt_batch if self.reset_after and standard else None
+        return gk.gru_bptt if self.reset_after and standard else None
 
     def _free(self, name):
         """Topology masks, and the weights a GRU1/2/3 variant drops (gate rows [0:2H])."""

@@ -266,7 +266,7 @@ def _bptt(pb: _Problem, h: int, hp: int) -> Gradient:
     # one BLAS-thread switch for both passes (the runners' own switches nest inside it): each
     # costs ~8 us, a sixth of a short call's overhead (LSTM, H = 16, B = 1: 65 us)
     with blas_threads_for(pb.X.shape[1] * pb.model.n ** 2):
-        # one LSTM sequence: the forward pass keeps its gates for the backward pass
+        # the forward pass keeps its gates for the backward pass (LSTM, GRU; within a budget)
         (T, B), model = pb.X.shape[:2], pb.model
         gates = model.gate_store(B, T, pb.dtype) if h >= T and _batched_bptt(model) and \
             not isinstance(model, Stacked) else None
