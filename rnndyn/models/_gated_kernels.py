@@ -1222,7 +1222,6 @@ def _gru_run_columns(p, H0, X, Y, OUT, info, lo, hi, a, ga, ACT):
             _store_gates(AN, ACT, t, lo, B, 3 * H, H)
 
 
-@njit(**JIT)
 def gru_bptt(p, H0, X, Y, GO, G, GH0, GX, lo, hi, ACT=None):
     """``gru_bptt_batch`` with the forward pass's (r, z, W_hn h + b_hn, n) ACT (T, B, 4H) of
     ``gru_run_batch`` optional."""
