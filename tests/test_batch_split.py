@@ -249,6 +249,31 @@ def test_lstm_bptt_keeps_the_gates_only_within_the_memory_budget(monkeypatch):
                                atol=1e-12 * np.abs(recomputed.gradient).max())
 
 
+@pytest.mark.parametrize("cls", [LSTM, GRU])
+def test_stacked_bptt_keeps_each_layers_gates_within_one_budget(cls, monkeypatch):
+    # a Stacked of two layers with a readout: each layer's forward keeps its gates for the
+    # backward pass while the stores together fit the budget (here: the first layer's 13 kB
+    # alone), the same gradient as recomputing them all
+    from rnndyn.models.deep import Stacked
+    model = Stacked((cls.random(2, 5, seed=1), cls.random(5, 7, seed=2)),
+                    W_out=np.full((2, 7), 0.3), b_out=0.1, output_activation="tanh")
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(40, 2, 2)), rng.normal(size=(40, 2, 2))
+    stores = model.gate_store(2, 40, np.float64)
+    assert [g.shape for g in stores] == [(40, 2, 20), (40, 2, 28)]
+    both = bptt(model, x, y)
+    monkeypatch.setattr(gated, "GATE_STORE_BYTES", 40 * 2 * 20 * 8)
+    assert [g is None for g in model.gate_store(2, 40, np.float64)] == [False, True]
+    first = bptt(model, x, y)
+    monkeypatch.setattr(gated, "GATE_STORE_BYTES", 0)
+    assert model.gate_store(2, 40, np.float64) is None
+    none = bptt(model, x, y)
+    for g in (both, first):
+        assert g.loss == none.loss
+        np.testing.assert_allclose(g.gradient, none.gradient, rtol=0,
+                                   atol=1e-12 * np.abs(none.gradient).max())
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_single_sequence_kernel_on_a_misaligned_w_hh_equals_the_aligned_one(dtype):
     # cast copies are 64-byte aligned and the B = 1 kernel then reads W_hh^T in place; a

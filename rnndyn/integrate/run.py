@@ -269,7 +269,7 @@ def run_arrays(model: Model, X: np.ndarray, H0: np.ndarray, method: str = "auto"
             run_blocks(lambda lo, hi: blas(p, H0, X, Y, OUT, info, lo, hi, *extra), B,
                        model.n, B * work, model.batch_blas(B, dtype))
         elif layered:
-            _run_layers(model, H0, X, Y, OUT, info)
+            _run_layers(model, H0, X, Y, OUT, info, gates)
         else:
             K = integrator(model, pop)
             kernel = K.run_batch if _parallel(B, work) else K.run_batch_serial
@@ -288,19 +288,21 @@ def run_arrays(model: Model, X: np.ndarray, H0: np.ndarray, method: str = "auto"
     return RunResult(Y if states else None, OUT, (Y[-1] if T > 0 else H0).copy(), status)
 
 
-def _run_layers(model, H0, X, Y, OUT, info) -> None:
+def _run_layers(model, H0, X, Y, OUT, info, gates=None) -> None:
     """A ``Stacked`` of cells with batched kernels, layer after layer; info gets the first
-    divergence over the layers (its unit indexed in the whole state)."""
+    divergence over the layers (its unit indexed in the whole state). gates: the stack's
+    ``gate_store`` (one entry a layer), if any."""
     x, off = X, 0
     T, B = X.shape[:2]
-    for cell in model.layers:
+    for l, cell in enumerate(model.layers):
+        extra = () if gates is None or gates[l] is None else (gates[l],)
         n = cell.n
         Yl = np.empty(X.shape[:2] + (n,), dtype=Y.dtype)
         out = np.empty(X.shape[:2] + (cell.n_out,), dtype=Y.dtype)
         il = np.zeros_like(info)
         p, h0 = kernel_params_as(cell, Y.dtype.type), np.ascontiguousarray(H0[:, off:off + n])
-        run_blocks(lambda lo, hi: cell.batch_kernel(p, h0, x, Yl, out, il, lo, hi), B, n,
-                   B * T * n * (n + cell.n_in), cell.batch_blas(B, Y.dtype))
+        run_blocks(lambda lo, hi: cell.batch_kernel(p, h0, x, Yl, out, il, lo, hi, *extra), B,
+                   n, B * T * n * (n + cell.n_in), cell.batch_blas(B, Y.dtype))
         Y[..., off:off + n] = Yl
         for b in np.flatnonzero(il[:, 0]):
             if info[b, 0] == 0 or il[b, 1] < info[b, 1]:

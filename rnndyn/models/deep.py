@@ -27,6 +27,7 @@ from .._validate import check_seed
 from ..errors import ValidationError
 from .base import Composite, Functions, as_array
 from .cell import ACTIVATIONS, Cell, check_activation
+from . import gated
 from .discrete import Elman
 
 _TEMPLATE = Path(__file__).parent / "_stacked_template.py"
@@ -122,6 +123,17 @@ class Stacked(Composite, Cell):
         return Functions(rhs=None, step=mod.step, jacobian=mod.jacobian, output=mod.output,
                          member=mod.member, work_size=mod.work_size, vjp=mod.vjp,
                          output_vjp=mod.output_vjp, param_size=mod.param_size)
+
+    def gate_store(self, B: int, T: int, dtype):
+        """Each layer's ``gate_store`` (LSTM, GRU; None for other families) while the layers'
+        stores together take at most ``models.gated.GATE_STORE_BYTES``, None for the layers
+        past that; None if no layer keeps its gates."""
+        left, stores = gated.GATE_STORE_BYTES, []
+        for cell in self.layers:
+            g = cell.gate_store(B, T, dtype, left) if isinstance(cell, gated._Gated) else None
+            left -= 0 if g is None else g.nbytes
+            stores.append(g)
+        return None if all(g is None for g in stores) else tuple(stores)
 
     # -- parameters: "layers.<l>.<field>" of each layer, then the readout ------------------
     @property

@@ -49,13 +49,15 @@ class _Gated(Cell):
         BLAS)."""
         return B > 1 and not gk.run_columns(B, self.H, np.dtype(dtype).itemsize)
 
-    def gate_store(self, B: int, T: int, dtype):
+    def gate_store(self, B: int, T: int, dtype, budget: float | None = None):
         """(T, B, 4H) array for the forward pass to keep the gate activations in (LSTM: i, f,
         g, o; GRU: r, z, W_hn h + b_hn, n), which BPTT then reads instead of recomputing
         them (``batch_kernel``, ``bptt_kernel``); None where that does not apply (no batched
-        BPTT: other activations) or would take more than ``GATE_STORE_BYTES``."""
+        BPTT: other activations) or would take more than ``budget`` bytes (default
+        ``GATE_STORE_BYTES``)."""
+        budget = GATE_STORE_BYTES if budget is None else budget
         shape = (T, B, 4 * self.H)
-        fits = np.prod(shape, dtype=float) * np.dtype(dtype).itemsize <= GATE_STORE_BYTES
+        fits = np.prod(shape, dtype=float) * np.dtype(dtype).itemsize <= budget
         return np.empty(shape, dtype) if fits and self.bptt_kernel else None
 
     def _check_gated(self):

@@ -184,7 +184,7 @@ def _backward(pb: _Problem, Y, GO, h: int, hp: int, gates=None) -> np.ndarray:
     model = pb.model
     T, B = pb.X.shape[:2]
     if h >= T and _batched_bptt(model):
-        return _stacked_backward(pb, Y, GO) if isinstance(model, Stacked) else \
+        return _stacked_backward(pb, Y, GO, gates) if isinstance(model, Stacked) else \
             _cell_backward(model, pb.H0, pb.X, Y, GO, pb.dtype, gates=gates)[0]
     d = _param_size(model)
     G = np.empty((B, d), dtype=pb.dtype)
@@ -235,10 +235,11 @@ def _cell_backward(cell, H0, X, Y, GO, dtype, need_gx: bool = False, gates=None)
     return G, (GX if need_gx else None)
 
 
-def _stacked_backward(pb: _Problem, Y, GO) -> np.ndarray:
+def _stacked_backward(pb: _Problem, Y, GO, gates=None) -> np.ndarray:
     """Exact BPTT of a Stacked of batched cells: the readout's gradient in numpy, then each
     layer's kernel from the top down, its input cotangents becoming the outputs' cotangents
-    of the layer below."""
+    of the layer below (from the forward's gates where the stack's ``gate_store`` kept
+    them)."""
     model, dt = pb.model, pb.dtype
     offs = np.cumsum([0] + [c.n for c in model.layers])
     top = model.layers[-1]
@@ -257,7 +258,7 @@ def _stacked_backward(pb: _Problem, Y, GO) -> np.ndarray:
             Y[..., offs[l - 1]:offs[l - 1] + model.layers[l - 1].n_out])
         g, go = _cell_backward(cell, np.ascontiguousarray(pb.H0[:, offs[l]:offs[l + 1]]), X,
                                np.ascontiguousarray(Y[..., offs[l]:offs[l + 1]]), go, dt,
-                               need_gx=l > 0)
+                               need_gx=l > 0, gates=None if gates is None else gates[l])
         parts.insert(0, g)
     return np.concatenate(parts)
 
@@ -268,8 +269,7 @@ def _bptt(pb: _Problem, h: int, hp: int) -> Gradient:
     with blas_threads_for(pb.X.shape[1] * pb.model.n ** 2):
         # the forward pass keeps its gates for the backward pass (LSTM, GRU; within a budget)
         (T, B), model = pb.X.shape[:2], pb.model
-        gates = model.gate_store(B, T, pb.dtype) if h >= T and _batched_bptt(model) and \
-            not isinstance(model, Stacked) else None
+        gates = model.gate_store(B, T, pb.dtype) if h >= T and _batched_bptt(model) else None
         Y, value, GO = forward(pb, gates)
         return Gradient(value, _backward(pb, Y, GO, h, hp, gates)[pb.index])
 
