@@ -33,7 +33,7 @@ import numba
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import best_times, blas_note  # noqa: E402
+from _common import best_times, blas_note, cpu_note  # noqa: E402
 from rnndyn.integrate.run import run  # noqa: E402
 from rnndyn.models.gated import GRU, LSTM  # noqa: E402
 from rnndyn.train.gradients import bptt  # noqa: E402
@@ -97,6 +97,7 @@ def main(T: int = 1000, repeats: int = 5, dtypes=("float32", "float64"),
     threads = numba.get_num_threads()
     if torch is not None:
         torch.set_num_threads(threads)
+    print(cpu_note(), flush=True)
     print(blas_note(), flush=True)
     rows = []
     for kind in passes:
