@@ -175,10 +175,12 @@ def _truncated_reference(model, X, Y, h0, h, hp):
 
 
 @pytest.mark.parametrize("h, hp", [(3, 1), (3, 2), (4, 4), (5, 3)])
-def test_truncated_bptt_equals_its_definition(h, hp):
-    model = MODELS["elman_readout"]()
+@pytest.mark.parametrize("name", ["elman_readout", "lstm_peephole", "stacked_lstm_readout"])
+def test_truncated_bptt_equals_its_definition(name, h, hp):
+    # the per-step template (Elman) and the windows on the batched kernels (LSTM, stacks)
+    model = MODELS[name]()
     X, _, h0 = _data(model, T=10)
-    Y = (np.random.default_rng(5).random((10, B, 2)) < 0.5).astype(float)
+    Y = (np.random.default_rng(5).random((10, B, model.n_out)) < 0.5).astype(float)
     _, g = truncated_bptt(model, X, Y, "bits", h=h, h_prime=hp, h0=h0)
     assert _rel(g, _truncated_reference(model, X, Y, h0, h, hp)) < 1e-6
     # h >= T gives every output its full history: BPTT(T, h') is exact for any h'
@@ -186,6 +188,43 @@ def test_truncated_bptt_equals_its_definition(h, hp):
     for hp_full in (1, 3, 10):
         assert _rel(truncated_bptt(model, X, Y, "bits", h=10, h_prime=hp_full, h0=h0).gradient,
                     exact) < 1e-12
+
+
+@pytest.mark.parametrize("name", ["lstm_peephole", "gru_cho", "stacked_lstm_readout"])
+def test_truncated_bptt_windows_equal_the_per_step_template(name, monkeypatch):
+    """LSTM/GRU and their stacks run BPTT(h, h') as exact BPTT over windows of min(h, T)
+    steps on the batched kernels; the per-step template is the reference, with a mask, T not
+    a multiple of h', h' < h, h > T, windows gathered one group at a time, and float32."""
+    from rnndyn.train import gradients
+
+    model = MODELS[name]()
+    X, Y, h0 = _data(model, seed=1, T=11, B=3)
+    mask = np.random.default_rng(2).random((11, 3)) < 0.7
+    cases = [(3, 1), (4, 3), (5, 5), (2, 2), (20, 3)]
+    fast = [truncated_bptt(model, X, Y, h=h, h_prime=hp, h0=h0, mask=mask) for h, hp in cases]
+    monkeypatch.setattr(gradients, "WINDOW_BYTES", 1)  # one window a group
+    for (h, hp), g in zip(cases, fast):
+        one = truncated_bptt(model, X, Y, h=h, h_prime=hp, h0=h0, mask=mask)
+        assert one.loss == g.loss
+        assert _rel(one.gradient, g.gradient) < 1e-13
+        g32 = truncated_bptt(model, X, Y, h=h, h_prime=hp, h0=h0, mask=mask, dtype=np.float32)
+        assert _rel(g32.gradient, g.gradient) < 1e-5
+    monkeypatch.setattr(gradients, "_batched_bptt", lambda model: False)  # the template
+    for (h, hp), g in zip(cases, fast):
+        ref = truncated_bptt(model, X, Y, h=h, h_prime=hp, h0=h0, mask=mask)
+        assert _rel(g.gradient, ref.gradient) < 1e-13, (h, hp)
+
+
+def test_stacks_of_template_cells_differentiate_in_float32():
+    # a Stacked of Elman cells runs on the stack template, whose scratch arrays once were
+    # float64 whatever the run's dtype (a numba typing error in float32)
+    model = Stacked((Elman.random(M, 3, seed=0), Elman.random(3, 3, seed=1)),
+                    W_out=np.random.default_rng(2).normal(size=(2, 3)))
+    X, Y, h0 = _data(model)
+    for method, opts in ((bptt, {}), (truncated_bptt, {"h": 3, "h_prime": 2}), (rtrl, {})):
+        g = method(model, X, Y, h0=h0, **opts).gradient
+        g32 = method(model, X, Y, h0=h0, dtype=np.float32, **opts).gradient
+        assert _rel(g32, g) < 1e-5, method.__name__
 
 
 def test_bidirectional_bptt_equals_finite_differences():

@@ -61,7 +61,7 @@ def jacobian(h, x, p, J, work):
     """Block rows D_l = d s_l'/d s = [J_l at block l] + Jx_l Jo_{l-1} D_{l-1} (chain rule)."""
     layers, sizes = p[0], p[1]
     L, n = sizes.shape[0], h.shape[0]
-    h_new = np.empty(n)
+    h_new = np.empty(n, h.dtype)
     step(h, x, p, h_new, work)
     omax = sizes[:, 2].max()
     ws = work.shape[0] - 2 * omax
@@ -71,17 +71,17 @@ def jacobian(h, x, p, J, work):
     inp = x.copy()
     for l in range(L):
         n_l, m_l, o_l = sizes[l, 0], sizes[l, 1], sizes[l, 2]
-        Jl = np.empty((n_l, n_l))
+        Jl = np.empty((n_l, n_l), J.dtype)
         _cjac(h[off:off + n_l], inp, layers[l], Jl, work[:ws])
         J[off:off + n_l, off:off + n_l] = Jl
         if l > 0:
-            Jx = np.empty((n_l, m_l))
+            Jx = np.empty((n_l, m_l), J.dtype)
             _cjac_x(h[off:off + n_l], inp, layers[l], Jx, work[:ws])
             n_p = sizes[l - 1, 0]
-            Jo = np.empty((m_l, n_p))
+            Jo = np.empty((m_l, n_p), J.dtype)
             _cout_jac(h_new[prev_off:prev_off + n_p], layers[l - 1], Jo)
             J[off:off + n_l, :] += (Jx @ Jo) @ np.ascontiguousarray(J[prev_off:prev_off + n_p, :])
-        out = np.empty(o_l)
+        out = np.empty(o_l, h.dtype)
         _cout(h_new[off:off + n_l], layers[l], out)
         inp = out
         prev_off = off
@@ -108,7 +108,7 @@ def vjp(h, x, p, v, gh, gx, gp, work):
     v plus what layer l+1 sends back through its input (layer l's output)."""
     layers, sizes = p[0], p[1]
     L, n = sizes.shape[0], h.shape[0]
-    h_new = np.empty(n)
+    h_new = np.empty(n, h.dtype)
     step(h, x, p, h_new, work)
     ws = work.shape[0] - 2 * sizes[:, 2].max()
     offs = np.zeros(L + 1, np.int64)  # state offsets
@@ -117,24 +117,24 @@ def vjp(h, x, p, v, gh, gx, gp, work):
         offs[l + 1] = offs[l] + sizes[l, 0]
         roffs[l + 1] = roffs[l] + _cpsize(layers[l])
     gp[:] = 0.0
-    ga = np.zeros(sizes[:, 2].max())  # cotangent of layer l's output
+    ga = np.zeros(sizes[:, 2].max(), h.dtype)  # cotangent of layer l's output
     for l in range(L - 1, -1, -1):
         a, b = offs[l], offs[l + 1]
         n_l, m_l, o_l = sizes[l, 0], sizes[l, 1], sizes[l, 2]
         d_l = roffs[l + 1] - roffs[l]
         vt = v[a:b].copy()
-        g_p = np.empty(d_l)
+        g_p = np.empty(d_l, h.dtype)
         if l < L - 1:
-            g_h = np.empty(n_l)
+            g_h = np.empty(n_l, h.dtype)
             _cout_vjp(h_new[a:b], layers[l], ga[:o_l].copy(), g_h, g_p)
             vt += g_h
             gp[roffs[l]:roffs[l + 1]] += g_p
         if l == 0:
             inp = x
         else:
-            inp = np.empty(m_l)
+            inp = np.empty(m_l, h.dtype)
             _cout(h_new[offs[l - 1]:a], layers[l - 1], inp)
-        g_in = np.empty(m_l)
+        g_in = np.empty(m_l, h.dtype)
         _cvjp(h[a:b], inp, layers[l], vt, gh[a:b], g_in, g_p, work[:ws])
         gp[roffs[l]:roffs[l + 1]] += g_p
         if l == 0:
@@ -156,11 +156,11 @@ def output_vjp(h, p, v, gh, gp):
     d_top = _cpsize(layers[L - 1])
     gh[:] = 0.0
     gp[:] = 0.0
-    ga = np.zeros(o_L)
+    ga = np.zeros(o_L, h.dtype)
     if readout == 0:
         ga[:] = v
     else:
-        top = np.empty(o_L)
+        top = np.empty(o_L, h.dtype)
         _cout(h[off:], layers[L - 1], top)
         r_out = r_top + d_top
         O = W_out.shape[0]
@@ -173,6 +173,6 @@ def output_vjp(h, p, v, gh, gp):
                 gp[r_out + o * o_L + j] = d * top[j]
                 ga[j] += d * W_out[o, j]
             gp[r_out + O * o_L + o] = d
-    g_p = np.empty(d_top)
+    g_p = np.empty(d_top, h.dtype)
     _cout_vjp(h[off:], layers[L - 1], ga, gh[off:], g_p)
     gp[r_top:r_top + d_top] = g_p

@@ -183,7 +183,9 @@ def _backward(pb: _Problem, Y, GO, h: int, hp: int, gates=None) -> np.ndarray:
     from the stored states Y and output cotangents GO (and the forward's gates, if kept)."""
     model = pb.model
     T, B = pb.X.shape[:2]
-    if h >= T and _batched_bptt(model):
+    if _batched_bptt(model):
+        if h < T:
+            return _truncated_windows(pb, Y, GO, h, hp)
         return _stacked_backward(pb, Y, GO, gates) if isinstance(model, Stacked) else \
             _cell_backward(model, pb.H0, pb.X, Y, GO, pb.dtype, gates=gates)[0]
     d = _param_size(model)
@@ -201,7 +203,44 @@ def _backward(pb: _Problem, Y, GO, h: int, hp: int, gates=None) -> np.ndarray:
     return G.sum(axis=0, dtype=np.float64)
 
 
-# -- batched exact BPTT: cells with a bptt_kernel (LSTM, GRU) and stacks of them ----------
+# -- batched BPTT: cells with a bptt_kernel (LSTM, GRU) and stacks of them ------------------
+# The gathered arrays of one group of truncation windows (see _truncated_windows): as fast
+# as 256 MB (LSTM H = 64, B = 32, T = 1000, BPTT(50, 10): 0.57 vs 0.67 s) in a quarter of
+# the memory (peak RSS 0.39 vs 1.7 GB; the kernels' chunk buffers grow with the group).
+WINDOW_BYTES = 1 << 24
+
+
+def _truncated_windows(pb: _Problem, Y, GO, h: int, hp: int) -> np.ndarray:
+    """BPTT(h, h') (as ``_bptt_template``: every h' steps, at block end e, the block's errors
+    go back to step e - h) on the batched kernels: each block is one more sequence for exact
+    BPTT, its L = min(h, T) steps from lo = max(e - h, 0), starting in the stored state h_lo
+    and carrying only its own outputs' cotangents (those after e are zero and add nothing).
+    Windows are gathered in groups of at most WINDOW_BYTES. LSTM, H = 64, B = 32, T = 500,
+    float64, with a readout: BPTT(50, 50) 1.24 s a call through the per-step template, 0.06 s
+    here; BPTT(50, 10) 4.4 s, 0.31 s."""
+    T, B = pb.X.shape[:2]
+    L = min(h, T)
+    ends = np.minimum(np.arange(1, -(-T // hp) + 1) * hp, T)
+    starts = np.maximum(ends - h, 0)
+    begun = np.concatenate([[0], ends[:-1]])  # block k injects outputs begun+1 .. ends
+    per = L * B * sum(a.shape[2] for a in (pb.X, Y, GO)) * Y.itemsize
+    group = max(1, WINDOW_BYTES // per)
+    G = np.zeros(_param_size(pb.model))
+    for k in range(0, ends.size, group):
+        lo, e, b = starts[k:k + group, None], ends[k:k + group, None], begun[k:k + group, None]
+        steps = lo + np.arange(L)  # (K, L): window step r is step lo + r + 1, state Y[lo + r]
+        own = (steps >= b) & (steps < e)
+
+        def windows(A):  # (T, B, c) -> (L, K B, c), window-major
+            return np.ascontiguousarray(A[steps].swapaxes(0, 1).reshape(L, -1, A.shape[2]))
+        GOw = GO[steps] * own[:, :, None, None]
+        H0w = np.where(lo[:, :, None] > 0, Y[np.maximum(lo[:, 0] - 1, 0)], pb.H0[None])
+        sub = pb._replace(X=windows(pb.X), H0=np.ascontiguousarray(H0w.reshape(-1, Y.shape[2])))
+        G += _backward(sub, windows(Y), np.ascontiguousarray(
+            GOw.swapaxes(0, 1).reshape(L, -1, GO.shape[2])), L, L)
+    return G
+
+
 _READOUT_PRIME = {"identity": lambda z: np.ones_like(z),
                   "tanh": lambda z: 1.0 - np.tanh(z) ** 2,
                   "sigmoid": lambda z: (s := 0.5 * (1.0 + np.tanh(0.5 * z))) * (1.0 - s)}
