@@ -316,6 +316,15 @@ def test_stepper_equals_run():
     np.testing.assert_allclose(st.state, ref.final, atol=1e-14)
 
 
+def test_stepper_refuses_models_it_cannot_step():
+    from rnndyn.models.deep import Bidirectional
+
+    with pytest.raises(ValidationError, match="DiscreteStepper.model.*not causal"):
+        DiscreteStepper(Bidirectional(GRU.random(4, 3, seed=0), GRU.random(4, 3, seed=1)))
+    with pytest.raises(ValidationError, match="DiscreteStepper.model.*rnndyn model"):
+        DiscreteStepper("lstm")
+
+
 def test_divergence_is_reported():
     cell = Elman(W_ih=np.ones((2, 4)), W_hh=3.0 * np.eye(2), activation="relu")
     x = np.ones((1000, 4))

@@ -369,7 +369,12 @@ class DiscreteStepper:
 
     @front_door()
     def __init__(self, model: Model, batch: int | None = None, h0=None, dtype=np.float64):
-        check_model(model, "run", kind="map")
+        if isinstance(model, (Bidirectional, BidirectionalStack)):
+            raise ValidationError("DiscreteStepper.model", f"{type(model).__name__} is not "
+                                  "causal: its backward cell reads the sequence from the end, "
+                                  "so it cannot be stepped; use rnndyn.run on whole sequences, "
+                                  "or step its forward cell", type(model).__name__)
+        check_model(model, "DiscreteStepper", kind="map")
         if model.P is not None and batch not in (None, model.P):
             raise ValidationError("batch", f"a population steps its {model.P} members; pass "
                                   f"batch=None, got {batch!r}", batch)
