@@ -215,6 +215,18 @@ def test_truncated_bptt_windows_equal_the_per_step_template(name, monkeypatch):
         assert _rel(g.gradient, ref.gradient) < 1e-13, (h, hp)
 
 
+@pytest.mark.parametrize("cell", [LSTM, GRU])
+def test_stacks_with_one_wide_layers_run_on_the_stack_template(cell):
+    # a layer of one unit or one input: its transposed weights were read-only views where
+    # the other layer's were copies, two numba types in one homogeneous tuple (TypingError)
+    model = Stacked((cell.random(1, 1, seed=0), cell.random(1, 3, seed=1)),
+                    W_out=np.random.default_rng(2).normal(size=(2, 3)))
+    X, Y, h0 = _data(model)
+    g = bptt(model, X, Y, h0=h0).gradient  # batched kernels
+    assert _rel(rtrl(model, X, Y, h0=h0).gradient, g) < 1e-10  # the stack template
+    assert _rel(g, _fd(model, X, Y, h0)) < 1e-6
+
+
 def test_stacks_of_template_cells_differentiate_in_float32():
     # a Stacked of Elman cells runs on the stack template, whose scratch arrays once were
     # float64 whatever the run's dtype (a numba typing error in float32)

@@ -111,9 +111,10 @@ class _Gated(Cell):
                                   arr)
 
     def _transposes(self):
-        sw = np.swapaxes
-        return (np.ascontiguousarray(sw(self.W_ih, -1, -2)),
-                np.ascontiguousarray(sw(self.W_hh, -1, -2)))
+        # copies, never views: ascontiguousarray returns a (k, 1) matrix's transpose as a
+        # read-only view, another numba type than a (k, 2) one's copy (a stack of such cells
+        # failed to type, a lone one compiled its kernels again)
+        return tuple(np.swapaxes(W, -1, -2).copy() for W in (self.W_ih, self.W_hh))
 
     def to_torch(self) -> dict:
         """Plain numpy arrays keyed like ``nn.LSTM``/``nn.GRU``'s ``state_dict()`` (layer 0);
