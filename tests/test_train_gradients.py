@@ -58,6 +58,7 @@ MODELS = {
     "lstm_peephole": lambda: LSTM.random(M, H, seed=0, peephole=True),
     "lstm_masked": lambda: LSTM.random(M, H, seed=0, mask=np.eye(H, dtype=bool)
                                        | np.eye(H, k=1, dtype=bool)),
+    "lstm_no_input": lambda: LSTM.random(0, H, seed=2),
     "gru": lambda: GRU.random(M, H, seed=0),
     "gru_cho": lambda: GRU.random(M, H, seed=0, reset_after=False),
     "gru1": lambda: GRU.random(M, H, seed=0, variant=1),
@@ -190,7 +191,8 @@ def test_truncated_bptt_equals_its_definition(name, h, hp):
                     exact) < 1e-12
 
 
-@pytest.mark.parametrize("name", ["lstm_peephole", "gru_cho", "stacked_lstm_readout"])
+@pytest.mark.parametrize("name", ["lstm_peephole", "lstm_no_input", "gru_cho",
+                                  "stacked_lstm_readout"])
 def test_truncated_bptt_windows_equal_the_per_step_template(name, monkeypatch):
     """LSTM/GRU and their stacks run BPTT(h, h') as exact BPTT over windows of min(h, T)
     steps on the batched kernels; the per-step template is the reference, with a mask, T not

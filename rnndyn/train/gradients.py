@@ -231,13 +231,11 @@ def _truncated_windows(pb: _Problem, Y, GO, h: int, hp: int) -> np.ndarray:
         steps = lo + np.arange(L)  # (K, L): window step r is step lo + r + 1, state Y[lo + r]
         own = (steps >= b) & (steps < e)
 
-        def windows(A):  # (T, B, c) -> (L, K B, c), window-major
-            return np.ascontiguousarray(A[steps].swapaxes(0, 1).reshape(L, -1, A.shape[2]))
-        GOw = GO[steps] * own[:, :, None, None]
+        def windows(A):  # (K, L, B, c) -> (L, K B, c), window-major (c may be 0: no input)
+            return np.ascontiguousarray(A.swapaxes(0, 1).reshape(L, len(lo) * B, A.shape[3]))
         H0w = np.where(lo[:, :, None] > 0, Y[np.maximum(lo[:, 0] - 1, 0)], pb.H0[None])
-        sub = pb._replace(X=windows(pb.X), H0=np.ascontiguousarray(H0w.reshape(-1, Y.shape[2])))
-        G += _backward(sub, windows(Y), np.ascontiguousarray(
-            GOw.swapaxes(0, 1).reshape(L, -1, GO.shape[2])), L, L)
+        sub = pb._replace(X=windows(pb.X[steps]), H0=H0w.reshape(len(lo) * B, Y.shape[2]))
+        G += _backward(sub, windows(Y[steps]), windows(GO[steps] * own[:, :, None, None]), L, L)
     return G
 
 
