@@ -423,8 +423,20 @@ def test_bad_input_raises(kw, attr):
 def test_divergence_raises():
     with pytest.raises(rd.DivergenceError, match="non-finite"):
         lyapunov_spectrum(linear_flow([[50.0]]), [1.0], t_total=100, dt=0.1, seed=0)
-    with pytest.raises(rd.DivergenceError, match="non-finite"):
+    with pytest.raises(rd.DivergenceError, match="runaway growth"):  # d0 below ulp(y)
         largest_lyapunov(linear_flow([[50.0]]), [1.0], t_total=100, dt=0.1, seed=0)
+
+
+def test_two_trajectories_that_merge_say_so():
+    # a constant map (zero Jacobian): the perturbed orbit lands on the reference in one step;
+    # this once read "non-finite ... runaway growth"
+    zero = rd.Map(_lin_step, _lin_map_jac, p=np.zeros(4), dim=2)
+    with pytest.raises(rd.DivergenceError, match="merged with the reference by step 1"):
+        largest_lyapunov(zero, [1.0, 2.0], t_total=10, seed=0)
+    assert lyapunov_spectrum(zero, [1.0, 2.0], t_total=10, seed=0).exponents[0] == -np.inf
+    with pytest.raises(rd.DivergenceError, match="merged with the reference by t=1"):
+        largest_lyapunov(linear_flow([[-1000.0]]), [1.0], t_total=10, dt=0.001, t_renorm=1,
+                         seed=0)
 
 
 def test_bad_input_two_trajectory_and_maps():

@@ -105,8 +105,10 @@ def two_trajectory(p, h0, v0, d0, X, n_transient, renorm_every, record_every, ou
             for i in range(n):
                 d += (z[i] - h[i]) ** 2
             d = np.sqrt(d)
-            if not (np.isfinite(d) and d > 0.0):
+            if not np.isfinite(d):
                 return 1, n_transient + s + 1
+            if d == 0.0:  # merged with the reference: no direction left to rescale
+                return 2, n_transient + s + 1
             total += np.log(d / d0)
             for i in range(n):
                 z[i] = h[i] + (z[i] - h[i]) * (d0 / d)

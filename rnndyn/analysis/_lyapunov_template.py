@@ -196,8 +196,10 @@ def two_trajectory(p, y0, v0, d0, t0, dt, method, n_transient, n_total, renorm_e
             for i in range(n):
                 d += (z[i] - y[i]) ** 2
             d = np.sqrt(d)
-            if not (np.isfinite(d) and d > 0.0):
+            if not np.isfinite(d):
                 return 1, t + dt
+            if d == 0.0:  # merged with the reference: no direction left to rescale
+                return 2, t + dt
             total += np.log(d / d0)
             for i in range(n):
                 z[i] = y[i] + (z[i] - y[i]) * (d0 / d)

@@ -292,6 +292,15 @@ def _raise_divergence(info, pop, kind):
         k = int(bad[0])
         at = f"step {int(info[k, 1])}" if kind == "map" else f"t={info[k, 1]:.6g}"
         who = f" in individual {k}" if pop else ""
+        if info[k, 0] == 2:  # documented as a DivergenceError too: the estimate is lost
+            raise DivergenceError(
+                f"the perturbed trajectory merged with the reference by {at}{who} (their "
+                "separation rounded to 0): either the state grew until d0 fell below its "
+                "floating-point resolution (runaway growth: check the model), or lambda_1 "
+                "is too negative to measure from two trajectories (a strongly contracting "
+                "or constant map: use lyapunov_spectrum, which reaches -inf, or a shorter "
+                "t_renorm)",
+                t=float(info[k, 1]), individual=k if pop else None)
         raise DivergenceError(f"state or tangent basis became non-finite by {at}{who}; reduce "
                               "dt or t_ortho, or check the model for runaway growth",
                               t=float(info[k, 1]), individual=k if pop else None)
@@ -505,7 +514,8 @@ def largest_lyapunov(model: Model, y0, t_total: float, dt: float | None = None,
     ValidationError
         On bad arguments (non-positive d0, durations or intervals, ...).
     DivergenceError
-        If a trajectory becomes non-finite or the two trajectories coincide.
+        If a trajectory becomes non-finite, or the two trajectories coincide (a strongly
+        contracting or constant map; the message says which).
     """
     dt, n_total, n_transient, every = _plan(model, t_total, dt, t_transient, t_renorm,
                                             "t_renorm", method)
