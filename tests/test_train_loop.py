@@ -188,7 +188,30 @@ def test_bad_input():
         train(_net(), data, patience=3)
     with pytest.raises(ValidationError, match="clip_norm"):
         train(_net(), data, clip_norm=-1.0)
+    with pytest.raises(ValidationError, match="train.data.inputs: holds no sequences"):
+        train(_net(), (X[:, :0], Y[:, :0]))
+    with pytest.raises(ValidationError, match="train.validation.mask: selects no step"):
+        train(_net(), data, validation=(X, Y, np.zeros(X.shape[:2], bool)))
+    with pytest.raises(ValidationError, match="train.schedule: gave the factor -1.0"):
+        train(_net(), data, schedule=lambda k: -1.0)  # would climb the loss
     assert isinstance(History(), History)
+
+
+def test_bad_checkpoint_paths_fail_before_training(tmp_path):
+    data = _data()
+    (tmp_path / "junk.npz").write_bytes(b"not a checkpoint")
+    for path, why in ((tmp_path, "is a directory"), (tmp_path / "no" / "ck.npz",
+                                                     "does not exist"),
+                      (tmp_path / "junk.npz", "not a readable checkpoint")):
+        with pytest.raises(ValidationError, match=f"train.checkpoint: .*{why}"):
+            train(_net(), data, checkpoint=path, epochs=1)
+    # through a symlink: the target is written and resumed from, the link kept
+    link = tmp_path / "ck.npz"
+    link.symlink_to(tmp_path / "store.npz")
+    first = train(_net(), data, checkpoint=link, epochs=1, seed=0)
+    assert link.is_symlink() and (tmp_path / "store.npz").is_file()
+    again = train(_net(), data, checkpoint=link, epochs=1, seed=0)  # resumes: nothing to do
+    np.testing.assert_array_equal(again.model.to_vector(), first.model.to_vector())
 
 
 # -- studies (quick mode) ----------------------------------------------------------------------

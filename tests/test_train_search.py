@@ -310,6 +310,19 @@ def test_bad_input_is_a_validation_error(tmp_path):
     ck.write_bytes(b"not a pickle")
     with pytest.raises(ValidationError, match="not a readable checkpoint"):
         GA(5, 10, direction="minimize", seed=0).run(sphere, 4, checkpoint=ck, progress=False)
+    # paths that cannot hold a checkpoint fail before the first generation, by name
+    for bad, why in ((tmp_path, "is a directory"), (tmp_path / "no" / "ck", "does not exist")):
+        with pytest.raises(ValidationError, match=f"GA.run.checkpoint: .*{why}"):
+            GA(5, 10, direction="minimize").run(_interrupting(sphere, 1), 4, checkpoint=bad,
+                                                progress=False)
+
+
+def test_a_checkpoint_through_a_symlink_keeps_the_link(tmp_path):
+    link = tmp_path / "ck"
+    link.symlink_to(tmp_path / "store")
+    GA(5, 10, direction="minimize", seed=0).run(sphere, 2, checkpoint=link, progress=False)
+    assert link.is_symlink() and (tmp_path / "store").is_file()
+    assert GA.load(link).generation == 2
 
 
 def test_history_plots(tmp_path):

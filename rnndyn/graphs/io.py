@@ -43,6 +43,7 @@ except ImportError:  # Windows: stale temporary files are recognised by their ag
 import networkx as nx
 import numpy as np
 
+from .._atomic import resolve_target
 from .._validate import front_door
 from ..errors import ValidationError
 from .validate import validate_graph
@@ -292,58 +293,6 @@ def _collect(obj) -> tuple[list, list, bool]:
     return [_one_graph(obj, "graph")], ["graph"], False
 
 
-_FILE_KINDS = ((stat.S_ISFIFO, "FIFO (named pipe)"), (stat.S_ISCHR, "character device"),
-               (stat.S_ISBLK, "block device"), (stat.S_ISSOCK, "socket"))
-
-
-def _resolve_target(path) -> tuple[str, os.stat_result | None]:
-    """The real file behind ``path`` (symlinks resolved) and its stat, if it exists.
-
-    Refuses paths that do not name a regular file: empty, ending in a separator, a
-    directory, or a FIFO/device/socket (which a rename would silently replace).
-    """
-    try:
-        path = os.fspath(path)
-    except TypeError:
-        raise ValidationError("path", f"must be a str or os.PathLike, got {path!r}", path) from None
-    if isinstance(path, bytes):
-        path = os.fsdecode(path)
-    if not path:
-        raise ValidationError("path", "got '' (an empty path); give a file name such as 'net.json'",
-                              path)
-    if "\0" in path:
-        raise ValidationError("path", f"contains a NUL character: {path!r}; give a valid file name",
-                              path)
-    if path.endswith(tuple(s for s in (os.sep, os.altsep) if s)):
-        raise ValidationError(
-            "path", f"{path!r} ends with a path separator, so it names a directory; give a file "
-                    f"name, e.g. {os.path.join(path, 'net.json')!r}", path)
-    real = os.path.realpath(path)
-    via = f" (a symlink to {real!r})" if real != os.path.abspath(path) else ""
-    try:
-        st = os.stat(real)
-    except FileNotFoundError:
-        st = None
-    except (OSError, ValueError) as e:  # symlink loop, permission denied on a parent, ...
-        raise ValidationError(
-            "path", f"{path!r}{via} cannot be used: {getattr(e, 'strerror', None) or e}; give "
-                    "a path to a regular file", path) from None
-    if st is not None:
-        if stat.S_ISDIR(st.st_mode):
-            raise ValidationError("path", f"{path!r}{via} is a directory; give a file name", path)
-        if not stat.S_ISREG(st.st_mode):
-            kind = next((k for test, k in _FILE_KINDS if test(st.st_mode)), "special file")
-            raise ValidationError(
-                "path", f"{path!r}{via} is a {kind}, not a regular file; save to a regular "
-                        "file path (saving never replaces special files)", path)
-    target_dir = os.path.dirname(real)
-    if not os.path.isdir(target_dir):
-        raise ValidationError(
-            "path", f"directory {target_dir!r} does not exist; create it first", path
-        )
-    return real, st
-
-
 def _remove_stale_temps(folder: str, name: str) -> None:
     """Delete ``.<name>.<8 random chars>.tmp`` files left in ``folder`` by a killed save.
 
@@ -416,7 +365,7 @@ def save(G, path) -> None:
         If writing fails for another reason (permissions, disk full); the temporary
         file is removed and an existing file at ``path`` is left as it was.
     """
-    real, st = _resolve_target(path)
+    real, st = resolve_target(path)
     graphs, labels, many = _collect(G)
     for H, where in zip(graphs, labels):
         try:

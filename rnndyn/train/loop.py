@@ -20,7 +20,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from .._validate import check_seed, positive, positive_int
-from .._atomic import write_atomically
+from .._atomic import resolve_target, write_atomically
 from .._blas import norm
 from ..errors import DivergenceError, ValidationError
 from ..integrate.plumbing import check_model
@@ -98,6 +98,9 @@ def _data(data, model, where):
         raise ValidationError(f"{where}.inputs", f"expected shape (T, N, {model.n_in}), got "
                               f"{X.shape}", data[0])
     T, N = X.shape[:2]
+    if N == 0:
+        raise ValidationError(f"{where}.inputs", f"holds no sequences (shape {X.shape}, N = "
+                              "0); pass at least one", data[0])
     if Y.shape != (T, N, model.n_out):
         raise ValidationError(f"{where}.targets", f"expected shape {(T, N, model.n_out)} to "
                               f"match the inputs, got {Y.shape}", data[1])
@@ -105,6 +108,9 @@ def _data(data, model, where):
     if M.dtype != bool or M.shape not in ((T,), (T, N)):
         raise ValidationError(f"{where}.mask", f"expected a bool array of shape ({T},) or "
                               f"({T}, {N}), got {M.dtype} {M.shape}", mask)
+    if not M.any():  # checked here, not when the first epoch ends
+        raise ValidationError(f"{where}.mask", "selects no step; nothing to learn from or "
+                              "score", mask)
     return X, Y, np.broadcast_to(M.reshape(T, -1), (T, N))
 
 
@@ -230,10 +236,16 @@ def train(model, data, *, loss="mse", fields=None, method: str = "bptt",
     history = History()
     state = {"epoch": 0, "step": 0, "best_val": None, "bad_epochs": 0, "stopped": False}
     best_theta = theta.copy()
-    path = None if checkpoint is None else Path(checkpoint)
+    # checked before the first update: a bad path must not surface after hours of training
+    path = None if checkpoint is None else Path(resolve_target(checkpoint, "train.checkpoint")[0])
     last_good = None
     if path is not None and path.exists():  # resume
-        arrays, meta = load_checkpoint(path)
+        try:
+            arrays, meta = load_checkpoint(path)
+        except Exception as exc:  # noqa: BLE001 (any unreadable file gets the same message)
+            raise ValidationError("train.checkpoint", f"{str(checkpoint)!r} is not a readable "
+                                  f"checkpoint of train ({exc}); delete it or pass another "
+                                  "path", checkpoint) from None
         if meta.get("format") != _FORMAT or arrays["theta"].shape != theta.shape or \
                 meta.get("fields") != (None if fields is None else list(np.atleast_1d(fields))):
             raise ValidationError("train.checkpoint", f"{str(path)!r} holds another problem "
@@ -299,7 +311,12 @@ def train(model, data, *, loss="mse", fields=None, method: str = "bptt",
                     g = clip_by_value(g, clip_value)
                 if clip_norm is not None:
                     g = clip_by_norm(g, clip_norm)
-                rate = base_lr * float(schedule(k))
+                factor = float(schedule(k))
+                if not (np.isfinite(factor) and factor >= 0.0):  # < 0 would ascend the loss
+                    raise ValidationError("train.schedule", f"gave the factor {factor} at "
+                                          f"update {k}; a schedule's factors must be finite "
+                                          "and >= 0", schedule)
+                rate = base_lr * factor
                 theta = opt.step(theta, g, rate)
                 try:
                     current = model.from_vector(theta, fields)

@@ -40,7 +40,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._validate import check_seed, choice, in_range, positive, positive_int, real_number
-from .._atomic import write_atomically
+from .._atomic import resolve_target, write_atomically
 from ..errors import ValidationError
 from ..executors import check_executor, n_workers
 
@@ -354,7 +354,8 @@ class Search(ABC):
             target = real_number(target, f"{cls}.run.target")
         if chunks is not None:
             chunks = positive_int(chunks, f"{cls}.run.chunks")
-        path = None if checkpoint is None else Path(checkpoint)
+        path = None if checkpoint is None else \
+            Path(resolve_target(checkpoint, f"{cls}.run.checkpoint")[0])
         if path is not None and path.exists():
             self._resume(path)
         from tqdm.auto import tqdm
@@ -387,7 +388,7 @@ class Search(ABC):
 
     def save(self, path) -> None:
         """Write the whole state to ``path`` atomically (temporary file, fsync, rename)."""
-        path = Path(path)
+        path = Path(resolve_target(path, f"{type(self).__name__}.save.path")[0])
         blob = pickle.dumps({"version": _CHECKPOINT_VERSION, "class": type(self),
                              "signature": self._signature(), "state": self.__dict__},
                             protocol=pickle.HIGHEST_PROTOCOL)
