@@ -15,8 +15,11 @@ import argparse
 import ast
 import importlib.util
 import json
+import os
 import re
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import NamedTuple
@@ -128,6 +131,20 @@ def describe(path: Path) -> StudyInfo:
     return StudyInfo(path.stem, paper, figure, citation.strip(), headline)
 
 
+def _run_staged(path: Path, name: str, quick: bool, out: Path):
+    """Run a study into a hidden folder inside ``out``, then move its files into ``out``
+    (renames on one file system): a study killed or failing half-way leaves its previous
+    figure and summary as they were, never a truncated or mismatched pair."""
+    stage = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".staging", dir=out))
+    try:
+        result = load(path).run(quick=quick, out=stage)
+        for f in sorted(stage.iterdir()):
+            os.replace(f, out / f.name)
+        return result
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
 def _figures(args) -> int:
     studies_dir = Path(args.studies) if args.studies else find_studies_dir()
     if studies_dir is None or not studies_dir.is_dir():
@@ -157,7 +174,7 @@ def _figures(args) -> int:
     for name in bar:
         bar.set_description(name)
         start = time.perf_counter()
-        result = load(found[name]).run(quick=args.quick, out=out)
+        result = _run_staged(found[name], name, args.quick, out)
         summary[name] = {"seconds": round(time.perf_counter() - start, 2),
                          **{k: v for k, v in (result or {}).items()}}
         tqdm.write(f"{name}: {json.dumps(summary[name], default=float)}")

@@ -101,3 +101,31 @@ def test_gallery_rows(tmp_path, capsys):
 def test_list_without_studies(bad, capsys):
     assert cli.main(bad) == 2
     assert "no studies/ folder" in capsys.readouterr().err
+
+
+STAGED = '''"""Fig. 1 of: Someone, A study, J. 1, 1, 2000"""
+import os
+
+
+def run(quick=False, out=None):
+    (out / "staged.json").write_text("{}")
+    (out / "staged.png").write_bytes(b"half a figure")
+    if os.environ.get("STAGED_FAIL"):
+        raise RuntimeError("killed half-way")
+    return {"ok": 1}
+'''
+
+
+def test_a_study_failing_half_way_leaves_its_previous_figure(tmp_path, monkeypatch):
+    folder = tmp_path / "studies"
+    folder.mkdir()
+    (folder / "staged.py").write_text(STAGED)
+    out = tmp_path / "figs"
+    assert cli.main(["figures", "staged", "--studies", str(folder), "--out", str(out)]) == 0
+    assert (out / "staged.png").read_bytes() == b"half a figure"
+    (out / "staged.png").write_bytes(b"the published figure")
+    monkeypatch.setenv("STAGED_FAIL", "1")
+    with pytest.raises(RuntimeError, match="half-way"):
+        cli.main(["figures", "staged", "--studies", str(folder), "--out", str(out)])
+    assert (out / "staged.png").read_bytes() == b"the published figure"
+    assert sorted(p.name for p in out.iterdir()) == ["staged.json", "staged.png"]  # no stage
