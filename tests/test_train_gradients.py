@@ -262,6 +262,24 @@ def test_bidirectional_bptt_equals_finite_differences():
         bptt(bi, X, Y[..., :3])
 
 
+@pytest.mark.parametrize("cells", [(LSTM, GRU), (GRU, Elman)])
+def test_bidirectional_bptt_keeps_each_cells_gates(cells, monkeypatch):
+    # each batched cell keeps its forward gates for its backward pass (Elman: the template)
+    from rnndyn.models import gated
+    from rnndyn.models.deep import Bidirectional
+
+    bi = Bidirectional(cells[0].random(M, 3, seed=0), cells[1].random(M, 4, seed=1))
+    rng = np.random.default_rng(1)
+    X, Y = rng.standard_normal((9, 5, M)), rng.standard_normal((9, 5, bi.n_out))
+    h0 = (0.3 * rng.standard_normal(bi.forward.n), 0.3 * rng.standard_normal(bi.backward.n))
+    kept = {dt: bptt(bi, X, Y, h0=h0, dtype=dt) for dt in (np.float64, np.float32)}
+    monkeypatch.setattr(gated, "GATE_STORE_BYTES", 0)  # recompute them
+    for dt, g in kept.items():
+        again = bptt(bi, X, Y, h0=h0, dtype=dt)
+        assert again.loss == pytest.approx(g.loss, rel=1e-6)
+        assert _rel(g.gradient, again.gradient) < (1e-12 if dt is np.float64 else 1e-5)
+
+
 @pytest.mark.parametrize("scheme", ["euler", "rk4"])
 def test_ctrnn_discretised_gradient_equals_finite_differences(scheme):
     # discretise-then-optimise: the exact gradient of the trajectory rnndyn.simulate computes

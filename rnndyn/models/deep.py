@@ -124,11 +124,12 @@ class Stacked(Composite, Cell):
                          member=mod.member, work_size=mod.work_size, vjp=mod.vjp,
                          output_vjp=mod.output_vjp, param_size=mod.param_size)
 
-    def gate_store(self, B: int, T: int, dtype):
+    def gate_store(self, B: int, T: int, dtype, budget: float | None = None):
         """Each layer's ``gate_store`` (LSTM, GRU; None for other families) while the layers'
-        stores together take at most ``models.gated.GATE_STORE_BYTES``, None for the layers
-        past that; None if no layer keeps its gates."""
-        left, stores = gated.GATE_STORE_BYTES, []
+        stores together take at most ``budget`` bytes (default
+        ``models.gated.GATE_STORE_BYTES``), None for the layers past that; None if no layer
+        keeps its gates."""
+        left, stores = gated.GATE_STORE_BYTES if budget is None else budget, []
         for cell in self.layers:
             g = cell.gate_store(B, T, dtype, left) if isinstance(cell, gated._Gated) else None
             left -= 0 if g is None else g.nbytes

@@ -34,9 +34,10 @@ from .._blas import blas_threads_for
 from .._jit import bind
 from .._validate import choice, positive, positive_int
 from ..errors import DivergenceError, ValidationError
-from ..integrate import run, simulate
+from ..integrate import simulate
 from ..integrate.plumbing import (check_model, initial_state, kernel_params_as, run_arrays,
                                   run_blocks, sequence_inputs)
+from ..models import gated
 from ..models.deep import Bidirectional, BidirectionalStack, Stacked
 from .losses import get_loss
 
@@ -337,17 +338,19 @@ def _bptt_bidirectional(model, inputs, targets, loss, fields, mask, h0, dtype) -
                               f"backward]), got {Tg.shape}", targets)
     Tg = Tg.reshape(T, B, model.n_out)
     loss.check_targets(Tg, probe.mask, "bptt")
-    res = run(model, probe.X, (probe.H0, initial_state(bwd, h0b, B, probe.dtype, "bptt.h0")),
-              dtype=probe.dtype)
-    value, GO = loss(np.asarray(res.outputs, dtype=float), Tg, probe.mask)
-    GO = np.asarray(GO, dtype=probe.dtype)
-    n_f = fwd.n
     pb = probe._replace(model=bwd, X=np.ascontiguousarray(probe.X[::-1]),
                         H0=initial_state(bwd, h0b, B, probe.dtype, "bptt.h0"))
-    g = {"forward": _backward(probe, np.ascontiguousarray(res.states[..., :n_f]),
-                              np.ascontiguousarray(GO[..., :O_f]), T, T),
-         "backward": _backward(pb, np.ascontiguousarray(res.states[::-1, :, n_f:]),
-                               np.ascontiguousarray(GO[::-1, :, O_f:]), T, T)}
+    # each cell runs in its own time order, keeping its gates (half the budget each)
+    gates = [c.gate_store(B, T, probe.dtype, gated.GATE_STORE_BYTES / 2) if _batched_bptt(c)
+             else None for c in (fwd, bwd)]
+    res = [run_arrays(q.model, q.X, q.H0, gates=g) for q, g in zip((probe, pb), gates)]
+    value, GO = loss(np.concatenate([res[0].outputs, res[1].outputs[::-1]], axis=-1,
+                                    dtype=float), Tg, probe.mask)
+    GO = np.asarray(GO, dtype=probe.dtype)
+    g = {"forward": _backward(probe, res[0].states, np.ascontiguousarray(GO[..., :O_f]), T, T,
+                              gates[0]),
+         "backward": _backward(pb, res[1].states, np.ascontiguousarray(GO[::-1, :, O_f:]), T,
+                               T, gates[1])}
     cells = {"forward": fwd, "backward": bwd}
     parts = []
     for f in names:
