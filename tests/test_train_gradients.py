@@ -262,6 +262,41 @@ def test_bidirectional_bptt_equals_finite_differences():
         bptt(bi, X, Y[..., :3])
 
 
+def test_bidirectional_stack_bptt_equals_finite_differences():
+    # PyTorch's num_layers = 2, bidirectional = True: layer 1 reads both directions of layer 0
+    from rnndyn.models.deep import Bidirectional, BidirectionalStack
+
+    stack = BidirectionalStack((Bidirectional(GRU.random(M, 3, seed=0), LSTM.random(M, 2, seed=1)),
+                                Bidirectional(LSTM.random(5, 3, seed=2), GRU.random(5, 2, seed=3))))
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((T, B, M)), rng.standard_normal((T, B, stack.n_out))
+    h0 = ((0.2 * rng.standard_normal(3), 0.2 * rng.standard_normal(4)),
+          (0.2 * rng.standard_normal(6), None))
+
+    def fd(fields):
+        theta = stack.to_vector(fields)
+
+        def loss(th):
+            return get_loss("mse")(run(stack.from_vector(th, fields), X, h0).outputs, Y,
+                                   np.ones((T, B), bool))[0]
+        return np.array([(loss(theta + 1e-6 * e) - loss(theta - 1e-6 * e)) / 2e-6
+                         for e in np.eye(theta.size)]), loss(theta)
+    want, value = fd(None)
+    got = bptt(stack, X, Y, h0=h0)
+    assert got.loss == pytest.approx(value, rel=1e-14) and _rel(got.gradient, want) < 1e-6
+    assert _rel(bptt(stack, X, Y, h0=h0, dtype=np.float32).gradient, got.gradient) < 1e-5
+    fields = ["layers.1.backward.W_hh", "layers.0.forward.b_ih"]
+    assert _rel(bptt(stack, X, Y, "mse", fields, h0=h0).gradient, fd(fields)[0]) < 1e-6
+    with pytest.raises(ValidationError, match="bptt.h0"):
+        bptt(stack, X, Y, h0=(None,))
+    with pytest.raises(ValidationError, match="bptt.targets"):
+        bptt(stack, X, Y[..., :3])
+    elman_on_top = BidirectionalStack((stack.layers[0], Bidirectional(
+        Elman.random(5, 2, seed=0), Elman.random(5, 2, seed=1))))
+    with pytest.raises(ValidationError, match="bptt.model: layer 1 .* Elman"):
+        bptt(elman_on_top, X, Y[..., :4])
+
+
 @pytest.mark.parametrize("cells", [(LSTM, GRU), (GRU, Elman)])
 def test_bidirectional_bptt_keeps_each_cells_gates(cells, monkeypatch):
     # each batched cell keeps its forward gates for its backward pass (Elman: the template)
@@ -390,6 +425,31 @@ def test_bptt_equals_torch_autograd(cls):
     loss_t, g_t = _torch_grad(model, X, Y, h0, cls)
     loss, g = bptt(model, X, Y, h0=h0)
     assert loss == pytest.approx(loss_t, rel=1e-12)
+    np.testing.assert_allclose(g, g_t, rtol=0, atol=1e-10 * np.abs(g_t).max())
+
+
+@pytest.mark.parametrize("cls", ["LSTM", "GRU"])
+def test_bidirectional_stack_bptt_equals_torch_autograd(cls):
+    # nn.LSTM/nn.GRU(num_layers=2, bidirectional=True) and its BidirectionalStack
+    torch = pytest.importorskip("torch")
+    from rnndyn.models.deep import BidirectionalStack
+
+    torch.manual_seed(0)
+    net = getattr(torch.nn, cls)(M, 4, num_layers=2, bidirectional=True).double()
+    model = BidirectionalStack.from_torch(net)
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((9, 2, M)), rng.standard_normal((9, 2, 8))
+    loss_t = torch.nn.functional.mse_loss(net(torch.from_numpy(X))[0], torch.from_numpy(Y))
+    loss_t.backward()
+    names, g_t = [], []
+    for l in (0, 1):
+        for d, suffix in (("forward", ""), ("backward", "_reverse")):
+            for w in ("ih", "hh"):
+                names.append(f"layers.{l}.{d}.W_{w}")
+                g_t.append(getattr(net, f"weight_{w}_l{l}{suffix}").grad.numpy().ravel())
+    g_t = np.concatenate(g_t)
+    loss, g = bptt(model, X, Y, "mse", names)
+    assert loss == pytest.approx(loss_t.item(), rel=1e-12)
     np.testing.assert_allclose(g, g_t, rtol=0, atol=1e-10 * np.abs(g_t).max())
 
 

@@ -197,6 +197,26 @@ def test_bad_input():
     assert isinstance(History(), History)
 
 
+def test_bidirectional_models_train_with_bptt():
+    # one layer and PyTorch's num_layers = 2, bidirectional = True (a BidirectionalStack)
+    from rnndyn.models.deep import Bidirectional, BidirectionalStack
+    from rnndyn.models.gated import GRU, LSTM
+
+    one = Bidirectional(LSTM.random(2, 3, seed=0), GRU.random(2, 3, seed=1))
+    two = BidirectionalStack((one, Bidirectional(GRU.random(6, 2, seed=2),
+                                                 LSTM.random(6, 2, seed=3))))
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(8, 12, 2))
+    for model in (one, two):
+        # targets a causal net cannot fit: the sign of the sum of the *later* inputs
+        Y = 0.5 * np.tanh(np.cumsum(X[::-1, :, :1], 0)[::-1]).repeat(model.n_out, -1)
+        fit = train(model, (X, Y), epochs=25, lr=2e-2, seed=0, validation=(X, Y))
+        assert fit.history.loss[-1] < 0.5 * fit.history.loss[0]
+        assert fit.best_val_loss == pytest.approx(evaluate(fit.model, (X, Y)), rel=1e-12)
+        with pytest.raises(ValidationError, match="not causal"):
+            train(model, (X, Y), method="rtrl")
+
+
 def test_bad_checkpoint_paths_fail_before_training(tmp_path):
     data = _data()
     (tmp_path / "junk.npz").write_bytes(b"not a checkpoint")

@@ -313,49 +313,82 @@ def _bptt(pb: _Problem, h: int, hp: int) -> Gradient:
 
 
 def _bptt_bidirectional(model, inputs, targets, loss, fields, mask, h0, dtype) -> Gradient:
-    """Exact BPTT of a ``Bidirectional``: one run of both cells, the loss on the concatenated
-    outputs, then each cell's backward pass over its own time order (the backward cell's
-    reversed) with its part of the output cotangents."""
+    """Exact BPTT of a ``Bidirectional`` or ``BidirectionalStack``: each layer's two cells run
+    in their own time orders (the backward cell's reversed), keeping their gates; the loss is
+    taken on the top layer's concatenated outputs; then from the top down each cell's
+    backward pass gets its part of the output cotangents, and above the first layer passes
+    its input cotangents (both cells' added) down as the outputs' cotangents of the layer
+    below."""
+    stack = isinstance(model, BidirectionalStack)
+    layers = model.layers if stack else (model,)
     names = list(model.param_fields) if fields is None else \
         [fields] if isinstance(fields, str) else list(fields)
     for f in names:
         if f not in model.param_fields:
             raise ValidationError("bptt.fields", f"no parameter field {f!r}; choose from "
                                   f"{list(model.param_fields)}", fields)
-    fwd, bwd = model.forward, model.backward
-    h0f, h0b = (None, None) if h0 is None else h0
-    O_f = fwd.n_out
-    # check inputs, targets and mask once against the whole model (its n_out), per cell h0
+    for l, layer in enumerate(layers[1:], 1):  # input cotangents come from batched kernels
+        for c in (layer.forward, layer.backward):
+            if not _batched_bptt(c):
+                raise ValidationError("bptt.model", f"layer {l} of the BidirectionalStack has "
+                                      f"a {type(c).__name__} cell; BPTT through a stack needs "
+                                      "LSTM or GRU cells above its first layer", model)
+    pairs = (None,) * len(layers) if h0 is None else (h0,) if not stack else tuple(h0) \
+        if isinstance(h0, (tuple, list)) and len(h0) == len(layers) else None
+    if pairs is None or any(p is not None and not (isinstance(p, (tuple, list)) and
+                                                    len(p) == 2) for p in pairs):
+        raise ValidationError("bptt.h0", f"expected one (forward, backward) pair of initial "
+                              f"states per layer ({len(layers)}), or None", h0)
+    pairs = [(None, None) if p is None else p for p in pairs]
     loss = get_loss(loss, "bptt.loss")
-    probe = prepare(fwd, inputs, np.zeros(np.shape(inputs)[:-1] + (O_f,)), "mse", None, mask,
-                    h0f, dtype, "bptt")
+    # check inputs and mask once (the first forward cell), targets against the whole model
+    first = layers[0].forward
+    probe = prepare(first, inputs, np.zeros(np.shape(inputs)[:-1] + (first.n_out,)), "mse",
+                    None, mask, pairs[0][0], dtype, "bptt")
     T, B = probe.X.shape[:2]
-    single = np.ndim(inputs) == 2
-    want = (T, model.n_out) if single else (T, B, model.n_out)
+    want = (T, model.n_out) if np.ndim(inputs) == 2 else (T, B, model.n_out)
     Tg = np.asarray(targets, dtype=float)
     if Tg.shape != want:
         raise ValidationError("bptt.targets", f"expected shape {want} (the outputs [forward; "
                               f"backward]), got {Tg.shape}", targets)
     Tg = Tg.reshape(T, B, model.n_out)
     loss.check_targets(Tg, probe.mask, "bptt")
-    pb = probe._replace(model=bwd, X=np.ascontiguousarray(probe.X[::-1]),
-                        H0=initial_state(bwd, h0b, B, probe.dtype, "bptt.h0"))
-    # each cell runs in its own time order, keeping its gates (half the budget each)
-    gates = [c.gate_store(B, T, probe.dtype, gated.GATE_STORE_BYTES / 2) if _batched_bptt(c)
-             else None for c in (fwd, bwd)]
-    res = [run_arrays(q.model, q.X, q.H0, gates=g) for q, g in zip((probe, pb), gates)]
-    value, GO = loss(np.concatenate([res[0].outputs, res[1].outputs[::-1]], axis=-1,
-                                    dtype=float), Tg, probe.mask)
-    GO = np.asarray(GO, dtype=probe.dtype)
-    g = {"forward": _backward(probe, res[0].states, np.ascontiguousarray(GO[..., :O_f]), T, T,
-                              gates[0]),
-         "backward": _backward(pb, res[1].states, np.ascontiguousarray(GO[::-1, :, O_f:]), T,
-                               T, gates[1])}
-    cells = {"forward": fwd, "backward": bwd}
+    runs, x = [], probe.X
+    for layer, (h0f, h0b) in zip(layers, pairs):
+        cells = (layer.forward, layer.backward)
+        H0 = [initial_state(c, h, B, probe.dtype, "bptt.h0") for c, h in zip(cells, (h0f, h0b))]
+        X = (x, np.ascontiguousarray(x[::-1]))
+        # the gate budget shared by all the cells
+        G = [c.gate_store(B, T, probe.dtype, gated.GATE_STORE_BYTES / (2 * len(layers)))
+             if _batched_bptt(c) else None for c in cells]
+        res = [run_arrays(c, xc, h, gates=g) for c, xc, h, g in zip(cells, X, H0, G)]
+        runs.append((cells, X, H0, G, res))
+        x = np.ascontiguousarray(np.concatenate([res[0].outputs, res[1].outputs[::-1]], -1))
+    value, GO = loss(np.asarray(x, dtype=float), Tg, probe.mask)
+    go, grads = np.asarray(GO, dtype=probe.dtype), {}
+    for l in range(len(layers) - 1, -1, -1):
+        cells, X, H0, G, res = runs[l]
+        O_f = cells[0].n_out
+        GOs = (np.ascontiguousarray(go[..., :O_f]), np.ascontiguousarray(go[::-1, :, O_f:]))
+        prefix = f"layers.{l}." if stack else ""
+        if l == 0:  # no input cotangents needed: any cell (the template for the others)
+            for c, d, xc, h, r, g, gc in zip(cells, ("forward", "backward"), X, H0, res, G,
+                                             GOs):
+                sub = probe._replace(model=c, X=xc, H0=h)
+                grads[prefix + d] = _backward(sub, r.states, gc, T, T, g)
+            break
+        gx = []
+        for c, d, xc, h, r, g, gc in zip(cells, ("forward", "backward"), X, H0, res, G, GOs):
+            grads[prefix + d], x_bar = _cell_backward(c, h, xc, r.states, gc, probe.dtype,
+                                                      need_gx=True, gates=g)
+            gx.append(x_bar)
+        go = np.ascontiguousarray(gx[0] + gx[1][::-1])
+    cell_of = {(f"layers.{l}." if stack else "") + d: getattr(layer, d)
+               for l, layer in enumerate(layers) for d in ("forward", "backward")}
     parts = []
-    for f in names:
-        part, sub = f.split(".", 1)
-        parts.append(g[part][cells[part].theta_index([sub])])
+    for f in names:  # "[layers.<l>.]<forward|backward>.<field>"
+        key, sub = f.rsplit(".", 1)
+        parts.append(grads[key][cell_of[key].theta_index([sub])])
     return Gradient(value, np.concatenate(parts) if parts else np.zeros(0))
 
 
@@ -365,8 +398,9 @@ def bptt(model, inputs, targets, loss="mse", fields=None, *, mask=None, h0=None,
 
     Parameters
     ----------
-    model : map model, ``Bidirectional`` (exact BPTT only; h0 a pair), or flow (CTRNN,
-        user ``Flow``) with ``dt``; single
+    model : map model, ``Bidirectional`` (exact BPTT only; h0 a pair) or
+        ``BidirectionalStack`` (h0 a pair per layer; LSTM/GRU cells above the first layer),
+        or flow (CTRNN, user ``Flow``) with ``dt``; single
     inputs : array (T, B, n_in) or (T, n_in)
         Input sequences, time-major. For a flow, sample k is held over step k, from
         t_k = k dt to t_{k+1}, and the outputs are those at t_1..t_T.
@@ -400,7 +434,7 @@ def bptt(model, inputs, targets, loss="mse", fields=None, *, mask=None, h0=None,
     DivergenceError
         If the state becomes non-finite on the forward pass.
     """
-    if isinstance(model, Bidirectional):
+    if isinstance(model, (Bidirectional, BidirectionalStack)):
         return _bptt_bidirectional(model, inputs, targets, loss, fields, mask, h0, dtype)
     pb = prepare(model, inputs, targets, loss, fields, mask, h0, dtype, "bptt", dt, scheme)
     T = pb.X.shape[0]

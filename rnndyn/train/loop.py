@@ -23,7 +23,9 @@ from .._validate import check_seed, positive, positive_int
 from .._atomic import resolve_target, write_atomically
 from .._blas import norm
 from ..errors import DivergenceError, ValidationError
+from ..integrate import run
 from ..integrate.plumbing import check_model
+from ..models.deep import Bidirectional, BidirectionalStack
 from . import gradients
 from .crbp import crbp, rbp
 from .losses import get_loss
@@ -87,6 +89,9 @@ class TrainResult(NamedTuple):
     best_val_loss: float | None
 
 
+_NON_CAUSAL = (Bidirectional, BidirectionalStack)  # bptt only; not maps
+
+
 def _data(data, model, where):
     """(inputs (T, N, n_in), targets (T, N, n_out), mask (T, N)) from a task's data."""
     if not isinstance(data, tuple) or len(data) not in (2, 3):
@@ -118,6 +123,10 @@ def evaluate(model, data, loss="mse", *, dt: float | None = None, scheme: str = 
     """The loss of ``model`` on ``data`` (inputs, targets[, mask]) without gradients (a flow
     needs ``dt`` and ``scheme``, as in ``rnndyn.train.gradients.bptt``)."""
     X, Y, M = _data(data, model, "evaluate.data")
+    if isinstance(model, _NON_CAUSAL):  # not a map: run checks it and its inputs
+        loss = get_loss(loss, "evaluate.loss")
+        loss.check_targets(Y, M, "evaluate")
+        return loss(np.asarray(run(model, X).outputs, dtype=float), Y, M)[0]
     pb = gradients.prepare(model, X, Y, loss, None, M, None, np.float64, "evaluate", dt, scheme)
     return gradients.forward(pb)[1]
 
@@ -146,7 +155,8 @@ def train(model, data, *, loss="mse", fields=None, method: str = "bptt",
 
     Parameters
     ----------
-    model : map model, or flow with ``method_options={"dt": ..., "scheme": ...}``; single
+    model : map model, or flow with ``method_options={"dt": ..., "scheme": ...}``; single.
+        ``Bidirectional`` and ``BidirectionalStack`` models train with method "bptt".
     data : (inputs (T, N, n_in), targets (T, N, n_out)[, mask (T,) or (T, N)])
         The training sequences, time-major (e.g. a task of ``rnndyn.tasks.sequences``).
     loss : {"mse", "cross_entropy", "bits"} or Loss
@@ -199,7 +209,13 @@ def train(model, data, *, loss="mse", fields=None, method: str = "bptt",
         If the loss or the gradient becomes non-finite (or the state diverges), naming the
         update and the last good checkpoint.
     """
-    check_model(model, "train", single=True)
+    if isinstance(model, _NON_CAUSAL):
+        if method != "bptt":
+            raise ValidationError("train.method", f"{type(model).__name__} is not causal (its "
+                                  "backward cells read the sequence from the end): train it "
+                                  f"with method='bptt', not {method!r}", method)
+    else:
+        check_model(model, "train", single=True)
     if method not in METHODS:
         raise ValidationError("train.method", f"unknown method {method!r}; choose one of "
                               f"{sorted(METHODS)}", method)
