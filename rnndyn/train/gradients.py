@@ -186,7 +186,7 @@ def _backward(pb: _Problem, Y, GO, h: int, hp: int, gates=None) -> np.ndarray:
     T, B = pb.X.shape[:2]
     if _batched_bptt(model):
         if h < T:
-            return _truncated_windows(pb, Y, GO, h, hp)
+            return _truncated_windows(pb, Y, GO, h, hp, gates)
         return _stacked_backward(pb, Y, GO, gates) if isinstance(model, Stacked) else \
             _cell_backward(model, pb.H0, pb.X, Y, GO, pb.dtype, gates=gates)[0]
     d = _param_size(model)
@@ -205,38 +205,47 @@ def _backward(pb: _Problem, Y, GO, h: int, hp: int, gates=None) -> np.ndarray:
 
 
 # -- batched BPTT: cells with a bptt_kernel (LSTM, GRU) and stacks of them ------------------
-# The gathered arrays of one group of truncation windows (see _truncated_windows): as fast
-# as 256 MB (LSTM H = 64, B = 32, T = 1000, BPTT(50, 10): 0.57 vs 0.67 s) in a quarter of
-# the memory (peak RSS 0.39 vs 1.7 GB; the kernels' chunk buffers grow with the group).
+# The gathered arrays of one group of truncation windows (see _truncated_windows): faster
+# than 256 MB (LSTM H = 64, B = 32, T = 1000, BPTT(50, 10): 0.40 vs 0.57 s) in less memory
+# (peak RSS 0.39 vs 0.96 GB; the kernels' chunk buffers grow with the group).
 WINDOW_BYTES = 1 << 24
 
 
-def _truncated_windows(pb: _Problem, Y, GO, h: int, hp: int) -> np.ndarray:
+def _truncated_windows(pb: _Problem, Y, GO, h: int, hp: int, gates=None) -> np.ndarray:
     """BPTT(h, h') (as ``_bptt_template``: every h' steps, at block end e, the block's errors
     go back to step e - h) on the batched kernels: each block is one more sequence for exact
     BPTT, its L = min(h, T) steps from lo = max(e - h, 0), starting in the stored state h_lo
-    and carrying only its own outputs' cotangents (those after e are zero and add nothing).
-    Windows are gathered in groups of at most WINDOW_BYTES. LSTM, H = 64, B = 32, T = 500,
-    float64, with a readout: BPTT(50, 50) 1.24 s a call through the per-step template, 0.06 s
-    here; BPTT(50, 10) 4.4 s, 0.31 s."""
+    and carrying only its own outputs' cotangents (those after e are zero and add nothing),
+    with the forward's gates where kept (a cell's array, or a stack's tuple of them). Windows
+    are gathered in groups of at most WINDOW_BYTES. LSTM, H = 64, B = 32, T = 500,
+    float64, with a readout: BPTT(50, 50) 1.24 s a call through the per-step template, 0.045 s
+    here (exact BPTT 0.035 s); BPTT(50, 10) 4.4 s, 0.17 s. The windows are filled by slices,
+    the gates gathered too: by fancy indexing, or with the gates recomputed, 0.055 s and 0.2 s."""
     T, B = pb.X.shape[:2]
     L = min(h, T)
     ends = np.minimum(np.arange(1, -(-T // hp) + 1) * hp, T)
     starts = np.maximum(ends - h, 0)
     begun = np.concatenate([[0], ends[:-1]])  # block k injects outputs begun+1 .. ends
-    per = L * B * sum(a.shape[2] for a in (pb.X, Y, GO)) * Y.itemsize
+    stores = gates if isinstance(gates, tuple) else (gates,)
+    per = L * B * sum(a.shape[2] for a in (pb.X, Y, GO, *stores) if a is not None) * Y.itemsize
     group = max(1, WINDOW_BYTES // per)
     G = np.zeros(_param_size(pb.model))
     for k in range(0, ends.size, group):
-        lo, e, b = starts[k:k + group, None], ends[k:k + group, None], begun[k:k + group, None]
-        steps = lo + np.arange(L)  # (K, L): window step r is step lo + r + 1, state Y[lo + r]
-        own = (steps >= b) & (steps < e)
+        lo, e, b = starts[k:k + group], ends[k:k + group], begun[k:k + group]
 
-        def windows(A):  # (K, L, B, c) -> (L, K B, c), window-major (c may be 0: no input)
-            return np.ascontiguousarray(A.swapaxes(0, 1).reshape(L, len(lo) * B, A.shape[3]))
-        H0w = np.where(lo[:, :, None] > 0, Y[np.maximum(lo[:, 0] - 1, 0)], pb.H0[None])
-        sub = pb._replace(X=windows(pb.X[steps]), H0=H0w.reshape(len(lo) * B, Y.shape[2]))
-        G += _backward(sub, windows(Y[steps]), windows(GO[steps] * own[:, :, None, None]), L, L)
+        def windows(A, own=False):  # (T, B, c) -> (L, K B, c), window-major, slice copies
+            out = np.empty((L, lo.size) + A.shape[1:], A.dtype)
+            for j, s in enumerate(lo):
+                out[:, j] = A[s:s + L]
+                if own:  # only the block's own outputs' cotangents: s + r in [b, e)
+                    out[:b[j] - s, j] = 0.0
+                    out[e[j] - s:, j] = 0.0
+            return out.reshape(L, lo.size * B, A.shape[2])
+        H0w = np.where(lo[:, None, None] > 0, Y[np.maximum(lo - 1, 0)], pb.H0[None])
+        sub = pb._replace(X=windows(pb.X), H0=H0w.reshape(lo.size * B, Y.shape[2]))
+        gw = [None if g is None else windows(g) for g in stores]
+        G += _backward(sub, windows(Y), windows(GO, own=True), L, L,
+                       tuple(gw) if isinstance(gates, tuple) else gw[0])
     return G
 
 
@@ -305,9 +314,10 @@ def _bptt(pb: _Problem, h: int, hp: int) -> Gradient:
     # one BLAS-thread switch for both passes (the runners' own switches nest inside it): each
     # costs ~8 us, a sixth of a short call's overhead (LSTM, H = 16, B = 1: 65 us)
     with blas_threads_for(pb.X.shape[1] * pb.model.n ** 2):
-        # the forward pass keeps its gates for the backward pass (LSTM, GRU; within a budget)
+        # the forward pass keeps its gates for the backward pass (LSTM, GRU; within a budget;
+        # truncated BPTT gathers them into its windows)
         (T, B), model = pb.X.shape[:2], pb.model
-        gates = model.gate_store(B, T, pb.dtype) if h >= T and _batched_bptt(model) else None
+        gates = model.gate_store(B, T, pb.dtype) if _batched_bptt(model) else None
         Y, value, GO = forward(pb, gates)
         return Gradient(value, _backward(pb, Y, GO, h, hp, gates)[pb.index])
 
