@@ -194,15 +194,16 @@ def test_truncated_bptt_equals_its_definition(name, h, hp):
 @pytest.mark.parametrize("name", ["lstm_peephole", "lstm_no_input", "gru_cho",
                                   "stacked_lstm_readout"])
 def test_truncated_bptt_windows_equal_the_per_step_template(name, monkeypatch):
-    """LSTM/GRU and their stacks run BPTT(h, h') as exact BPTT over windows of min(h, T)
-    steps on the batched kernels; the per-step template is the reference, with a mask, T not
-    a multiple of h', h' < h, h > T, windows gathered one group at a time, and float32."""
+    """LSTM/GRU and their stacks run BPTT(h, h') on the batched kernels: as exact BPTT over
+    windows of min(h, T) steps (h' < h), or with the recursion cut at every h-th step (h' =
+    h; a shorter last block as a window); the per-step template is the reference, with a
+    mask, T not a multiple of h', h > T, windows gathered one group at a time, and float32."""
     from rnndyn.train import gradients
 
     model = MODELS[name]()
     X, Y, h0 = _data(model, seed=1, T=11, B=3)
     mask = np.random.default_rng(2).random((11, 3)) < 0.7
-    cases = [(3, 1), (4, 3), (5, 5), (2, 2), (20, 3)]
+    cases = [(3, 1), (4, 3), (5, 5), (2, 2), (10, 10), (20, 3)]  # T = 11
     fast = [truncated_bptt(model, X, Y, h=h, h_prime=hp, h0=h0, mask=mask) for h, hp in cases]
     monkeypatch.setattr(gradients, "WINDOW_BYTES", 1)  # one window a group
     for (h, hp), g in zip(cases, fast):

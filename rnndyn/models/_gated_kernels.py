@@ -647,16 +647,16 @@ def _lstm_gates(A, b, P, Z, c, s, a, ga):
 _GW_ROWS_BYTES = 512
 
 
-def lstm_bptt(p, H0, X, Y, GO, G, GH0, GX, lo, hi, ACT=None):
+def lstm_bptt(p, H0, X, Y, GO, G, GH0, GX, lo, hi, ACT=None, cut=0):
     """``lstm_bptt_batch`` with the gate activations ACT (T, B, 4H) of ``lstm_run_batch``
-    optional."""
+    optional, and the truncation ``cut`` (0: exact BPTT)."""
     if ACT is None:
         ACT = np.empty((0, 1, 2 * Y.shape[2]), Y.dtype)
-    lstm_bptt_batch(p, H0, X, Y, GO, G, GH0, GX, lo, hi, ACT)
+    lstm_bptt_batch(p, H0, X, Y, GO, G, GH0, GX, lo, hi, ACT, cut)
 
 
 @njit(**JIT)
-def lstm_bptt_batch(p, H0, X, Y, GO, G, GH0, GX, lo, hi, ACT):
+def lstm_bptt_batch(p, H0, X, Y, GO, G, GH0, GX, lo, hi, ACT, cut):
     """Exact BPTT of B sequences through an LSTM with tanh/sigmoid activations, given the
     states Y (T, B, 2H) of ``lstm_run_batch`` and the cotangents GO (T, B, H) of the outputs
     h_1..h_T: writes G (d_raw,) = the gradient summed over the sequences (raw layout of the
@@ -669,7 +669,9 @@ def lstm_bptt_batch(p, H0, X, Y, GO, G, GH0, GX, lo, hi, ACT):
     pass's, where it has rows: float32 H = 16, B = 1: 0.30 -> 0.24 us a step), the recursion
     costs one (B, 4H) @ (4H, H) product a step, and the chunk's weight gradients are one
     product dA^T [x, h]. Sequences lo..hi-1 only (blocks of the batch on threads, as
-    ``lstm_run_batch``): G gets their summed gradient, GH0 and GX their rows."""
+    ``lstm_run_batch``): G gets their summed gradient, GH0 and GX their rows. cut > 0:
+    truncated BPTT(cut, cut) (Williams & Peng, disjoint blocks of cut steps from the start):
+    the state that starts a block is held constant, so the carried cotangents stop there."""
     W_ih, W_hh, b, P, W_ihT, W_hhT = p[0], p[1], p[2], p[3], p[6], p[7]
     T, m = X.shape[0], X.shape[2]
     B = hi - lo
@@ -721,7 +723,11 @@ def lstm_bptt_batch(p, H0, X, Y, GO, G, GH0, GX, lo, hi, ACT):
                 _lstm_gate_deltas(A3, k, s, P, go, dh, dc, C, gP, one)
                 for j in range(4 * H):
                     gb[j] += A3[k, s, j]
-            _matmul_t(A3[k], W_hh, dh, k % 2 == 1)  # dL/dh_{t-1} = dA_t @ W_hh
+            if _block_start(t0 + k, cut):
+                dh[:] = 0.0
+                dc[:] = 0.0
+            else:
+                _matmul_t(A3[k], W_hh, dh, k % 2 == 1)  # dL/dh_{t-1} = dA_t @ W_hh
         if small:
             for k in range(n):
                 for q in range(K):
@@ -746,6 +752,13 @@ def lstm_bptt_batch(p, H0, X, Y, GO, G, GH0, GX, lo, hi, ACT):
     G[o_hh:o_b] = GW[:, m:].ravel()
     G[o_b:o_b + 4 * H] = gb
     G[o_b + 4 * H:] = gP.ravel()
+
+
+@njit(**_INLINE)
+def _block_start(t, cut):
+    """Whether step t (0-based, t > 0) starts a block of truncated BPTT(cut, cut): its input
+    state is a constant there (cut 0: exact BPTT, no block starts)."""
+    return cut > 0 and t > 0 and t % cut == 0
 
 
 @njit(**_INLINE)
@@ -1222,16 +1235,16 @@ def _gru_run_columns(p, H0, X, Y, OUT, info, lo, hi, a, ga, ACT):
             _store_gates(AN, ACT, t, lo, B, 3 * H, H)
 
 
-def gru_bptt(p, H0, X, Y, GO, G, GH0, GX, lo, hi, ACT=None):
+def gru_bptt(p, H0, X, Y, GO, G, GH0, GX, lo, hi, ACT=None, cut=0):
     """``gru_bptt_batch`` with the forward pass's (r, z, W_hn h + b_hn, n) ACT (T, B, 4H) of
-    ``gru_run_batch`` optional."""
+    ``gru_run_batch`` optional, and the truncation ``cut`` (0: exact BPTT)."""
     if ACT is None:
         ACT = np.empty((0, 1, 4 * Y.shape[2]), Y.dtype)
-    gru_bptt_batch(p, H0, X, Y, GO, G, GH0, GX, lo, hi, ACT)
+    gru_bptt_batch(p, H0, X, Y, GO, G, GH0, GX, lo, hi, ACT, cut)
 
 
 @njit(**JIT)
-def gru_bptt_batch(p, H0, X, Y, GO, G, GH0, GX, lo, hi, ACT):
+def gru_bptt_batch(p, H0, X, Y, GO, G, GH0, GX, lo, hi, ACT, cut):
     """Exact BPTT of B sequences through a GRU (``reset_after=1``, tanh/sigmoid), as
     ``lstm_bptt_batch``: Y (T, B, H) the states, GO (T, B, H) the output cotangents; writes
     G (d_raw,) summed over the sequences, GH0 (B, H) and (unless empty) GX. Per chunk of
@@ -1239,7 +1252,7 @@ def gru_bptt_batch(p, H0, X, Y, GO, G, GH0, GX, lo, hi, ACT):
     recurrent part is gated by r; or, where ACT (T, B', 4H) has rows, the forward pass's (r, z,
     W_hn h + b_hn, n) copied from it), the recursion one (B, 3H) @ (3H, H) product a step, and
     the weight gradients two more.
-    Sequences lo..hi-1 only, as ``lstm_bptt_batch``."""
+    Sequences lo..hi-1 only, and the truncation cut, as ``lstm_bptt_batch``."""
     W_ih, W_hh, b_ih, b_hh, W_ihT, W_hhT = p[0], p[1], p[2], p[3], p[7], p[8]
     T, m = X.shape[0], X.shape[2]
     B = hi - lo
@@ -1291,6 +1304,9 @@ def gru_bptt_batch(p, H0, X, Y, GO, G, GH0, GX, lo, hi, ACT):
                                  one)
                 gbi += ai[r]
                 gbh += ah[r]
+            if _block_start(t0 + k, cut):  # as in lstm_bptt_batch
+                dh[:] = 0.0
+                continue
             dz[:] = dh  # the direct path h_{t-1} -> h_t (z h_{t-1}) was added in dh
             _matmul_t(ah[k * B:(k + 1) * B], W_hh, dh, k % 2 == 1)
             dh += dz

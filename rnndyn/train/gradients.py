@@ -185,10 +185,17 @@ def _backward(pb: _Problem, Y, GO, h: int, hp: int, gates=None) -> np.ndarray:
     model = pb.model
     T, B = pb.X.shape[:2]
     if _batched_bptt(model):
-        if h < T:
+        if h >= T:
+            return _batched_backward(pb, Y, GO, gates)
+        if hp < h:  # overlapping windows
             return _truncated_windows(pb, Y, GO, h, hp, gates)
-        return _stacked_backward(pb, Y, GO, gates) if isinstance(model, Stacked) else \
-            _cell_backward(model, pb.H0, pb.X, Y, GO, pb.dtype, gates=gates)[0]
+        # BPTT(h, h): disjoint blocks of h steps, cut in the kernels; a last block of fewer
+        # steps still reaches h steps back (into the one before): a window of its own
+        Tc = T - T % h
+        head = [None if g is None else g[:Tc] for g in _stores(gates)]
+        G = _batched_backward(pb._replace(X=pb.X[:Tc]), Y[:Tc], GO[:Tc],
+                              tuple(head) if isinstance(gates, tuple) else head[0], cut=h)
+        return G + _truncated_windows(pb, Y, GO, h, hp, gates, Tc // h) if Tc < T else G
     d = _param_size(model)
     G = np.empty((B, d), dtype=pb.dtype)
     GH0 = np.empty((B, model.n), dtype=pb.dtype)
@@ -211,22 +218,36 @@ def _backward(pb: _Problem, Y, GO, h: int, hp: int, gates=None) -> np.ndarray:
 WINDOW_BYTES = 1 << 24
 
 
-def _truncated_windows(pb: _Problem, Y, GO, h: int, hp: int, gates=None) -> np.ndarray:
+def _stores(gates) -> tuple:
+    """The gate stores of ``gate_store``'s result: a stack's tuple, or one cell's array."""
+    return gates if isinstance(gates, tuple) else (gates,)
+
+
+def _batched_backward(pb: _Problem, Y, GO, gates=None, cut: int = 0) -> np.ndarray:
+    """Exact BPTT (or BPTT(cut, cut)) of a cell or a Stacked on the batched kernels."""
+    if isinstance(pb.model, Stacked):
+        return _stacked_backward(pb, Y, GO, gates, cut)
+    return _cell_backward(pb.model, pb.H0, pb.X, Y, GO, pb.dtype, gates=gates, cut=cut)[0]
+
+
+def _truncated_windows(pb: _Problem, Y, GO, h: int, hp: int, gates=None,
+                       skip: int = 0) -> np.ndarray:
     """BPTT(h, h') (as ``_bptt_template``: every h' steps, at block end e, the block's errors
     go back to step e - h) on the batched kernels: each block is one more sequence for exact
     BPTT, its L = min(h, T) steps from lo = max(e - h, 0), starting in the stored state h_lo
     and carrying only its own outputs' cotangents (those after e are zero and add nothing),
-    with the forward's gates where kept (a cell's array, or a stack's tuple of them). Windows
-    are gathered in groups of at most WINDOW_BYTES. LSTM, H = 64, B = 32, T = 500,
+    with the forward's gates where kept (a cell's array, or a stack's tuple of them); the
+    first ``skip`` blocks left out. Windows are gathered in groups of at most WINDOW_BYTES. LSTM, H = 64, B = 32, T = 500,
     float64, with a readout: BPTT(50, 50) 1.24 s a call through the per-step template, 0.045 s
     here (exact BPTT 0.035 s); BPTT(50, 10) 4.4 s, 0.17 s. The windows are filled by slices,
     the gates gathered too: by fancy indexing, or with the gates recomputed, 0.055 s and 0.2 s."""
     T, B = pb.X.shape[:2]
     L = min(h, T)
     ends = np.minimum(np.arange(1, -(-T // hp) + 1) * hp, T)
+    begun = np.concatenate([[0], ends[:-1]])[skip:]  # block k injects outputs begun+1 .. ends
+    ends = ends[skip:]
     starts = np.maximum(ends - h, 0)
-    begun = np.concatenate([[0], ends[:-1]])  # block k injects outputs begun+1 .. ends
-    stores = gates if isinstance(gates, tuple) else (gates,)
+    stores = _stores(gates)
     per = L * B * sum(a.shape[2] for a in (pb.X, Y, GO, *stores) if a is not None) * Y.itemsize
     group = max(1, WINDOW_BYTES // per)
     G = np.zeros(_param_size(pb.model))
@@ -262,18 +283,18 @@ def _batched_bptt(model) -> bool:
     return getattr(model, "bptt_kernel", None) is not None and model.P is None
 
 
-def _cell_backward(cell, H0, X, Y, GO, dtype, need_gx: bool = False, gates=None):
+def _cell_backward(cell, H0, X, Y, GO, dtype, need_gx: bool = False, gates=None, cut=0):
     """(gradient (d_raw,) float64, dL/dX or None) of one cell by its batched kernel, on
-    blocks of sequences (``run_blocks``), the blocks' gradients added in block order."""
+    blocks of sequences (``run_blocks``), the blocks' gradients added in block order; cut >
+    0: truncated BPTT(cut, cut)."""
     T, B = X.shape[:2]
     GH0 = np.empty((B, cell.n), dtype=dtype)
     GX = np.empty((T, B, cell.n_in) if need_gx else (0, 0, 0), dtype=dtype)
     p = kernel_params_as(cell, dtype)
-    extra = () if gates is None else (gates,)
 
     def block(lo, hi):
         G = np.empty(_param_size(cell), dtype=dtype)
-        cell.bptt_kernel(p, H0, X, Y, GO, G, GH0, GX, lo, hi, *extra)
+        cell.bptt_kernel(p, H0, X, Y, GO, G, GH0, GX, lo, hi, gates, cut)
         return G
     grads = run_blocks(block, B, cell.n, B * T * cell.n * (cell.n + cell.n_in))
     G = grads[0].astype(np.float64)
@@ -282,7 +303,7 @@ def _cell_backward(cell, H0, X, Y, GO, dtype, need_gx: bool = False, gates=None)
     return G, (GX if need_gx else None)
 
 
-def _stacked_backward(pb: _Problem, Y, GO, gates=None) -> np.ndarray:
+def _stacked_backward(pb: _Problem, Y, GO, gates=None, cut: int = 0) -> np.ndarray:
     """Exact BPTT of a Stacked of batched cells: the readout's gradient in numpy, then each
     layer's kernel from the top down, its input cotangents becoming the outputs' cotangents
     of the layer below (from the forward's gates where the stack's ``gate_store`` kept
@@ -305,7 +326,8 @@ def _stacked_backward(pb: _Problem, Y, GO, gates=None) -> np.ndarray:
             Y[..., offs[l - 1]:offs[l - 1] + model.layers[l - 1].n_out])
         g, go = _cell_backward(cell, np.ascontiguousarray(pb.H0[:, offs[l]:offs[l + 1]]), X,
                                np.ascontiguousarray(Y[..., offs[l]:offs[l + 1]]), go, dt,
-                               need_gx=l > 0, gates=None if gates is None else gates[l])
+                               need_gx=l > 0, gates=None if gates is None else gates[l],
+                               cut=cut)
         parts.insert(0, g)
     return np.concatenate(parts)
 
