@@ -5,6 +5,8 @@ import platform
 import time
 from pathlib import Path
 
+import numba
+
 
 def best_time(fn, repeat: int = 5, warmup: int = 1) -> float:
     """Best wall time of ``fn()`` in seconds over ``repeat`` runs after ``warmup`` runs (the
@@ -66,6 +68,19 @@ def cpu_note() -> str:
         l1d = "?"
     return (f"CPU: {fields.get('model name', platform.processor() or '?')} (family "
             f"{fields.get('cpu family', '?')}, model {fields.get('model', '?')}), L1d {l1d}")
+
+
+def torch_like_numba():
+    """PyTorch (None if it is not installed) on as many threads as numba, after printing the
+    processor and BLAS lines of a comparison's header."""
+    try:
+        import torch
+        torch.set_num_threads(numba.get_num_threads())
+    except ImportError:
+        torch = None
+    print(cpu_note(), flush=True)
+    print(blas_note(), flush=True)
+    return torch
 
 
 def blas_note() -> str:

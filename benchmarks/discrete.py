@@ -33,7 +33,7 @@ import numba
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import best_times, blas_note, cpu_note  # noqa: E402
+from _common import best_times, torch_like_numba  # noqa: E402
 from rnndyn.integrate.run import run  # noqa: E402
 from rnndyn.models.gated import GRU, LSTM  # noqa: E402
 from rnndyn.train.gradients import bptt  # noqa: E402
@@ -90,15 +90,8 @@ def _pair(torch, kind, name, cell, x, target, dtype):
 
 def main(T: int = 1000, repeats: int = 5, dtypes=("float32", "float64"),
          passes=("forward", "backward")) -> list[dict]:
-    try:
-        import torch
-    except ImportError:
-        torch = None
+    torch = torch_like_numba()
     threads = numba.get_num_threads()
-    if torch is not None:
-        torch.set_num_threads(threads)
-    print(cpu_note(), flush=True)
-    print(blas_note(), flush=True)
     rows = []
     for kind in passes:
         for dtype in dtypes:

@@ -26,7 +26,7 @@ import numba
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import best_times, blas_note, cpu_note, table  # noqa: E402
+from _common import best_times, table, torch_like_numba  # noqa: E402
 from rnndyn.models.ntm import NTM  # noqa: E402
 from rnndyn.tasks.ntm import copy  # noqa: E402
 from rnndyn.train.gradients import bptt  # noqa: E402
@@ -116,13 +116,7 @@ def main():
     ap.add_argument("--dtype", nargs="+", default=["float32"])
     ap.add_argument("--batch", nargs="+", type=int, default=[1, 16])
     args = ap.parse_args()
-    try:
-        import torch
-        torch.set_num_threads(numba.get_num_threads())
-    except ImportError:
-        torch = None
-    print(cpu_note(), flush=True)
-    print(blas_note(), flush=True)
+    torch = torch_like_numba()
     rows = []
     m = NTM.random(WIDTH + 1, WIDTH, H, N=N_MEM, W=W_MEM, seed=0)
     for dtype in args.dtype:

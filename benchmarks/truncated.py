@@ -23,7 +23,7 @@ import numba
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import best_times, blas_note, cpu_note  # noqa: E402
+from _common import best_times, torch_like_numba, table  # noqa: E402
 from rnndyn.models.deep import Stacked  # noqa: E402
 from rnndyn.models.gated import LSTM  # noqa: E402
 from rnndyn.train.gradients import truncated_bptt  # noqa: E402
@@ -71,15 +71,8 @@ def _pair(torch, model, x, y, h, dtype):
 
 
 def main(T: int = 1000, repeats: int = 5, dtypes=("float32", "float64")) -> list[dict]:
-    try:
-        import torch
-    except ImportError:
-        torch = None
+    torch = torch_like_numba()
     threads = numba.get_num_threads()
-    if torch is not None:
-        torch.set_num_threads(threads)
-    print(cpu_note(), flush=True)
-    print(blas_note(), flush=True)
     rows = []
     for dtype in dtypes:
         for H, B, h in CONFIGS:
@@ -89,31 +82,23 @@ def main(T: int = 1000, repeats: int = 5, dtypes=("float32", "float64")) -> list
             x = rng.normal(size=(T, B, N_IN)).astype(dtype)
             y = rng.normal(size=(T, B, N_OUT))
             ours, theirs, compare = _pair(torch, model, x, y, h, dtype)
-            row = dict(dtype=dtype, H=H, B=B, h=h, torch_us=None, ratio=None, diff=None)
+            row = {"dtype": dtype, "H": H, "B": B, "h": h, "PyTorch": "n/a",
+                   "PyTorch / rnndyn": "n/a", "max diff": "n/a"}
             if theirs is None:
-                row["rnndyn_us"] = best_times([ours], repeats)[0] / T * 1e6
+                row["rnndyn"] = f"{best_times([ours], repeats)[0] / T * 1e6:.2f}"
             else:
                 t_ours, t_theirs = best_times([ours, theirs], repeats)
-                row.update(rnndyn_us=t_ours / T * 1e6, torch_us=t_theirs / T * 1e6,
-                           ratio=t_theirs / t_ours, diff=compare())
+                row.update({"rnndyn": f"{t_ours / T * 1e6:.2f}",
+                            "PyTorch": f"{t_theirs / T * 1e6:.2f}",
+                            "PyTorch / rnndyn": f"{t_theirs / t_ours:.2f}x",
+                            "max diff": f"{compare():.1e}"})
             rows.append(row)
-            print(_line(row), flush=True)
+            print(row, flush=True)
     print(f"\nT={T}, n_in={N_IN}, n_out={N_OUT}, {threads} thread(s); microseconds per time "
           f"step (best of {repeats}) of the truncated gradient BPTT(h, h).\n")
-    print("| dtype | H | B | h | rnndyn (us/step) | PyTorch (us/step) | PyTorch / rnndyn | "
-          "max diff |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for r in rows:
-        print(_line(r))
+    print(table(rows, ["dtype", "H", "B", "h", "rnndyn", "PyTorch", "PyTorch / rnndyn",
+                       "max diff"]))
     return rows
-
-
-def _line(r):
-    t = "n/a" if r["torch_us"] is None else f"{r['torch_us']:.2f}"
-    q = "n/a" if r["ratio"] is None else f"{r['ratio']:.2f}x"
-    d = "n/a" if r["diff"] is None else f"{r['diff']:.1e}"
-    return (f"| {r['dtype']} | {r['H']} | {r['B']} | {r['h']} | {r['rnndyn_us']:.2f} | {t} | "
-            f"{q} | {d} |")
 
 
 if __name__ == "__main__":

@@ -61,7 +61,6 @@ def resolve_target(path, name: str = "path") -> tuple[str, os.stat_result | None
     return real, st
 
 
-
 def write_atomically(path, write: Callable) -> None:
     """Call ``write(fh)`` on a temporary file beside ``path`` (same file system), fsync it and
     rename it over ``path``; on any error (or KeyboardInterrupt) the temporary file is removed
