@@ -113,6 +113,39 @@ def test_backward_blocks_equal_one_block(kind, parts):
         np.testing.assert_allclose(b, a, rtol=1e-11, atol=1e-13)
 
 
+@pytest.mark.parametrize("cls", [LSTM, GRU])
+@pytest.mark.parametrize("dtype, B, H", [(np.float32, 16, 128), (np.float32, 20, 130),
+                                         (np.float64, 8, 256)])
+def test_bptt_recursion_from_panels_equals_the_rows_product(cls, dtype, B, H):
+    # a block the forward pass would run as columns takes the recursion's dA @ W_hh from
+    # W_hh^T's panels (B a whole vector: 64-byte tile transposes; else element by element,
+    # and H = 130 pads the last panel); smaller blocks keep BLAS's rows product
+    cell = cls.random(3, H, seed=1)
+    rng = np.random.default_rng(4)
+    T = 20
+    X = rng.normal(size=(T, B, 3)).astype(dtype)
+    H0 = (rng.normal(size=(B, cell.n)) * 0.3).astype(dtype)
+    p = kernel_params_as(cell, dtype)
+    Y = np.empty((T, B, cell.n), dtype)
+    OUT = np.empty((T, B, cell.n_out), dtype)
+    cell.batch_kernel(p, H0, X, Y, OUT, np.zeros((B, 3), dtype=np.int64), 0, B)
+    GO = rng.normal(size=(T, B, cell.n_out)).astype(dtype)
+    assert gk.run_columns(B, H, np.dtype(dtype).itemsize)
+    assert not gk.run_columns(B // 2, H, np.dtype(dtype).itemsize)
+    out = []
+    for k in (1, 3):
+        G = np.zeros(cell.functions.param_size(p), dtype)
+        GH0, GX = np.empty((B, cell.n), dtype), np.empty((T, B, 3), dtype)
+        for lo, hi in _cuts(B, k):
+            g = np.empty_like(G)
+            cell.bptt_kernel(p, H0, X, Y, GO, g, GH0, GX, lo, hi)
+            G += g
+        out.append((G, GH0, GX))
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    for a, b in zip(*out):
+        assert np.abs(a - b).max() <= tol * np.abs(b).max()
+
+
 def test_run_blocks_cuts_only_when_it_pays(monkeypatch):
     import numba
     calls = []
