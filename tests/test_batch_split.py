@@ -115,11 +115,11 @@ def test_backward_blocks_equal_one_block(kind, parts):
 
 @pytest.mark.parametrize("cls", [LSTM, GRU])
 @pytest.mark.parametrize("dtype, B, H", [(np.float32, 16, 128), (np.float32, 20, 130),
-                                         (np.float64, 8, 256)])
+                                         (np.float32, 16, 130), (np.float64, 8, 256)])
 def test_bptt_recursion_from_panels_equals_the_rows_product(cls, dtype, B, H):
     # a block the forward pass would run as columns takes the recursion's dA @ W_hh from
-    # W_hh^T's panels (B a whole vector: 64-byte tile transposes; else element by element,
-    # and H = 130 pads the last panel); smaller blocks keep BLAS's rows product
+    # W_hh^T's panels (B and the gate rows whole vectors: 64-byte tile transposes; else
+    # element by element, and H = 130 pads the last panel); smaller blocks keep BLAS's rows
     cell = cls.random(3, H, seed=1)
     rng = np.random.default_rng(4)
     T = 20

@@ -297,33 +297,29 @@ def _recursion_panels(W_hhT, B, itemsize):
 @njit(**_INLINE)
 def _recursion_product(D, W, panels, dh, rev):
     """dh (B, H) = D (B, G) @ W (G, H), the BPTT recursion's product: as W^T (H, G) @ D^T
-    from W^T's panels where ``_recursion_panels`` made them (D and the result transposed by
-    64-byte tiles where B fills whole vectors), else ``_matmul_t``."""
+    from W^T's panels where ``_recursion_panels`` made them, else ``_matmul_t``."""
     Wp, DT, DH = panels
     if Wp.shape[0] == 0:
         _matmul_t(D, W, dh, rev)
         return
-    B, G = D.shape
-    H = dh.shape[1]
-    V = DT.shape[1]
-    L = 64 // D.itemsize
-    if V == B:
-        for r0 in range(0, B, L):
-            for l0 in range(0, G, L):
-                transpose_tile(D, r0, l0, DT, l0 * V + r0, V)
-    else:
-        for s in range(B):
-            for j in range(G):
-                DT[j, s] = D[s, j]
+    _transpose_into(D, DT, D.shape[0], D.shape[1])
     panel_matmul(Wp, DT, DH)
-    if V == B and H % L == 0:
-        for r0 in range(0, H, L):
-            for l0 in range(0, B, L):
-                transpose_tile(DH, r0, l0, dh, l0 * H + r0, H)
+    _transpose_into(DH, dh, dh.shape[1], dh.shape[0])
+
+
+@njit(**_INLINE)
+def _transpose_into(S, D, rows, cols):
+    """D[j, i] = S[i, j] for i < rows, j < cols (both C-contiguous, 2-D): by 64-byte tiles
+    where rows and cols are whole vectors, else element by element."""
+    L = 64 // S.itemsize
+    if rows % L == 0 and cols % L == 0:
+        for r0 in range(0, rows, L):
+            for l0 in range(0, cols, L):
+                transpose_tile(S, r0, l0, D, l0 * D.shape[1] + r0, D.shape[1])
     else:
-        for s in range(B):
-            for j in range(H):
-                dh[s, j] = DH[j, s]
+        for i in range(rows):
+            for j in range(cols):
+                D[j, i] = S[i, j]
 
 
 def lstm_run_batch(p, H0, X, Y, OUT, info, lo, hi, ACT=None):
