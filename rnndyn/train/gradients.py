@@ -192,9 +192,8 @@ def _backward(pb: _Problem, Y, GO, h: int, hp: int, gates=None) -> np.ndarray:
         # BPTT(h, h): disjoint blocks of h steps, cut in the kernels; a last block of fewer
         # steps still reaches h steps back (into the one before): a window of its own
         Tc = T - T % h
-        head = [None if g is None else g[:Tc] for g in _stores(gates)]
         G = _batched_backward(pb._replace(X=pb.X[:Tc]), Y[:Tc], GO[:Tc],
-                              tuple(head) if isinstance(gates, tuple) else head[0], cut=h)
+                              _map_stores(gates, lambda g: g[:Tc]), cut=h)
         return G + _truncated_windows(pb, Y, GO, h, hp, gates, Tc // h) if Tc < T else G
     d = _param_size(model)
     G = np.empty((B, d), dtype=pb.dtype)
@@ -218,9 +217,12 @@ def _backward(pb: _Problem, Y, GO, h: int, hp: int, gates=None) -> np.ndarray:
 WINDOW_BYTES = 1 << 24
 
 
-def _stores(gates) -> tuple:
-    """The gate stores of ``gate_store``'s result: a stack's tuple, or one cell's array."""
-    return gates if isinstance(gates, tuple) else (gates,)
+def _map_stores(gates, f):
+    """``f`` applied to each store of ``gate_store``'s result (a stack's tuple, one cell's
+    array, or None; a None store stays None)."""
+    if isinstance(gates, tuple):
+        return tuple(None if g is None else f(g) for g in gates)
+    return None if gates is None else f(gates)
 
 
 def _batched_backward(pb: _Problem, Y, GO, gates=None, cut: int = 0) -> np.ndarray:
@@ -237,17 +239,17 @@ def _truncated_windows(pb: _Problem, Y, GO, h: int, hp: int, gates=None,
     BPTT, its L = min(h, T) steps from lo = max(e - h, 0), starting in the stored state h_lo
     and carrying only its own outputs' cotangents (those after e are zero and add nothing),
     with the forward's gates where kept (a cell's array, or a stack's tuple of them); the
-    first ``skip`` blocks left out. Windows are gathered in groups of at most WINDOW_BYTES. LSTM, H = 64, B = 32, T = 500,
-    float64, with a readout: BPTT(50, 50) 1.24 s a call through the per-step template, 0.045 s
-    here (exact BPTT 0.035 s); BPTT(50, 10) 4.4 s, 0.17 s. The windows are filled by slices,
-    the gates gathered too: by fancy indexing, or with the gates recomputed, 0.055 s and 0.2 s."""
+    first ``skip`` blocks left out. Windows are gathered in groups of at most WINDOW_BYTES.
+    LSTM, H = 64, B = 32, T = 500, float64, with a readout: BPTT(50, 10) 4.4 s a call
+    through the per-step template, 0.17 s here (exact BPTT 0.035 s); the windows filled by
+    slices, the gates gathered too (by fancy indexing, or with the gates recomputed: 0.2 s)."""
     T, B = pb.X.shape[:2]
     L = min(h, T)
     ends = np.minimum(np.arange(1, -(-T // hp) + 1) * hp, T)
     begun = np.concatenate([[0], ends[:-1]])[skip:]  # block k injects outputs begun+1 .. ends
     ends = ends[skip:]
     starts = np.maximum(ends - h, 0)
-    stores = _stores(gates)
+    stores = gates if isinstance(gates, tuple) else (gates,)
     per = L * B * sum(a.shape[2] for a in (pb.X, Y, GO, *stores) if a is not None) * Y.itemsize
     group = max(1, WINDOW_BYTES // per)
     G = np.zeros(_param_size(pb.model))
@@ -264,9 +266,8 @@ def _truncated_windows(pb: _Problem, Y, GO, h: int, hp: int, gates=None,
             return out.reshape(L, lo.size * B, A.shape[2])
         H0w = np.where(lo[:, None, None] > 0, Y[np.maximum(lo - 1, 0)], pb.H0[None])
         sub = pb._replace(X=windows(pb.X), H0=H0w.reshape(lo.size * B, Y.shape[2]))
-        gw = [None if g is None else windows(g) for g in stores]
         G += _backward(sub, windows(Y), windows(GO, own=True), L, L,
-                       tuple(gw) if isinstance(gates, tuple) else gw[0])
+                       _map_stores(gates, windows))
     return G
 
 
@@ -369,8 +370,8 @@ def _bptt_bidirectional(model, inputs, targets, loss, fields, mask, h0, dtype) -
                                       "LSTM or GRU cells above its first layer", model)
     pairs = (None,) * len(layers) if h0 is None else (h0,) if not stack else tuple(h0) \
         if isinstance(h0, (tuple, list)) and len(h0) == len(layers) else None
-    if pairs is None or any(p is not None and not (isinstance(p, (tuple, list)) and
-                                                    len(p) == 2) for p in pairs):
+    if pairs is None or any(p is not None and not (isinstance(p, (tuple, list))
+                                                   and len(p) == 2) for p in pairs):
         raise ValidationError("bptt.h0", f"expected one (forward, backward) pair of initial "
                               f"states per layer ({len(layers)}), or None", h0)
     pairs = [(None, None) if p is None else p for p in pairs]
