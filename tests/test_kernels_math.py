@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numba import njit
 
-from rnndyn.models._base_kernels import (PANEL_ROWS, panel_matmul, panel_pack, sigmoid,
-                                         tanh, transpose_tile, vecmat)
+from rnndyn.models._base_kernels import (_L1_BYTES, PANEL_ROWS, panel_matmul, panel_pack,
+                                         sigmoid, tanh, transpose_tile, vecmat)
 
 
 @njit(error_model="numpy")
@@ -86,12 +86,17 @@ def _vecmat(z, WT, rev):
 
 # n covers every piece of the blocking (blocks of 16 vectors, pieces of 8, 4, 2, 1, single
 # columns) in both precisions: 16 / 8 lanes a vector; K = 1 is a single row; (264, 1029)
-# is above _BLOCKED_BYTES (whole rows a pass), with rows left over after the fours; (72, 256),
-# (72, 263), (96, 256) in float32 and (50, 130) in float64 prefetch rows (1-2 L1s of WT)
+# is above _BLOCKED_BYTES (whole rows a pass), with rows left over after the fours; WT of 1.5
+# L1s (rows of 1 kB: n = 256 float32, 128 float64; K from this machine's L1d) prefetches rows,
+# as do (72, 256), (72, 263), (96, 256) in float32 and (50, 130) in float64 on a 48 kB L1
+_K_PREFETCH = 3 * _L1_BYTES // 2048
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("K, n", [(K, n) for K in (1, 3, 72)
                                   for n in (1, 7, 8, 16, 40, 120, 256, 263, 504, 1277)]
-                         + [(263, 1029), (96, 256), (50, 130)])
+                         + [(263, 1029), (96, 256), (50, 130), (_K_PREFETCH, 256),
+                            (_K_PREFETCH, 128)])
 def test_vecmat_equals_numpy(dtype, n, K):
     rng = np.random.default_rng(n * 100 + K)
     # small integers: every partial sum is exact, so any order must give numpy's result bit
