@@ -1,7 +1,8 @@
-"""LSTM and GRU over T = 1000 steps, forward and forward + backward: rnndyn vs PyTorch CPU.
+"""LSTM, GRU and Elman (``nn.RNN``, tanh) over T = 1000 steps, forward and forward + backward:
+rnndyn vs PyTorch CPU.
 
 Run: ``python benchmarks/discrete.py [--T 1000] [--repeats 5] [--dtype float32 float64]
-[--pass forward backward]``; where the environment pins OpenBLAS's kernel
+[--pass forward backward] [--cell LSTM GRU RNN]``; where the environment pins OpenBLAS's kernel
 (``OPENBLAS_CORETYPE``; the first line printed says so), prefix ``env -u OPENBLAS_CORETYPE -u
 OPENBLAS_L2_SIZE``: on an AVX-512 processor pinned to Haswell's kernel the batched products
 ran up to 1.6x slower (H = 256, B = 32 float32 forward 154 against 103 us a step), while
@@ -35,10 +36,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import best_times, torch_like_numba  # noqa: E402
 from rnndyn.integrate.run import run  # noqa: E402
+from rnndyn.models.discrete import Elman  # noqa: E402
 from rnndyn.models.gated import GRU, LSTM  # noqa: E402
 from rnndyn.train.gradients import bptt  # noqa: E402
 
 CONFIGS = [(16, 1), (64, 1), (64, 32), (256, 32)]  # (H, B)
+CELLS = {"LSTM": LSTM, "GRU": GRU, "RNN": Elman}  # torch.nn's name: rnndyn's cell
 N_IN = 8
 
 
@@ -89,15 +92,15 @@ def _pair(torch, kind, name, cell, x, target, dtype):
 
 
 def main(T: int = 1000, repeats: int = 5, dtypes=("float32", "float64"),
-         passes=("forward", "backward")) -> list[dict]:
+         passes=("forward", "backward"), cells=tuple(CELLS)) -> list[dict]:
     torch = torch_like_numba()
     threads = numba.get_num_threads()
     rows = []
     for kind in passes:
         for dtype in dtypes:
-            for name in ("LSTM", "GRU"):
+            for name in cells:
                 for H, B in CONFIGS:
-                    cell = {"LSTM": LSTM, "GRU": GRU}[name].random(N_IN, H, seed=0)
+                    cell = CELLS[name].random(N_IN, H, seed=0)
                     rng = np.random.default_rng(1)
                     x = rng.normal(size=(T, B, N_IN)).astype(dtype)
                     target = rng.normal(size=(T, B, H))
@@ -138,5 +141,6 @@ if __name__ == "__main__":
                     choices=["float32", "float64"])
     ap.add_argument("--pass", dest="passes", nargs="+", default=["forward", "backward"],
                     choices=["forward", "backward"])
+    ap.add_argument("--cell", dest="cells", nargs="+", default=list(CELLS), choices=list(CELLS))
     args = ap.parse_args()
-    main(args.T, args.repeats, tuple(args.dtype), tuple(args.passes))
+    main(args.T, args.repeats, tuple(args.dtype), tuple(args.passes), tuple(args.cells))

@@ -166,9 +166,11 @@ def test_all_periods_one_is_elman():
     m = ClockworkRNN.random(3, 2, [4], periods=(1,), seed=7)
     e = Elman(W_ih=m.W_in, W_hh=m.W, b_ih=m.bias, W_y=m.W_y, b_y=m.b_y)
     X = np.random.default_rng(8).standard_normal((25, 4, 3))
-    a, b = run(m, X), run(e, X)
+    a, b = run(m, X), run(e, X, method="loop")  # both cells stepped by the generic runner
     np.testing.assert_array_equal(a.states[..., :-1], b.states)
     np.testing.assert_array_equal(a.outputs, b.outputs)
+    # Elman's own batched kernel: a BLAS product a step, another summation order
+    np.testing.assert_allclose(run(e, X).outputs, b.outputs, rtol=0, atol=1e-14)
     np.testing.assert_array_equal(a.states[..., -1], 0.0)  # L = 1: the counter stays 0
     Y = np.random.default_rng(9).standard_normal((25, 4, 2))
     ga, gb = bptt(m, X, Y).gradient, bptt(e, X, Y, fields=("W_ih", "W_hh", "b_ih", "W_y",

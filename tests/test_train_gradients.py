@@ -176,9 +176,11 @@ def _truncated_reference(model, X, Y, h0, h, hp):
 
 
 @pytest.mark.parametrize("h, hp", [(3, 1), (3, 2), (4, 4), (5, 3)])
-@pytest.mark.parametrize("name", ["elman_readout", "lstm_peephole", "stacked_lstm_readout"])
+@pytest.mark.parametrize("name", ["jordan", "elman_readout", "lstm_peephole",
+                                  "stacked_lstm_readout"])
 def test_truncated_bptt_equals_its_definition(name, h, hp):
-    # the per-step template (Elman) and the windows on the batched kernels (LSTM, stacks)
+    # the per-step template (Jordan) and the windows on the batched kernels (Elman, LSTM,
+    # stacks)
     model = MODELS[name]()
     X, _, h0 = _data(model, T=10)
     Y = (np.random.default_rng(5).random((10, B, model.n_out)) < 0.5).astype(float)
@@ -231,9 +233,9 @@ def test_stacks_with_one_wide_layers_run_on_the_stack_template(cell):
 
 
 def test_stacks_of_template_cells_differentiate_in_float32():
-    # a Stacked of Elman cells runs on the stack template, whose scratch arrays once were
+    # a Stacked of IndRNN cells runs on the stack template, whose scratch arrays once were
     # float64 whatever the run's dtype (a numba typing error in float32)
-    model = Stacked((Elman.random(M, 3, seed=0), Elman.random(3, 3, seed=1)),
+    model = Stacked((IndRNN.random(M, 3, seed=0), IndRNN.random(3, 3, seed=1)),
                     W_out=np.random.default_rng(2).normal(size=(2, 3)))
     X, Y, h0 = _data(model)
     for method, opts in ((bptt, {}), (truncated_bptt, {"h": 3, "h_prime": 2}), (rtrl, {})):
@@ -292,10 +294,10 @@ def test_bidirectional_stack_bptt_equals_finite_differences():
         bptt(stack, X, Y, h0=(None,))
     with pytest.raises(ValidationError, match="bptt.targets"):
         bptt(stack, X, Y[..., :3])
-    elman_on_top = BidirectionalStack((stack.layers[0], Bidirectional(
-        Elman.random(5, 2, seed=0), Elman.random(5, 2, seed=1))))
-    with pytest.raises(ValidationError, match="bptt.model: layer 1 .* Elman"):
-        bptt(elman_on_top, X, Y[..., :4])
+    indrnn_on_top = BidirectionalStack((stack.layers[0], Bidirectional(
+        IndRNN.random(5, 2, seed=0), IndRNN.random(5, 2, seed=1))))
+    with pytest.raises(ValidationError, match="bptt.model: layer 1 .* IndRNN"):
+        bptt(indrnn_on_top, X, Y[..., :4])
 
 
 @pytest.mark.parametrize("cells", [(LSTM, GRU), (GRU, Elman)])

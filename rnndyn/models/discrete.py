@@ -25,13 +25,31 @@ from .._validate import check_seed
 from ..errors import ValidationError
 from . import _base_kernels
 from . import _discrete_kernels as dk
+from . import _elman_kernels as ek
 from ._torch import read as read_torch
 from .base import Functions, check_mask, edge_masks, unit_indices
 from .cell import ACTIVATIONS, Cell, graph_arrays, cell_graph, uniform_init
 
+
+class _Batched:
+    """The batched kernels of the cells on Elman's kernels (Elman, FullyRecurrent): B
+    sequences sharing the cell, one matrix product a step (``run``, BPTT; ``_elman_kernels``)."""
+
+    batch_kernel = staticmethod(ek.elman_run_batch)
+    bptt_kernel = staticmethod(ek.elman_bptt)
+
+    def batch_blas(self, B: int, dtype=np.float64) -> bool:
+        """Whether ``batch_kernel`` calls BLAS for B sequences (one runs on ``vecmat``)."""
+        return B > 1
+
+    def gate_store(self, B: int, T: int, dtype, budget: float | None = None):
+        """None: BPTT needs nothing of the forward pass but its states (the LSTM's hook)."""
+        return None
+
+
 # ---------------------------------------------------------------------------- Elman
 @dataclass(frozen=True, eq=False, repr=False)
-class Elman(Cell):
+class Elman(_Batched, Cell):
     """Elman network ``h' = act(W_ih x + b_ih + W_hh h + b_hh)``, ``y = act_y(W_y h + b_y)``.
 
     Parameters
@@ -179,7 +197,7 @@ class Elman(Cell):
 
 # ---------------------------------------------------------------------------- fully recurrent
 @dataclass(frozen=True, eq=False, repr=False)
-class FullyRecurrent(Cell):
+class FullyRecurrent(_Batched, Cell):
     """Fully recurrent network ``h' = act((W * mask) h + W_in x + bias)``.
 
     Parameters
@@ -268,6 +286,10 @@ class FullyRecurrent(Cell):
     @property
     def n_out(self) -> int:
         return self.H if self.outputs is None else len(self.outputs)
+
+    @property
+    def _readout(self) -> bool:  # outputs selected from the state (Elman's kernels' readout)
+        return self.outputs is not None
 
     @property
     def n_params(self) -> int:

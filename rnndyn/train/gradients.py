@@ -210,7 +210,7 @@ def _backward(pb: _Problem, Y, GO, h: int, hp: int, gates=None) -> np.ndarray:
     return G.sum(axis=0, dtype=np.float64)
 
 
-# -- batched BPTT: cells with a bptt_kernel (LSTM, GRU) and stacks of them ------------------
+# -- batched BPTT: cells with a bptt_kernel (LSTM, GRU, Elman) and stacks of them -----------
 # The gathered arrays of one group of truncation windows (see _truncated_windows): faster
 # than 256 MB (LSTM H = 64, B = 32, T = 1000, BPTT(50, 10): 0.40 vs 0.57 s) in less memory
 # (peak RSS 0.39 vs 0.96 GB; the kernels' chunk buffers grow with the group).
@@ -278,8 +278,9 @@ _READOUT_PRIME = {"identity": lambda z: np.ones_like(z),
 
 def _batched_bptt(model) -> bool:
     """Whether exact BPTT of ``model`` runs on the batched kernels."""
-    if isinstance(model, Stacked):
-        return all(getattr(c, "bptt_kernel", None) is not None for c in model.layers) and \
+    if isinstance(model, Stacked):  # each layer's outputs the head of its state (h of [h; c])
+        return all(getattr(c, "bptt_kernel", None) is not None and
+                   not getattr(c, "_readout", False) for c in model.layers) and \
             (model.W_out.shape[0] == 0 or model.output_activation in _READOUT_PRIME)
     return getattr(model, "bptt_kernel", None) is not None and model.P is None
 
@@ -367,7 +368,7 @@ def _bptt_bidirectional(model, inputs, targets, loss, fields, mask, h0, dtype) -
             if not _batched_bptt(c):
                 raise ValidationError("bptt.model", f"layer {l} of the BidirectionalStack has "
                                       f"a {type(c).__name__} cell; BPTT through a stack needs "
-                                      "LSTM or GRU cells above its first layer", model)
+                                      "LSTM, GRU or Elman cells above its first layer", model)
     pairs = (None,) * len(layers) if h0 is None else (h0,) if not stack else tuple(h0) \
         if isinstance(h0, (tuple, list)) and len(h0) == len(layers) else None
     if pairs is None or any(p is not None and not (isinstance(p, (tuple, list))
@@ -434,7 +435,8 @@ def bptt(model, inputs, targets, loss="mse", fields=None, *, mask=None, h0=None,
     Parameters
     ----------
     model : map model, ``Bidirectional`` (exact BPTT only; h0 a pair) or
-        ``BidirectionalStack`` (h0 a pair per layer; LSTM/GRU cells above the first layer),
+        ``BidirectionalStack`` (h0 a pair per layer; LSTM, GRU or Elman cells above the first
+        layer),
         or flow (CTRNN, user ``Flow``) with ``dt``; single
     inputs : array (T, B, n_in) or (T, n_in)
         Input sequences, time-major. For a flow, sample k is held over step k, from
