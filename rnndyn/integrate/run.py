@@ -4,9 +4,9 @@
 One shared runner drives any map (``kind == "map"``) of ``rnndyn.models``: B sequences with
 one parameter set, or a population of P parameter sets (one sequence each), run inside one
 numba kernel (``prange`` over the batch). Cells that ship a batched BLAS kernel (LSTM, GRU,
-Elman) use it for sequences sharing parameters: one matrix product per step for the whole batch, and
-a ``Stacked`` of such cells runs layer after layer on them (each layer reads the outputs of
-the one below at the same step, so this equals stepping the stack).
+Elman) use it for sequences sharing parameters: one matrix product per step for the whole
+batch, and a ``Stacked`` of such cells runs layer after layer on them (each layer reads the
+outputs of the one below at the same step, so this equals stepping the stack).
 """
 from __future__ import annotations
 

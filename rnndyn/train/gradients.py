@@ -436,8 +436,7 @@ def bptt(model, inputs, targets, loss="mse", fields=None, *, mask=None, h0=None,
     ----------
     model : map model, ``Bidirectional`` (exact BPTT only; h0 a pair) or
         ``BidirectionalStack`` (h0 a pair per layer; LSTM, GRU or Elman cells above the first
-        layer),
-        or flow (CTRNN, user ``Flow``) with ``dt``; single
+        layer), or flow (CTRNN, user ``Flow``) with ``dt``; single
     inputs : array (T, B, n_in) or (T, n_in)
         Input sequences, time-major. For a flow, sample k is held over step k, from
         t_k = k dt to t_{k+1}, and the outputs are those at t_1..t_T.
