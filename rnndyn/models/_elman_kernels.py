@@ -39,8 +39,8 @@ def elman_bptt(p, H0, X, Y, GO, G, GH0, GX, lo, hi, ACT=None, cut=0):
 
 @njit(**_INLINE)
 def _act_prime_out(y, a, one):
-    """act'(x) from y = act(x) (equal to ``act_prime(x, a)``: each activation's derivative is
-    a function of its value); one is 1 in y's precision."""
+    """act'(x) from y = act(x) (``act_prime(x, a)`` up to rounding: each activation's
+    derivative is a function of its value); one is 1 in y's precision."""
     if a == TANH:
         return one - y * y
     if a == SIGMOID:
@@ -56,6 +56,7 @@ def _act_prime_out(y, a, one):
 
 @njit(**_INLINE)
 def _run(p, H0, X, Y, OUT, info, lo, hi, a):
+    """``elman_run_batch`` with the activation a (a constant in the folded kernels)."""
     W_ih, W_hh, b, W_y, b_y, a_y, readout = p[0], p[1], p[2], p[3], p[4], p[6], p[7]
     B, H, m, T = hi - lo, W_hh.shape[0], W_ih.shape[1], X.shape[0]
     O = W_y.shape[0] if readout else 0
