@@ -1,5 +1,6 @@
 """The Elman cell's batched kernels (``models/_elman_kernels.py``: one matrix product a step,
-BLAS for a batch, ``vecmat`` for one sequence; FullyRecurrent nets run on them too) against
+BLAS for a batch, ``vecmat`` for one sequence; FullyRecurrent nets run on them too) and the
+IndRNN's (``models/_indrnn_kernels.py``), against
 the generic runner and BPTT template, which step the cell through its own step and vjp
 kernels, and against PyTorch's ``nn.RNN`` autograd (issue #12: BPTT for every discrete cell,
 batches, float32 and float64)."""
@@ -13,7 +14,7 @@ from rnndyn.integrate.plumbing import kernel_params_as
 from rnndyn.integrate.run import run
 from rnndyn.models import _elman_kernels as ek
 from rnndyn.models.deep import BidirectionalStack, Stacked
-from rnndyn.models.discrete import Elman, FullyRecurrent
+from rnndyn.models.discrete import Elman, FullyRecurrent, IndRNN
 from rnndyn.train import gradients
 from rnndyn.train.gradients import bptt, truncated_bptt
 
@@ -186,3 +187,61 @@ def test_bptt_equals_torch_autograd(nonlinearity, layers, bidirectional):
     loss, g = bptt(model, X, Y, "mse", names)
     assert loss == pytest.approx(loss_t.item(), rel=1e-12)
     np.testing.assert_allclose(g, g_t, rtol=0, atol=1e-10 * np.abs(g_t).max())
+
+
+@pytest.mark.parametrize("act", ["relu", "tanh", "sigmoid", "hard_sigmoid"])
+@pytest.mark.parametrize("m", [3, 0])
+@pytest.mark.parametrize("B", [1, 3])
+def test_indrnn_batched_kernels_equal_the_template(act, m, B, monkeypatch):
+    # the input projection of 64 steps one product (130 steps: three chunks), the elementwise
+    # recurrence unit by unit: run against the stepped cell; exact and truncated BPTT against
+    # the template, float32 against float64
+    # a positive bias keeps the states off relu's kink: without inputs and bias a state
+    # decaying as u^t underflows to exactly 0 in float32 (u = 0.13: after ~45 steps) and
+    # relu'(0) = 0 there, where float64's is still 1 (a difference of the two models)
+    rng = np.random.default_rng(8)
+    cell = dataclasses.replace(IndRNN.random(m, 6, seed=1, activation=act, u_max=0.9),
+                               b=rng.uniform(0.2, 0.5, 6))
+    X, Y = rng.normal(size=(130, B, m)), rng.normal(size=(130, B, 6))
+    h0 = 0.3 * rng.normal(size=(B, 6))
+    for dtype, tol in ((np.float64, 1e-13), (np.float32, 2e-6)):
+        fast = run(cell, X, h0, dtype=dtype, method="blas")
+        ref = run(cell, X, h0, dtype=dtype, method="loop")
+        np.testing.assert_allclose(fast.states, ref.states, rtol=0, atol=tol)
+    calls = [lambda **k: bptt(cell, X, Y, h0=h0, **k),
+             lambda **k: truncated_bptt(cell, X, Y, h=9, h_prime=9, h0=h0, **k),
+             lambda **k: truncated_bptt(cell, X, Y, h=7, h_prime=3, h0=h0, **k)]
+    fast = [c() for c in calls]
+    fast32 = [c(dtype=np.float32) for c in calls]
+    monkeypatch.setattr(gradients, "_batched_bptt", lambda model: False)
+    for f, f32, c in zip(fast, fast32, calls):
+        ref = c()
+        assert _rel(f.gradient, ref.gradient) < 1e-12
+        assert _rel(f32.gradient, ref.gradient) < 2e-5
+
+
+def test_deep_indrnn_takes_the_batched_kernels(monkeypatch):
+    # Li et al.'s deep IndRNN: a Stacked of IndRNN layers with a readout, layer by layer
+    rng = np.random.default_rng(9)
+    model = Stacked((IndRNN.random(3, 5, seed=0), IndRNN.random(5, 4, seed=1),
+                     IndRNN.random(4, 4, seed=2, activation="tanh")),
+                    W_out=rng.normal(size=(2, 4)))
+    assert gradients._batched_bptt(model)
+    X, Y = rng.normal(size=(70, 3, 3)), rng.normal(size=(70, 3, 2))
+    np.testing.assert_allclose(run(model, X).outputs, run(model, X, method="loop").outputs,
+                               rtol=0, atol=1e-13)
+    fast = bptt(model, X, Y)
+    monkeypatch.setattr(gradients, "_batched_bptt", lambda model: False)
+    assert _rel(fast.gradient, bptt(model, X, Y).gradient) < 1e-12
+
+
+def test_indrnn_reports_divergence_where_the_stepped_cell_does():
+    cell = IndRNN(W_ih=np.ones((4, 2)), u=np.full(4, 3.0), activation="identity")
+    x = np.random.default_rng(5).normal(size=(1000, 2, 2))
+    for dtype in (np.float64, np.float32):
+        fast, ref = (run(cell, x, dtype=dtype, method=method, on_divergence="return")
+                     for method in ("blas", "loop"))
+        np.testing.assert_array_equal(fast.status, ref.status)
+        assert fast.status.all()
+        first = [np.flatnonzero(np.isnan(r.states[:, 0]).any(axis=1))[0] for r in (fast, ref)]
+        assert first[0] == first[1] and 0 < first[0] < 999

@@ -233,9 +233,9 @@ def test_stacks_with_one_wide_layers_run_on_the_stack_template(cell):
 
 
 def test_stacks_of_template_cells_differentiate_in_float32():
-    # a Stacked of IndRNN cells runs on the stack template, whose scratch arrays once were
-    # float64 whatever the run's dtype (a numba typing error in float32)
-    model = Stacked((IndRNN.random(M, 3, seed=0), IndRNN.random(3, 3, seed=1)),
+    # a Stacked of second-order cells runs on the stack template, whose scratch arrays once
+    # were float64 whatever the run's dtype (a numba typing error in float32)
+    model = Stacked((SecondOrderRNN.random(M, 3, seed=0), SecondOrderRNN.random(3, 3, seed=1)),
                     W_out=np.random.default_rng(2).normal(size=(2, 3)))
     X, Y, h0 = _data(model)
     for method, opts in ((bptt, {}), (truncated_bptt, {"h": 3, "h_prime": 2}), (rtrl, {})):
@@ -294,10 +294,10 @@ def test_bidirectional_stack_bptt_equals_finite_differences():
         bptt(stack, X, Y, h0=(None,))
     with pytest.raises(ValidationError, match="bptt.targets"):
         bptt(stack, X, Y[..., :3])
-    indrnn_on_top = BidirectionalStack((stack.layers[0], Bidirectional(
-        IndRNN.random(5, 2, seed=0), IndRNN.random(5, 2, seed=1))))
-    with pytest.raises(ValidationError, match="bptt.model: layer 1 .* IndRNN"):
-        bptt(indrnn_on_top, X, Y[..., :4])
+    template_on_top = BidirectionalStack((stack.layers[0], Bidirectional(
+        SecondOrderRNN.random(5, 2, seed=0), SecondOrderRNN.random(5, 2, seed=1))))
+    with pytest.raises(ValidationError, match="bptt.model: layer 1 .* SecondOrderRNN"):
+        bptt(template_on_top, X, Y[..., :4])
 
 
 @pytest.mark.parametrize("cells", [(LSTM, GRU), (GRU, Elman)])

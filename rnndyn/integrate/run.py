@@ -4,7 +4,7 @@
 One shared runner drives any map (``kind == "map"``) of ``rnndyn.models``: B sequences with
 one parameter set, or a population of P parameter sets (one sequence each), run inside one
 numba kernel (``prange`` over the batch). Cells that ship a batched BLAS kernel (LSTM, GRU,
-Elman) use it for sequences sharing parameters: one matrix product per step for the whole
+Elman, IndRNN) use it for sequences sharing parameters: one matrix product per step for the whole
 batch, and a ``Stacked`` of such cells runs layer after layer on them (each layer reads the
 outputs of the one below at the same step, so this equals stepping the stack).
 """
@@ -194,7 +194,7 @@ def run(model: Model, inputs, h0=None, *, dtype=None, method: str = "auto",
         cast to it.
     method : {"auto", "loop", "blas"}
         "loop": per-sequence loops inside numba, in parallel over long batches; "blas": the
-        cell's batched kernel, one BLAS product per step (LSTM, Elman, and GRU with
+        cell's batched kernel, one BLAS product per step (LSTM, Elman, IndRNN, and GRU with
         reset_after=True); "auto" picks blas for a single cell that has such a kernel (it
         measured as fast or faster even at B = 1: 5-15% at H = 64-128), else loop.
     on_divergence : {"raise", "return"}
@@ -236,7 +236,7 @@ def run(model: Model, inputs, h0=None, *, dtype=None, method: str = "auto",
     H0 = initial_state(model, h0, X.shape[1], dtype, "h0")
     if method == "blas" and (getattr(model, "batch_kernel", None) is None or model.P is not None):
         raise ValidationError("method", f"'blas' needs a single {type(model).__name__} with a "
-                              "batched kernel (LSTM, Elman, GRU with reset_after=True)", method)
+                              "batched kernel (LSTM, Elman, IndRNN, GRU with reset_after=True)", method)
     res = run_arrays(model, X, H0, method, on_divergence, bool(states))
     if single:
         return RunResult(None if res.states is None else res.states[:, 0], res.outputs[:, 0],

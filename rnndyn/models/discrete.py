@@ -26,20 +26,23 @@ from ..errors import ValidationError
 from . import _base_kernels
 from . import _discrete_kernels as dk
 from . import _elman_kernels as ek
+from . import _indrnn_kernels as ik
 from ._torch import read as read_torch
 from .base import Functions, check_mask, edge_masks, unit_indices
 from .cell import ACTIVATIONS, Cell, graph_arrays, cell_graph, uniform_init
 
 
 class _Batched:
-    """The batched kernels of the cells on Elman's kernels (Elman, FullyRecurrent): B
-    sequences sharing the cell, one matrix product a step (``run``, BPTT; ``_elman_kernels``)."""
+    """Batched kernels for B sequences sharing the cell (``run``, BPTT): Elman's
+    (``_elman_kernels``: one matrix product a step; Elman, FullyRecurrent) unless a subclass
+    sets its own."""
 
     batch_kernel = staticmethod(ek.elman_run_batch)
     bptt_kernel = staticmethod(ek.elman_bptt)
 
     def batch_blas(self, B: int, dtype=np.float64) -> bool:
-        """Whether ``batch_kernel`` calls BLAS for B sequences (one runs on ``vecmat``)."""
+        """Whether ``batch_kernel`` calls BLAS for B sequences (Elman's one runs on
+        ``vecmat``)."""
         return B > 1
 
     def gate_store(self, B: int, T: int, dtype, budget: float | None = None):
@@ -434,7 +437,7 @@ class Jordan(Cell):
 
 # ---------------------------------------------------------------------------- IndRNN
 @dataclass(frozen=True, eq=False, repr=False)
-class IndRNN(Cell):
+class IndRNN(_Batched, Cell):
     """Independently recurrent network (Li et al. 2018, CVPR): ``h' = act(W_ih x + u * h + b)``.
 
     Parameters
@@ -459,6 +462,9 @@ class IndRNN(Cell):
                          param_size=dk.indrnn_param_size)
     jac_input = staticmethod(dk.indrnn_jac_input)
     output_jac = staticmethod(dk.identity_output_jac)
+    # the input projection of 64 steps one BLAS product, the recurrence unit by unit
+    batch_kernel = staticmethod(ik.indrnn_run_batch)
+    bptt_kernel = staticmethod(ik.indrnn_bptt)
     _batched = ("W_ih", "u", "b")
     _params = _batched
     _hidden_field = "u"

@@ -210,7 +210,7 @@ def _backward(pb: _Problem, Y, GO, h: int, hp: int, gates=None) -> np.ndarray:
     return G.sum(axis=0, dtype=np.float64)
 
 
-# -- batched BPTT: cells with a bptt_kernel (LSTM, GRU, Elman) and stacks of them -----------
+# -- batched BPTT: cells with a bptt_kernel (LSTM, GRU, Elman, IndRNN) and stacks of them ----
 # The gathered arrays of one group of truncation windows (see _truncated_windows): faster
 # than 256 MB (LSTM H = 64, B = 32, T = 1000, BPTT(50, 10): 0.40 vs 0.57 s) in less memory
 # (peak RSS 0.39 vs 0.96 GB; the kernels' chunk buffers grow with the group).
@@ -368,7 +368,7 @@ def _bptt_bidirectional(model, inputs, targets, loss, fields, mask, h0, dtype) -
             if not _batched_bptt(c):
                 raise ValidationError("bptt.model", f"layer {l} of the BidirectionalStack has "
                                       f"a {type(c).__name__} cell; BPTT through a stack needs "
-                                      "LSTM, GRU or Elman cells above its first layer", model)
+                                      "LSTM, GRU, Elman or IndRNN cells above its first layer", model)
     pairs = (None,) * len(layers) if h0 is None else (h0,) if not stack else tuple(h0) \
         if isinstance(h0, (tuple, list)) and len(h0) == len(layers) else None
     if pairs is None or any(p is not None and not (isinstance(p, (tuple, list))
@@ -435,8 +435,8 @@ def bptt(model, inputs, targets, loss="mse", fields=None, *, mask=None, h0=None,
     Parameters
     ----------
     model : map model, ``Bidirectional`` (exact BPTT only; h0 a pair) or
-        ``BidirectionalStack`` (h0 a pair per layer; LSTM, GRU or Elman cells above the first
-        layer), or flow (CTRNN, user ``Flow``) with ``dt``; single
+        ``BidirectionalStack`` (h0 a pair per layer; LSTM, GRU, Elman or IndRNN cells above
+        the first layer), or flow (CTRNN, user ``Flow``) with ``dt``; single
     inputs : array (T, B, n_in) or (T, n_in)
         Input sequences, time-major. For a flow, sample k is held over step k, from
         t_k = k dt to t_{k+1}, and the outputs are those at t_1..t_T.
