@@ -236,7 +236,8 @@ def run(model: Model, inputs, h0=None, *, dtype=None, method: str = "auto",
     H0 = initial_state(model, h0, X.shape[1], dtype, "h0")
     if method == "blas" and (getattr(model, "batch_kernel", None) is None or model.P is not None):
         raise ValidationError("method", f"'blas' needs a single {type(model).__name__} with a "
-                              "batched kernel (LSTM, Elman, IndRNN, GRU with reset_after=True)", method)
+                              "batched kernel (LSTM, Elman, IndRNN, GRU with reset_after=True)",
+                              method)
     res = run_arrays(model, X, H0, method, on_divergence, bool(states))
     if single:
         return RunResult(None if res.states is None else res.states[:, 0], res.outputs[:, 0],
