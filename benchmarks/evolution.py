@@ -1,5 +1,5 @@
-"""Evaluating populations of small CTRNNs: the lane kernels against the per-individual kernel,
-JAX and the evolutionary-robotics tools (issue 13, items 3 and 7).
+"""Evaluating populations of small CTRNNs and Elman nets: the lane kernels against the
+per-individual kernels, JAX and the evolutionary-robotics tools (issue 13, items 3 and 7).
 
 Cases:
 
@@ -47,6 +47,28 @@ Cases:
 
   Population stepping in the same run: lanes 1.15 ns/neuron-step in float64 (3.02x the
   per-individual kernel, 4.5x faster than JAX) and 0.51 in float32 (6.8x; JAX 7.4x slower).
+
+* **Populations of discrete-time controllers** (``--stepping`` too): P = 1000 Elman nets of
+  N = 10 tanh units, 3 inputs and a tanh readout of 2 motors, 1000 steps, every step's
+  readout kept: ``rd.run(population, X, states=False)`` (the lanes,
+  ``rnndyn/integrate/_map_lanes_kernels.py``) against ``method="loop"`` (each member's own
+  loop, the per-member kernel it ran before), JAX's ``jit(vmap(scan))`` of the same step,
+  and neat-python's ``RecurrentNetwork`` (discrete-time, every node from the previous
+  step's values; 4 members timed in Python, scaled), each given the same weights and
+  checked against rnndyn before timing (neat: member 0's hidden states to 1e-12).
+
+  Result (one run on the 2-core Zen 4, 2026-11-28, JAX 0.10.2, neat-python 2.0.0):
+
+  ==============================================  ==============  ==========  ==========
+  implementation                                  ns/neuron-step  per-member  same dtype
+  ==============================================  ==============  ==========  ==========
+  rnndyn lanes float64                            1.98            6.01        1.00
+  per-member kernel float64 (``method="loop"``)   11.9            1.00        6.01
+  rnndyn lanes float32                            1.08            11.1        1.00
+  JAX vmap+scan float64                           7.70            1.55        3.88
+  JAX vmap+scan float32                           4.84            2.47        4.49
+  neat-python ``RecurrentNetwork`` (scaled)       1161            0.010       585
+  ==============================================  ==============  ==========  ==========
 
 PSO against pyswarms and sep-CMA-ES against ``cma`` are in ``benchmarks/search.py``.
 
@@ -172,6 +194,133 @@ def stepping_rows(steps=1000):
                      "per-individual / this": f"{times[names[1]] / times[name]:.2f}",
                      "time / rnndyn lanes (same dtype)": f"{times[name] / ref:.2f}"})
     return rows
+
+
+# -- populations of discrete-time controllers --------------------------------------------------
+M_IN, O_OUT = 3, 2  # sensors and motors of the Elman controllers
+
+
+def elman_population(P, n, seed=0):
+    """P Elman nets of n tanh units, M_IN inputs and a tanh readout of O_OUT motors."""
+    return rd.Elman.stack([rd.Elman.random(M_IN, n, O_OUT, seed=seed + k,
+                                           output_activation="tanh") for k in range(P)])
+
+
+def jax_elman(pop, X, dtype):
+    """JAX's vmap of a scan over the Elman step, every step's readout returned (as
+    ``rnndyn.run``), or None."""
+    try:
+        import jax
+    except ImportError:
+        return None
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+
+    W_ih, W_hh, W_y = (jnp.asarray(a, dtype) for a in (pop.W_ih, pop.W_hh, pop.W_y))
+    b, b_y = jnp.asarray(pop.b_ih + pop.b_hh, dtype), jnp.asarray(pop.b_y, dtype)
+    xs = jnp.asarray(np.ascontiguousarray(X.transpose(1, 0, 2)), dtype)  # (P, T, m)
+
+    def one(W_ih, W_hh, b, W_y, b_y, x):
+        def step(h, x_t):
+            h = jnp.tanh(W_ih @ x_t + W_hh @ h + b)
+            return h, jnp.tanh(W_y @ h + b_y)
+        return jax.lax.scan(step, jnp.zeros(W_hh.shape[0], dtype), x)[1]
+    f = jax.jit(jax.vmap(one))
+    return lambda: f(W_ih, W_hh, b, W_y, b_y, xs).block_until_ready()
+
+
+def neat_elman(pop, X, members=4):
+    """neat-python's ``RecurrentNetwork`` (discrete-time: every node from the previous
+    step's values) given member k's weights as node evaluations, run over the sequence in
+    Python for the first ``members`` members; (run, states of member 0) or None. Its hidden
+    states are the Elman's (checked); its outputs lag one step (neat reads the previous
+    hidden values), the same arithmetic a step."""
+    try:
+        from neat.nn import RecurrentNetwork
+    except ImportError:
+        return None
+    import math
+
+    n = pop.n
+    inputs, outputs = [-1 - k for k in range(M_IN)], [n + o for o in range(O_OUT)]
+
+    def net(k):
+        evals = [(i, math.tanh, sum, float(pop.b_ih[k, i] + pop.b_hh[k, i]), 1.0,
+                  [(-1 - j, float(pop.W_ih[k, i, j])) for j in range(M_IN)] +
+                  [(j, float(pop.W_hh[k, i, j])) for j in range(n)]) for i in range(n)]
+        evals += [(n + o, math.tanh, sum, float(pop.b_y[k, o]), 1.0,
+                   [(j, float(pop.W_y[k, o, j])) for j in range(n)]) for o in range(O_OUT)]
+        return RecurrentNetwork(inputs, outputs, evals)
+    nets = [net(k) for k in range(members)]
+
+    def run():
+        states = []
+        for k, nn in enumerate(nets):
+            nn.reset()
+            for x_t in X[:, k].tolist():
+                nn.activate(x_t)
+                if k == 0:
+                    states.append([nn.values[nn.active][i] for i in range(n)])
+        return np.array(states)
+    return run
+
+
+def discrete_rows(steps=1000):
+    P, n = 1000, 10
+    pop = elman_population(P, n)
+    X = np.random.default_rng(2).normal(0, 1, (steps, P, M_IN))
+    X32 = X.astype(np.float32)
+
+    def lanes64():
+        return rd.run(pop, X, states=False).outputs
+
+    def lanes32():
+        return rd.run(pop, X32, states=False).outputs
+
+    def template():
+        return rd.run(pop, X, states=False, method="loop").outputs
+    jx64, jx32 = jax_elman(pop, X, np.float64), jax_elman(pop, X, np.float32)
+    peer = neat_elman(pop, X)
+    # every contender computes the same outputs (neat: member 0's hidden states)
+    ref = template()
+    assert np.allclose(lanes64(), ref, atol=1e-12)
+    assert np.allclose(lanes32(), ref, atol=1e-4)
+    if jx64 is not None:
+        assert np.allclose(np.asarray(jx64()).transpose(1, 0, 2), ref, atol=1e-12)
+        assert np.allclose(np.asarray(jx32()).transpose(1, 0, 2), ref, atol=1e-4)
+    if peer is not None:
+        assert np.allclose(peer(), rd.run(pop[0], X[:, 0]).states, atol=1e-12)
+    names = ["rnndyn lanes float64 (run)", "per-member kernel float64 (run, method='loop')",
+             "rnndyn lanes float32 (run)", "JAX vmap+scan float64", "JAX vmap+scan float32"]
+    fns = [lanes64, template, lanes32, jx64, jx32]
+    live = [(a, f) for a, f in zip(names, fns) if f is not None]
+    times = dict(zip([a for a, _ in live], best_times([f for _, f in live], repeat=10)))
+    work = P * n * steps
+    rows = []
+    for name in names:
+        if name not in times:
+            rows.append({"implementation": name, "ns/neuron-step": "not installed"})
+            continue
+        ref_t = times[names[2] if "float32" in name else names[0]]
+        rows.append({"implementation": name, "ns/neuron-step": f"{times[name] / work * 1e9:.2f}",
+                     "per-member / this": f"{times[names[1]] / times[name]:.2f}",
+                     "time / rnndyn lanes (same dtype)": f"{times[name] / ref_t:.2f}"})
+    if peer is None:
+        rows.append({"implementation": "neat-python RecurrentNetwork", "ns/neuron-step":
+                     "not installed"})
+    else:
+        t = min(_timed(peer) for _ in range(3)) * P / 4  # 4 members timed, scaled
+        rows.append({"implementation": "neat-python RecurrentNetwork (4 members timed, scaled)",
+                     "ns/neuron-step": f"{t / work * 1e9:.0f}",
+                     "per-member / this": f"{times[names[1]] / t:.4f}",
+                     "time / rnndyn lanes (same dtype)": f"{t / times[names[0]]:.0f}"})
+    return rows
+
+
+def _timed(fn):
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
 
 
 # -- a generation of visual agents ------------------------------------------------------------
@@ -442,6 +591,11 @@ def main(stepping_only=False):
     print("Population Euler stepping, P = 1000, N = 10, 1000 steps (2 threads; the machine may "
           "be loaded: read the ratios)")
     print(table(stepping_rows(), ["implementation", "ns/neuron-step", "per-individual / this",
+                                  "time / rnndyn lanes (same dtype)"]))
+    print()
+    print(f"Elman populations: P = 1000 nets of N = 10 tanh units, {M_IN} inputs, a tanh "
+          f"readout of {O_OUT}, 1000 steps, every step's readout kept (2 threads)")
+    print(table(discrete_rows(), ["implementation", "ns/neuron-step", "per-member / this",
                                   "time / rnndyn lanes (same dtype)"]))
 
 

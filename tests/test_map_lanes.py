@@ -1,0 +1,181 @@
+"""Populations of Elman and fully recurrent cells on the SIMD lanes
+(``integrate/_map_lanes_kernels.py``): ``run`` and ``DiscreteStepper`` against the per-member
+runner of the map template (``method="loop"``), which steps each member through the cell's
+own step kernel."""
+import dataclasses
+
+import numpy as np
+import pytest
+
+from rnndyn.errors import DivergenceError
+from rnndyn.integrate import _map_lanes_kernels as ml
+from rnndyn.integrate._lanes_kernels import aligned_zeros
+from rnndyn.integrate.run import DiscreteStepper, lanes_params_as, on_lanes, run
+from rnndyn.models.discrete import Elman, FullyRecurrent, IndRNN
+
+ACTS = ["tanh", "relu", "sigmoid", "identity", "hard_tanh", "hard_sigmoid"]
+TOL = {np.float64: 1e-13, np.float32: 2e-6}
+
+
+def _population(P, act="tanh", n_out=None, m=3, H=5, out_act="sigmoid"):
+    return Elman.stack([Elman.random(m, H, n_out, seed=s, activation=act,
+                                     output_activation=out_act if n_out else "identity")
+                        for s in range(P)])
+
+
+def _close(fast, ref, dtype):
+    for a, b in ((fast.states, ref.states), (fast.outputs, ref.outputs),
+                 (fast.final, ref.final)):
+        np.testing.assert_allclose(a, b, rtol=TOL[dtype], atol=TOL[dtype])  # relu: unbounded
+    np.testing.assert_array_equal(fast.status, ref.status)
+
+
+@pytest.mark.parametrize("act", ACTS)
+@pytest.mark.parametrize("n_out, m", [(None, 3), (2, 3), (None, 0)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_lanes_equal_the_per_member_runner(act, n_out, m, dtype):
+    # P = 70: one full block of 64 lanes and one of 6 (58 idle lanes); every activation of
+    # the units, a sigmoid readout, no inputs; h0 given
+    pop = _population(70, act, n_out, m, out_act="tanh" if act == "sigmoid" else "sigmoid")
+    rng = np.random.default_rng(1)
+    x, h0 = rng.normal(size=(60, 70, m)), 0.5 * rng.normal(size=(70, pop.n))
+    fast = run(pop, x, h0, dtype=dtype)
+    ref = run(pop, x, h0, dtype=dtype, method="loop")
+    _close(fast, ref, dtype)
+    last = run(pop, x, h0, dtype=dtype, states=False)
+    assert last.states is None
+    np.testing.assert_array_equal(last.outputs, fast.outputs)
+    np.testing.assert_array_equal(last.final, fast.final)
+
+
+@pytest.mark.parametrize("P", [33, 64, 200])
+def test_block_boundaries_and_threads(P):
+    # one block with 31 idle lanes, exactly one block, and four blocks long enough to run on
+    # threads; the lane layout puts member b at block b // 64, lane b % 64
+    pop = _population(P, "tanh", 1)
+    assert on_lanes(pop, np.float64)
+    LW, LY = lanes_params_as(pop, np.float64)
+    assert LW.shape == (-(-P // 64), 5, 1 + 5 + 3, 64) and LY.shape[1:] == (1, 6, 64)
+    b = P - 1
+    np.testing.assert_array_equal(LW[b // 64, :, 1:6, b % 64], pop.W_hh[b])
+    x = np.random.default_rng(2).normal(size=(300, P, 3))
+    for dtype in (np.float64, np.float32):
+        _close(run(pop, x, dtype=dtype), run(pop, x, dtype=dtype, method="loop"), dtype)
+
+
+def test_one_sequence_is_fed_to_every_member():
+    pop = _population(40)
+    x = np.random.default_rng(3).normal(size=(20, 3))
+    fast = run(pop, x)
+    assert fast.outputs.shape == (20, 40, 5)
+    np.testing.assert_allclose(fast.outputs, run(pop, x, method="loop").outputs, atol=1e-13)
+
+
+@pytest.mark.parametrize("outputs", [None, (1, 3)])
+def test_fully_recurrent_populations(outputs):
+    # the masked weights as W_hh, the input mask, the outputs as a 0/1 readout
+    rng = np.random.default_rng(4)
+    mask, in_mask = rng.random((6, 6)) < 0.5, rng.random((6, 3)) < 0.7
+    nets = [FullyRecurrent(W=rng.normal(0, 0.6, (6, 6)) * mask, mask=mask,
+                           W_in=rng.normal(size=(6, 3)) * in_mask, input_mask=in_mask,
+                           bias=rng.normal(size=6), activation="relu", outputs=outputs)
+            for _ in range(40)]
+    pop = FullyRecurrent.stack(nets)
+    assert on_lanes(pop, np.float64)
+    x = rng.normal(size=(50, 40, 3))
+    _close(run(pop, x), run(pop, x, method="loop"), np.float64)
+    # float32: these relu nets expand rounding differences (the lanes sum in another order,
+    # with FMAs) along the 50 steps, to 8e-6 relative by step 38; one step from the same
+    # states agrees to float32 rounding
+    fast, ref = (run(pop, x.astype(np.float32), method=m) for m in ("auto", "loop"))
+    np.testing.assert_allclose(fast.states, ref.states, rtol=5e-5, atol=5e-5)
+    h = ref.states[20]
+    one = [run(pop, x[21:22].astype(np.float32), h, method=m).states for m in ("auto", "loop")]
+    np.testing.assert_allclose(one[0], one[1], rtol=TOL[np.float32], atol=TOL[np.float32])
+
+
+def test_divergence_is_reported_per_member_at_the_template_step():
+    # members 3 and 66 (second block) get a strong linear positive loop and overflow, at
+    # different steps; the others stay finite and are not disturbed
+    cells = [Elman.random(2, 4, seed=s, activation="identity") for s in range(70)]
+    cells = [dataclasses.replace(c, W_hh=0.3 * np.eye(4)) for c in cells]
+    cells[3] = dataclasses.replace(cells[3], W_hh=9 * np.eye(4))
+    cells[66] = dataclasses.replace(cells[66], W_hh=30 * np.eye(4))
+    pop = Elman.stack(cells)
+    x = np.random.default_rng(5).normal(size=(400, 70, 2))
+    for dtype in (np.float64, np.float32):
+        fast, ref = (run(pop, x, dtype=dtype, method=m, on_divergence="return")
+                     for m in ("auto", "loop"))
+        assert np.flatnonzero(fast.status).tolist() == [3, 66]
+        np.testing.assert_array_equal(fast.status, ref.status)
+        for r in (fast, ref):  # NaN from the failing step on, as the template
+            assert np.isnan(r.states[:, [3, 66]]).any()
+        np.testing.assert_array_equal(np.isnan(fast.states), np.isnan(ref.states))
+        np.testing.assert_allclose(fast.outputs[:, 4:66], ref.outputs[:, 4:66], atol=TOL[dtype])
+        step = np.flatnonzero(np.isnan(ref.states[:, 3]).any(axis=1))[0] + 1
+        with pytest.raises(DivergenceError, match=f"step {step} "):
+            run(pop, x, dtype=dtype)
+
+
+@pytest.mark.parametrize("P, n_out, m", [(70, 2, 3), (40, None, 0), (130, None, 2)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_stepper_equals_the_run(P, n_out, m, dtype):
+    pop = _population(P, "sigmoid", n_out, m)
+    rng = np.random.default_rng(6)
+    x, h0 = rng.normal(size=(25, P, m)), rng.normal(size=(P, pop.n))
+    ref = run(pop, x, h0, dtype=dtype, method="loop")
+    stepper = DiscreteStepper(pop, h0=h0, dtype=dtype)
+    outs = np.array([stepper.step(x[t] if m else None) for t in range(25)])
+    np.testing.assert_allclose(outs, ref.outputs, rtol=0, atol=TOL[dtype])
+    np.testing.assert_allclose(stepper.state, ref.final, rtol=0, atol=TOL[dtype])
+    stepper.reset(h0)  # a reset starts the same sequence again
+    np.testing.assert_array_equal(stepper.step(x[0] if m else None), outs[0])
+
+
+def test_stepper_raises_on_the_diverging_member():
+    cells = [Elman.random(1, 3, seed=s, activation="identity") for s in range(66)]
+    assert on_lanes(Elman.stack(cells), np.float64)
+    cells[65] = dataclasses.replace(cells[65], W_hh=1e200 * np.eye(3))
+    stepper = DiscreteStepper(Elman.stack(cells))
+    for _ in range(2):  # h_1 ~ 1, h_2 ~ 1e200, h_3 overflows
+        stepper.step(np.ones(1))
+    with pytest.raises(DivergenceError, match="step 3 .member 65"):
+        stepper.step(np.ones(1))
+
+
+def test_what_runs_on_the_lanes():
+    # populations of Elman / fully recurrent cells from 32 members, while a block's weights
+    # take at most 2 MB (float64 H = 60: 2.0 MB; H = 100: 5.2 MB); not IndRNN, not a cell
+    assert on_lanes(_population(32), np.float64) and not on_lanes(_population(31), np.float64)
+    assert on_lanes(_population(32, H=60, m=1), np.float64)
+    assert not on_lanes(_population(32, H=100, m=1), np.float64)
+    assert on_lanes(_population(32, H=80, m=1), np.float32)
+    assert not on_lanes(Elman.random(3, 5, seed=0), np.float64)
+    pop = IndRNN.stack([IndRNN.random(2, 4, seed=s) for s in range(40)])
+    assert not on_lanes(pop, np.float64)
+    x = np.random.default_rng(7).normal(size=(10, 40, 2))
+    np.testing.assert_array_equal(run(pop, x).outputs, run(pop, x, method="loop").outputs)
+
+
+def test_the_lane_dot_product_against_numpy():
+    # the intrinsic alone, both dtypes, rows written where asked
+    rng = np.random.default_rng(8)
+    for dtype in (np.float64, np.float32):
+        W = aligned_zeros((3, 7, 64), dtype)
+        Z = aligned_zeros((9, 64), dtype)  # more rows than W's K: only the first 7 count
+        out = aligned_zeros((4, 64), dtype)
+        W[:], Z[:] = rng.normal(size=W.shape), rng.normal(size=Z.shape)
+        _dot(W, Z, out)
+        ref = np.einsum("ikl,kl->il", W.astype(float), Z[:7].astype(float))
+        np.testing.assert_allclose(out[1:], ref, rtol=TOL[dtype], atol=TOL[dtype] * 10)
+        assert not out[0].any()
+
+
+def _dot(W, Z, out):
+    from numba import njit
+
+    @njit
+    def rows(W, Z, out):
+        for i in range(W.shape[0]):
+            ml._lane_dot(W, Z, out, i, 1 + i)
+    rows(W, Z, out)
