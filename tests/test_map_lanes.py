@@ -1,15 +1,16 @@
 """Populations of Elman and fully recurrent cells on the SIMD lanes
 (``integrate/_map_lanes_kernels.py``): ``run`` and ``DiscreteStepper`` against the per-member
 runner of the map template (``method="loop"``), which steps each member through the cell's
-own step kernel."""
+own step kernel; and the lanes' dot product (``_lanes_kernels.lane_dot``, the CTRNN lanes'
+too) against numpy."""
 import dataclasses
 
 import numpy as np
 import pytest
+from numba import njit
 
 from rnndyn.errors import DivergenceError
-from rnndyn.integrate import _map_lanes_kernels as ml
-from rnndyn.integrate._lanes_kernels import aligned_zeros
+from rnndyn.integrate._lanes_kernels import aligned_zeros, lane_dot
 from rnndyn.integrate.run import DiscreteStepper, lanes_params_as, on_lanes, run
 from rnndyn.models.discrete import Elman, FullyRecurrent, IndRNN
 
@@ -157,25 +158,25 @@ def test_what_runs_on_the_lanes():
     np.testing.assert_array_equal(run(pop, x).outputs, run(pop, x, method="loop").outputs)
 
 
+@njit
+def _rows(W, Z, out, k0, K, init):
+    for i in range(W.shape[0]):
+        lane_dot(W, Z, out, i, 1 + i, k0, K, init)
+
+
 def test_the_lane_dot_product_against_numpy():
-    # the intrinsic alone, both dtypes, rows written where asked
+    # the intrinsic alone, both dtypes: columns k0 .. k0 + K of W's rows against Z's first K
+    # rows, into rows 1.. of out, from zero or added to what is there
     rng = np.random.default_rng(8)
     for dtype in (np.float64, np.float32):
         W = aligned_zeros((3, 7, 64), dtype)
-        Z = aligned_zeros((9, 64), dtype)  # more rows than W's K: only the first 7 count
+        Z = aligned_zeros((9, 64), dtype)
         out = aligned_zeros((4, 64), dtype)
         W[:], Z[:] = rng.normal(size=W.shape), rng.normal(size=Z.shape)
-        _dot(W, Z, out)
+        _rows(W, Z, out, 0, 7, False)
         ref = np.einsum("ikl,kl->il", W.astype(float), Z[:7].astype(float))
         np.testing.assert_allclose(out[1:], ref, rtol=TOL[dtype], atol=TOL[dtype] * 10)
         assert not out[0].any()
-
-
-def _dot(W, Z, out):
-    from numba import njit
-
-    @njit
-    def rows(W, Z, out):
-        for i in range(W.shape[0]):
-            ml._lane_dot(W, Z, out, i, 1 + i)
-    rows(W, Z, out)
+        _rows(W, Z, out, 2, 4, True)
+        ref += np.einsum("ikl,kl->il", W[:, 2:6].astype(float), Z[:4].astype(float))
+        np.testing.assert_allclose(out[1:], ref, rtol=TOL[dtype], atol=TOL[dtype] * 10)

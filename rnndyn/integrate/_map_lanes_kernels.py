@@ -12,7 +12,7 @@ which the fully recurrent cell shares): ``LW (nb, H, 1 + H + m, LANES)`` holds e
 ``[b | W_hh | W_ih]`` row for the ``LANES`` members of a block on the last axis, ``LY (nb, O,
 1 + H, LANES)`` the readout's ``[b_y | W_y]`` (O = 0 without a readout). A block's state is
 kept as ``Z = [1; h; x]`` (1 + H + m, LANES), so that a unit's new pre-activation is one
-lane dot product of its row with Z (``_lane_dot``: sums in registers) and the readout's one
+lane dot product of its row with Z (``_lanes_kernels.lane_dot``: sums in registers) and the readout's one
 with Z's first 1 + H rows. The per-member kernel sums bias, inputs, then recurrent units;
 here bias, recurrent units, inputs with fused multiply-adds: the two agree to rounding. The
 last block is padded with idle members of zero weights, never stored. The activations come
@@ -21,14 +21,10 @@ that each loop folds its activation into SIMD code). Which populations run here:
 ``run.on_lanes`` (from 32 members, while a block's weights take at most 2 MB).
 """
 import numpy as np
-from llvmlite import ir
-from numba import njit, prange, types
-from numba.core import cgutils
-from numba.extending import intrinsic
+from numba import njit, prange
 
-from ..models._base_kernels import _float_arrays, _vectors
 from ..models._discrete_kernels import HARD_SIGMOID, HARD_TANH, RELU, SIGMOID, TANH, act
-from ._lanes_kernels import _JIT, _JIT_PARALLEL, LANES, aligned_zeros, lane_scratch
+from ._lanes_kernels import _JIT, _JIT_PARALLEL, LANES, aligned_zeros, lane_dot, lane_scratch
 
 _INLINE = dict(_JIT, inline="always")
 
@@ -49,47 +45,6 @@ def elman_lanes_params(p, dtype=np.float64):
         pad[:P] = A
         L[...] = pad.reshape((nb, LANES) + A.shape[1:]).transpose(0, 2, 3, 1)
     return LW, LY
-
-
-@intrinsic
-def _lane_dot(typingctx, W, Z, out, i, r):
-    """out[r, :LANES] = sum over k of W[i, k, :] Z[k, :] for W (R, K, LANES), Z (>= K,
-    LANES), out (., LANES), all C-contiguous in one dtype: the LANES sums stay in registers
-    (8 vectors of float64, 4 of float32) while k runs, two loads an FMA. As numba loops the
-    sums lived in memory (a load and a store more per FMA, and a runtime alias test per
-    short loop): float64 R = 10, K = 14, one thread, 133 -> 77 ps a lane's multiply-add,
-    float32 85 -> 39."""
-    if not _float_arrays(W, Z, out):
-        return None
-    sig = types.void(W, Z, out, types.intp, types.intp)
-
-    def codegen(context, builder, signature, args):
-        arrays = [context.make_array(t)(context, builder, v)
-                  for t, v in zip(signature.args[:3], args[:3])]
-        Wd, Zd, Od = (x.data for x in arrays)
-        K, L = cgutils.unpack_tuple(builder, arrays[0].shape, 3)[1:]
-        i, r = args[3:]
-        size, VL, vt, fmuladd = _vectors(builder, Wd)
-
-        def vector(ptr, b):  # the b-th vector from ptr
-            return builder.bitcast(builder.gep(ptr, [ir.Constant(i.type, b * VL)]),
-                                   vt.as_pointer())
-        accs = [cgutils.alloca_once(builder, vt) for _ in range(LANES // VL)]
-        for acc in accs:
-            builder.store(ir.Constant(vt, [0.0] * VL), acc)
-        w_i = builder.gep(Wd, [builder.mul(builder.mul(i, K), L)])
-        with cgutils.for_range(builder, K) as loop:
-            w_k = builder.gep(w_i, [builder.mul(loop.index, L)])
-            z_k = builder.gep(Zd, [builder.mul(loop.index, L)])
-            for b, acc in enumerate(accs):
-                w = builder.load(vector(w_k, b), align=size)
-                z = builder.load(vector(z_k, b), align=size)
-                builder.store(builder.call(fmuladd, [w, z, builder.load(acc)]), acc)
-        o_r = builder.gep(Od, [builder.mul(r, L)])
-        for b, acc in enumerate(accs):
-            builder.store(builder.load(acc), vector(o_r, b), align=size)
-        return context.get_dummy_value()
-    return sig, codegen
 
 
 @njit(**_INLINE)
@@ -123,10 +78,10 @@ def _block_step(LWb, LYb, Z, Zn, y, a, a_y):
     CTRNN lanes' rhs: one copy of its loops."""
     H = LWb.shape[0]
     for i in range(H):
-        _lane_dot(LWb, Z, Zn, i, 1 + i)
+        lane_dot(LWb, Z, Zn, i, 1 + i, 0, LWb.shape[1], False)
     _activate(Zn, 1, 1 + H, a)
     for o in range(LYb.shape[0]):
-        _lane_dot(LYb, Zn, y, o, o)
+        lane_dot(LYb, Zn, y, o, o, 0, LYb.shape[1], False)
     _activate(y, 0, LYb.shape[0], a_y)
 
 
