@@ -10,6 +10,7 @@ import pytest
 from numba import njit
 
 from rnndyn.errors import DivergenceError
+from rnndyn.integrate import _map_lanes_kernels as ml
 from rnndyn.integrate._lanes_kernels import aligned_zeros, lane_dot
 from rnndyn.integrate.run import DiscreteStepper, lanes_params_as, on_lanes, run
 from rnndyn.models.discrete import Elman, FullyRecurrent, IndRNN
@@ -131,6 +132,26 @@ def test_stepper_equals_the_run(P, n_out, m, dtype):
     np.testing.assert_allclose(stepper.state, ref.final, rtol=0, atol=TOL[dtype])
     stepper.reset(h0)  # a reset starts the same sequence again
     np.testing.assert_array_equal(stepper.step(x[0] if m else None), outs[0])
+
+
+def test_parallel_step_equals_the_serial_one():
+    # DiscreteStepper takes the threaded step from ~2e6 multiply-adds a step (SERIAL_WORK);
+    # both kernels directly on three blocks
+    pop = _population(130, "tanh", 2)
+    LW, LY = lanes_params_as(pop, np.float64)
+    rng = np.random.default_rng(9)
+    H, X = rng.normal(size=(130, pop.n)), rng.normal(size=(130, 3))
+    res = []
+    for kernel in (ml.elman_advance_lanes, ml.elman_advance_lanes_serial):
+        Hn, out, status = np.empty_like(H), np.empty((130, 2)), np.ones(130, dtype=np.int64)
+        S = aligned_zeros((len(LW), 2 * (1 + pop.n + 3) + 2, 64))
+        kernel(LW, LY, 1, 2, H, X, Hn, out, status, S)
+        res.append((Hn, out, status))
+    for a, b in zip(*res):
+        np.testing.assert_array_equal(a, b)
+    ref = run(pop, X[None], H, method="loop")
+    np.testing.assert_allclose(res[0][1], ref.outputs[0], rtol=0, atol=1e-13)
+    assert not res[0][2].any()
 
 
 def test_stepper_raises_on_the_diverging_member():

@@ -30,6 +30,7 @@ from ..models.deep import Bidirectional, BidirectionalStack, Stacked
 from ._common import check_fits, check_model, initial_state, integrator, writable
 from . import _map_lanes_kernels as _map_lanes
 from ._lanes_kernels import LANES, aligned_zeros
+from .stepper import SERIAL_WORK
 
 DTYPES = (np.float64, np.float32)
 
@@ -438,13 +439,13 @@ class DiscreteStepper:
         parallel = _parallel(self.B, 50 * model.n * (model.n + model.n_in))
         self._advance = self._K.advance_batch if parallel else self._K.advance_batch_serial
         if on_lanes(model, self.dtype):
-            # the members on the SIMD lanes, behind the template's signature; threads pay
-            # from ~5000 multiply-adds a step (P = 256, n = 4: 6.2 -> 4.9 us)
+            # the members on the SIMD lanes, behind the template's signature; small steps on
+            # the calling thread, as Stepper's (SERIAL_WORK: robust on a busy machine)
             LW, LY = lanes_params_as(model, self.dtype)
             S = aligned_zeros((len(LW), 2 * (1 + model.n + model.n_in) + len(LY[0]),
                                LW.shape[-1]), self.dtype)
-            lanes = _map_lanes.elman_advance_lanes if len(LW) > 1 and \
-                self.B * model.n * (model.n + model.n_in) >= 10_000 \
+            work = self.B * (model.n * (model.n + model.n_in) + 500)
+            lanes = _map_lanes.elman_advance_lanes if len(LW) > 1 and work >= SERIAL_WORK \
                 else _map_lanes.elman_advance_lanes_serial
             self._advance = lambda p, H, X, Hn, out, work, status: lanes(
                 LW, LY, p[5], p[6], H, X, Hn, out, status, S)
