@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 
 from rnndyn.errors import DivergenceError, StabilityWarning, ValidationError
+from rnndyn.integrate.run import run
 from rnndyn.integrate.stepper import Stepper
 from rnndyn.models.ctrnn import CTRNN
+from rnndyn.models.discrete import Elman
 from rnndyn.robotics import _visual_agent_kernels as K
 from rnndyn.robotics.controller import Controller
 from rnndyn.robotics.visual_agent import VisualAgent, beer2003_genome, beer2003_network
@@ -314,6 +316,38 @@ def test_controller_errors():
         Controller(CTRNN(W=np.zeros((2, 2))))  # no inputs
     with pytest.raises(ValidationError, match="Controller.dt"):
         Controller(pop, dt=-1.0)
+
+
+def _elman_population(P=40):
+    return Elman.stack([Elman.random(3, 5, 2, seed=s, output_activation="tanh")
+                        for s in range(P)])
+
+
+@pytest.mark.parametrize("P", [3, 40])  # the per-member loops, the SIMD lanes
+def test_discrete_controller_equals_the_run_on_held_observations(P):
+    """A map advances `substeps` updates a tick under the held observation: the actions are
+    the documented readout of ``run`` over each observation repeated substeps times; reset's
+    actions are those of the initial state's outputs."""
+    pop = _elman_population(P)
+    ctl = Controller(pop, substeps=2, sensors=[2, 0, 1], motors=[[1.0, -1.0]],
+                     motor_gain=2.0, motor_bias=0.5)
+    assert ctl.dt is None and ctl.substeps == 2
+    h0 = np.random.default_rng(0).normal(size=(P, 5))
+    a0 = ctl.reset(h0)
+    out0 = np.array([pop[k].output(h0[k]) for k in range(P)])
+    np.testing.assert_allclose(a0, 2.0 * (out0 @ [[1.0], [-1.0]]) + 0.5, rtol=1e-13)
+    obs = np.random.default_rng(1).normal(size=(8, P, 3))
+    acts = np.array([ctl.step(o) for o in obs])
+    ref = run(pop, np.repeat(obs[:, :, [2, 0, 1]], 2, axis=0), h0, method="loop")
+    np.testing.assert_allclose(acts, 2.0 * (ref.outputs[1::2] @ [[1.0], [-1.0]]) + 0.5,
+                               rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(ctl.state, ref.final, rtol=1e-12, atol=1e-13)
+    with pytest.raises(ValidationError, match="Controller.step.dt.*no time step"):
+        ctl.step(obs[0], dt=0.1)
+    single = Controller(pop[0], substeps=1)
+    assert single.reset().shape == (2,) and single.step(np.ones(3)).shape == (2,)
+    with pytest.raises(ValidationError, match="Controller.substeps"):
+        Controller(pop, substeps=0)
 
 
 # ---------------------------------------------------------------------------- study

@@ -8,6 +8,7 @@ gym = pytest.importorskip("gymnasium")
 
 from rnndyn.errors import ValidationError  # noqa: E402
 from rnndyn.models.ctrnn import CTRNN  # noqa: E402
+from rnndyn.models.discrete import Elman  # noqa: E402
 from rnndyn.robotics.controller import Controller  # noqa: E402
 from rnndyn.robotics.gym import GymTask  # noqa: E402
 
@@ -69,6 +70,33 @@ def test_native_vector_env_and_determinism():
     assert a.fitness[2] < 100  # a constant action loses the pole quickly
     assert task.fitness(_reflex([0, 0.5, 10, 1])) == 500.0
     assert pickle.loads(pickle.dumps(task)).fitness(pop).tolist() == a.fitness.tolist()
+
+
+def test_discrete_time_controllers():
+    """Elman controllers through the same vector environment: the linear reflex as an Elman
+    net (two tanh units fed -w.u and +w.u, outputs the units) balances the pole; a loop over
+    individuals and episodes through the Controller gives the same returns."""
+    w = np.array([0.0, 0.5, 10.0, 1.0])
+    rng = np.random.default_rng(3)
+    nets = [Elman(W_ih=rng.normal(0, 3, (2, 4)), W_hh=rng.normal(0, 1, (2, 2)))
+            for _ in range(2)]
+    reflex = Elman(W_ih=np.stack([-w, w]), W_hh=np.zeros((2, 2)))  # tanh keeps the order
+    pop = Elman.stack(nets + [reflex])
+    task = GymTask("CartPole-v1", episodes=2, seed=7, vectorization_mode="sync")
+    r = task.run(pop)
+    assert r.returns[2].tolist() == [500.0, 500.0]
+    for k in range(3):
+        for e in range(2):
+            env = gym.make("CartPole-v1")
+            obs, _ = env.reset(seed=7 + e)
+            ctl = Controller(pop[k])
+            ctl.reset()
+            done, R = False, 0.0
+            while not done:
+                obs, rew, term, trunc, _ = env.step(int(np.argmax(ctl.step(np.asarray(obs)))))
+                R += rew
+                done = term or trunc
+            assert r.returns[k, e] == R
 
 
 def test_box_actions_map_rates_onto_the_box():

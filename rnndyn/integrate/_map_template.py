@@ -101,6 +101,14 @@ def advance_member(p, H, X, H_new, OUT, work, status, b):
 
 
 @njit(**_JIT)
+def outputs_of(p, H, OUT):
+    """OUT[b] = the outputs of state H[b] (B, n) under member b's parameters (or the shared
+    ones): a stepper's outputs after a reset."""
+    for b in range(H.shape[0]):
+        _output(H[b], _member(p, b), OUT[b])
+
+
+@njit(**_JIT)
 def advance_batch_serial(p, H, X, H_new, OUT, work, status):
     """One step of B members: H (B, n), X (B, n_in) -> H_new (B, n), OUT (B, n_out); work
     (B, work size) is caller-owned so a step allocates nothing; status[b] = 1 if non-finite."""

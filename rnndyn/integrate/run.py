@@ -456,6 +456,7 @@ class DiscreteStepper:
     def reset(self, h0=None) -> np.ndarray:
         """Set the state (default zeros) and the step counter to 0; returns the state."""
         self._H[:] = initial_state(self.model, h0, self.B, self.dtype, "h0")
+        self._K.outputs_of(self._p, self._H, self._out)
         self.t = 0
         return self.state
 
@@ -502,3 +503,9 @@ class DiscreteStepper:
     def state(self) -> np.ndarray:
         """Current state, (n,) or (B, n) (a copy)."""
         return (self._H[0] if self._single else self._H).copy()
+
+    @property
+    def outputs(self) -> np.ndarray:
+        """Outputs of the current state, (n_out,) or (B, n_out) (a copy): what the last
+        ``step`` returned, or after ``reset`` those of the initial state."""
+        return (self._out[0] if self._single else self._out).copy()

@@ -5,7 +5,9 @@ owns the bodies; rnndyn owns the nervous systems. Each control tick the simulato
 observations of all P bodies, ``(P, n_obs)``, and gets back their actions ``(P, n_act)``.
 In between, the network population advances ``substeps`` integration steps with the
 observations held constant -- through the shared ``rnndyn.Stepper`` (one kernel call per
-tick for the whole population), never a private integrator.
+tick for the whole population), never a private integrator. A discrete-time population
+(Elman, fully recurrent, LSTM, ...: a map) advances ``substeps`` updates a tick through the
+shared ``DiscreteStepper`` instead (Elman and fully recurrent populations on SIMD lanes).
 
 Sensor and motor mapping. Observation ``sensors[k]`` times ``sensor_gain[k]`` drives model
 input k (model inputs reach the units through ``W_in``: a one-hot ``W_in`` makes them
@@ -20,7 +22,7 @@ import numpy as np
 
 from .._validate import front_door, positive_int
 from ..errors import ValidationError
-from ..integrate import Stepper
+from ..integrate import DiscreteStepper, Stepper
 from ..models.base import Model
 
 
@@ -42,13 +44,17 @@ class Controller:
 
     Parameters
     ----------
-    model : Model (flow)
-        A single network or a population of P (``CTRNN.stack``, ``Genome.decode``).
+    model : Model (flow or map)
+        A single network or a population of P (``CTRNN.stack``, ``Elman.stack``,
+        ``Genome.decode``).
     dt : float
-        Control tick (time units): the simulator's step between two ``step`` calls.
+        Control tick (time units): the simulator's step between two ``step`` calls. A map
+        has no time: it is not used there.
     substeps : int
-        Integration steps of the network per tick (each dt / substeps long).
+        Integration steps of the network per tick (each dt / substeps long); for a map, its
+        updates per tick.
     method : {"euler", "rk4"}
+        Integration method of a flow (a map: not used).
     sensors : sequence of int, optional
         ``sensors[k]`` is the observation entry driving model input k (length n_in).
         Default: observation k drives input k.
@@ -64,7 +70,7 @@ class Controller:
     y0 : array (n,) or (P, n), optional
         State after ``reset`` (default zeros).
     threads : int or None
-        Threads of a tick (see ``Stepper``).
+        Threads of a tick (see ``Stepper``; a map: not used).
 
     Examples
     --------
@@ -79,9 +85,10 @@ class Controller:
                  method: str = "euler", sensors=None, n_obs: int | None = None,
                  sensor_gain=1.0, motors=None, motor_gain=1.0, motor_bias=0.0, y0=None,
                  threads: int | None = None):
-        if not isinstance(model, Model) or model.kind != "flow":
-            raise ValidationError("model", "a Controller drives continuous-time models "
-                                  f"(flows, e.g. CTRNN), got {type(model).__name__}", model)
+        if not isinstance(model, Model) or model.kind not in ("flow", "map"):
+            raise ValidationError("model", "a Controller drives networks (flows such as "
+                                  "CTRNN, maps such as Elman), got "
+                                  f"{type(model).__name__}", model)
         n_in, n_out = model.n_in, model.n_out
         if n_in == 0:
             raise ValidationError("model", "has no inputs (n_in = 0): a controller needs "
@@ -119,14 +126,20 @@ class Controller:
         self.n_act = M.shape[0]
         self.motor_gain = _vector(motor_gain, self.n_act, "motor_gain")
         self.motor_bias = _vector(motor_bias, self.n_act, "motor_bias")
-        self.stepper = Stepper(model, dt=dt, method=method, substeps=substeps, y0=y0,
-                               threads=threads)
+        if model.kind == "map":
+            self.substeps = positive_int(substeps, "substeps")
+            self.stepper = DiscreteStepper(model, h0=y0)
+        else:
+            self.stepper = Stepper(model, dt=dt, method=method, substeps=substeps, y0=y0,
+                                   threads=threads)
+            self.substeps = self.stepper.substeps
         self.model, self.P = model, model.P
         self._y0 = self.stepper.state  # the checked initial state, restored by reset()
 
     @property
-    def dt(self) -> float:
-        return self.stepper.dt
+    def dt(self) -> float | None:
+        """The tick of a flow (None for a map)."""
+        return None if self.model.kind == "map" else self.stepper.dt
 
     @property
     def state(self) -> np.ndarray:
@@ -140,18 +153,21 @@ class Controller:
     def reset(self, y0=None) -> np.ndarray:
         """Reset the networks (state ``y0``, default the constructor's) and time; returns the
         actions of the reset state, (P, n_act) or (n_act,) for a single network."""
+        if self.model.kind == "map":
+            self.stepper.reset(self._y0 if y0 is None else y0)
+            return self._actions(self.stepper.outputs)
         return self._actions(self.stepper.reset(self._y0 if y0 is None else y0))
 
     @front_door()
     def step(self, observations, dt: float | None = None) -> np.ndarray:
-        """One control tick: the networks integrate ``substeps`` steps under the
-        observations (held constant) and return the actions.
+        """One control tick: the networks integrate ``substeps`` steps (a map: updates)
+        under the observations (held constant) and return the actions.
 
         Parameters
         ----------
         observations : array (P, n_obs), or (n_obs,) for a single network
         dt : float, optional
-            This tick's length (default the constructor's ``dt``).
+            This tick's length (default the constructor's ``dt``); a map takes none.
 
         Returns
         -------
@@ -170,4 +186,11 @@ class Controller:
             raise ValidationError("observations", "must be finite (a simulator produced NaN "
                                   "or inf)", observations)
         u = obs[..., self.sensors] * self.sensor_gain
-        return self._actions(self.stepper.step(u, dt))
+        if self.model.kind == "flow":
+            return self._actions(self.stepper.step(u, dt))
+        if dt is not None:
+            raise ValidationError("dt", "a discrete-time controller has no time step: it "
+                                  f"updates {self.substeps} time(s) a tick; pass dt=None", dt)
+        for _ in range(self.substeps):
+            out = self.stepper.step(u)
+        return self._actions(out)

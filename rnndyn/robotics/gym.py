@@ -78,7 +78,8 @@ class GymTask:
     seed : int
         Seed of the episodes (see the module docstring).
     dt, substeps, method, sensors, sensor_gain, motors, motor_gain, motor_bias
-        The ``Controller``'s settings: control tick, network steps per tick, integrator,
+        The ``Controller``'s settings: control tick, network steps per tick (a map's
+        updates), integrator,
         observation -> input and output -> action mapping (``motor_gain`` / ``motor_bias``
         default to 1 / 0, or to the box's ``high - low`` / ``low`` for a Box action space).
     vectorization_mode : {None, "vector_entry_point", "sync", "async"}
@@ -183,9 +184,10 @@ class GymTask:
 
     # -- evaluation -------------------------------------------------------------------
     def _check(self, model) -> Model:
-        if not isinstance(model, Model) or model.kind != "flow":
-            raise ValidationError("model", "must be a continuous-time model (e.g. CTRNN) or a "
-                                  f"population of them, got {type(model).__name__}", model)
+        if not isinstance(model, Model) or model.kind not in ("flow", "map"):
+            raise ValidationError("model", "must be a network (a flow such as CTRNN, a map "
+                                  "such as Elman) or a population of them, got "
+                                  f"{type(model).__name__}", model)
         if self._settings["sensors"] is None and model.n_in != self.n_obs:
             raise ValidationError("model", f"has n_in = {model.n_in} inputs but the "
                                   f"environment {self.env!r} observes {self.n_obs} values per "
@@ -212,7 +214,7 @@ class GymTask:
 
         Parameters
         ----------
-        model : Model (flow), single or population of P
+        model : Model (flow or map), single or population of P
             n_in = the observation size (or as mapped by ``sensors``); n_out = the number of
             actions of a Discrete space or the size of a Box one (or as read by ``motors``).
         record : sequence of int, optional
