@@ -12,8 +12,8 @@ which the fully recurrent cell shares): ``LW (nb, H, 1 + H + m, LANES)`` holds e
 ``[b | W_hh | W_ih]`` row for the ``LANES`` members of a block on the last axis, ``LY (nb, O,
 1 + H, LANES)`` the readout's ``[b_y | W_y]`` (O = 0 without a readout). A block's state is
 kept as ``Z = [1; h; x]`` (1 + H + m, LANES), so that a unit's new pre-activation is one
-lane dot product of its row with Z (``_lanes_kernels.lane_dot``: sums in registers) and the readout's one
-with Z's first 1 + H rows. The per-member kernel sums bias, inputs, then recurrent units;
+lane dot product of its row with Z (``_lanes_kernels.lane_dot``: sums in registers) and the
+readout's one with Z's first 1 + H rows. The per-member kernel sums bias, inputs, then recurrent units;
 here bias, recurrent units, inputs with fused multiply-adds: the two agree to rounding. The
 last block is padded with idle members of zero weights, never stored. The activations come
 as runtime codes, each tested once per pass over a block (the branch outside the loops, so

@@ -456,7 +456,7 @@ class DiscreteStepper:
     def reset(self, h0=None) -> np.ndarray:
         """Set the state (default zeros) and the step counter to 0; returns the state."""
         self._H[:] = initial_state(self.model, h0, self.B, self.dtype, "h0")
-        self._K.outputs_of(self._p, self._H, self._out)
+        self._reset_outputs = True  # computed when asked for (``outputs``)
         self.t = 0
         return self.state
 
@@ -473,6 +473,7 @@ class DiscreteStepper:
         X = self._x0 if u is None else self._input(u)
         self._advance(self._p, self._H, X, self._Hn, self._out, self._work, self._status)
         self._H, self._Hn = self._Hn, self._H
+        self._reset_outputs = False
         self.t += 1
         if self._status.any():
             b = int(np.argmax(self._status))
@@ -508,4 +509,7 @@ class DiscreteStepper:
     def outputs(self) -> np.ndarray:
         """Outputs of the current state, (n_out,) or (B, n_out) (a copy): what the last
         ``step`` returned, or after ``reset`` those of the initial state."""
+        if self._reset_outputs:
+            self._K.outputs_of(self._p, self._H, self._out)
+            self._reset_outputs = False
         return (self._out[0] if self._single else self._out).copy()
