@@ -1,4 +1,4 @@
-"""Populations of Elman and fully recurrent cells on the SIMD lanes
+"""Populations of Elman, fully recurrent and LSTM cells on the SIMD lanes
 (``integrate/_map_lanes_kernels.py``): ``run`` and ``DiscreteStepper`` against the per-member
 runner of the map template (``method="loop"``), which steps each member through the cell's
 own step kernel; and the lanes' dot product (``_lanes_kernels.lane_dot``, the CTRNN lanes'
@@ -14,6 +14,7 @@ from rnndyn.integrate import _map_lanes_kernels as ml
 from rnndyn.integrate._lanes_kernels import aligned_zeros, lane_dot
 from rnndyn.integrate.run import DiscreteStepper, lanes_params_as, on_lanes, run
 from rnndyn.models.discrete import Elman, FullyRecurrent, IndRNN
+from rnndyn.models.gated import LSTM
 
 ACTS = ["tanh", "relu", "sigmoid", "identity", "hard_tanh", "hard_sigmoid"]
 TOL = {np.float64: 1e-13, np.float32: 2e-6}
@@ -56,7 +57,7 @@ def test_block_boundaries_and_threads(P):
     # threads; the lane layout puts member b at block b // 64, lane b % 64
     pop = _population(P, "tanh", 1)
     assert on_lanes(pop, np.float64)
-    LW, LY = lanes_params_as(pop, np.float64)
+    LW, LY = lanes_params_as(pop, np.float64)[1:3]
     assert LW.shape == (-(-P // 64), 5, 1 + 5 + 3, 64) and LY.shape[1:] == (1, 6, 64)
     b = P - 1
     np.testing.assert_array_equal(LW[b // 64, :, 1:6, b % 64], pop.W_hh[b])
@@ -138,14 +139,14 @@ def test_parallel_step_equals_the_serial_one():
     # DiscreteStepper takes the threaded step from ~2e6 multiply-adds a step (SERIAL_WORK);
     # both kernels directly on three blocks
     pop = _population(130, "tanh", 2)
-    LW, LY = lanes_params_as(pop, np.float64)
+    lp = lanes_params_as(pop, np.float64)
     rng = np.random.default_rng(9)
     H, X = rng.normal(size=(130, pop.n)), rng.normal(size=(130, 3))
     res = []
-    for kernel in (ml.elman_advance_lanes, ml.elman_advance_lanes_serial):
+    for kernel in (ml.advance_lanes, ml.advance_lanes_serial):
         Hn, out, status = np.empty_like(H), np.empty((130, 2)), np.ones(130, dtype=np.int64)
-        S = aligned_zeros((len(LW), 2 * (1 + pop.n + 3) + 2, 64))
-        kernel(LW, LY, 1, 2, H, X, Hn, out, status, S)
+        S = aligned_zeros((3, ml.scratch_rows(ml.ELMAN, 5, 3, 2), 64))
+        kernel(*lp, H, X, Hn, out, status, S)
         res.append((Hn, out, status))
     for a, b in zip(*res):
         np.testing.assert_array_equal(a, b)
@@ -222,3 +223,64 @@ def test_readme_example_evolves_elman_controllers():
     best = rd.train.GA(genome.dim, 1000, direction="maximize", seed=0).run(
         fitness, 40, progress=False)
     assert best.fitness > -0.05
+
+
+def _lstm_population(P, m=3, H=6, seed=0, **kw):
+    rng = np.random.default_rng(seed)
+    cells = [LSTM.random(m, H, seed=s, **kw) for s in range(P)]
+    return LSTM.stack([dataclasses.replace(c, peephole=0.3 * rng.normal(size=(3, H)))
+                       for c in cells])
+
+
+@pytest.mark.parametrize("acts", [{}, {"activation": "relu", "gate_activation": "hard_sigmoid"}])
+@pytest.mark.parametrize("m", [3, 0])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_lstm_lanes_equal_the_per_member_runner(acts, m, dtype):
+    # peepholes, PyTorch's activations and others, no inputs; h0 = [h; c] given; the
+    # stepper on the same kernels
+    pop = _lstm_population(70, m, **acts)
+    assert on_lanes(pop, dtype) and pop.n == 12
+    rng = np.random.default_rng(1)
+    x, h0 = rng.normal(size=(40, 70, m)), 0.5 * rng.normal(size=(70, 12))
+    fast = run(pop, x, h0, dtype=dtype)
+    ref = run(pop, x, h0, dtype=dtype, method="loop")
+    _close(fast, ref, dtype)
+    last = run(pop, x, h0, dtype=dtype, states=False)
+    np.testing.assert_array_equal(last.outputs, fast.outputs)
+    np.testing.assert_array_equal(last.final, fast.final)
+    stepper = DiscreteStepper(pop, h0=h0, dtype=dtype)
+    outs = np.array([stepper.step(x[t] if m else None) for t in range(40)])
+    np.testing.assert_allclose(outs, ref.outputs, rtol=TOL[dtype], atol=TOL[dtype])
+    np.testing.assert_allclose(stepper.state, ref.final, rtol=TOL[dtype], atol=TOL[dtype])
+
+
+def test_lstm_divergence_at_the_template_step_and_unit():
+    # identity gates, tanh cell: with a forget gate of 20 member 40's c grows 20-fold a step
+    # until it overflows (h = o tanh(c) follows at once: the o gate's 0 * inf peephole term
+    # is NaN, in both paths); reported at the template's step and unit
+    cells = [LSTM.random(2, 3, seed=s, gate_activation="identity") for s in range(50)]
+    cells = [dataclasses.replace(c, W_hh=0.1 * c.W_hh, W_ih=0.1 * c.W_ih, b_ih=0 * c.b_ih,
+                                 b_hh=0 * c.b_hh) for c in cells]
+    cells[40] = dataclasses.replace(cells[40], b_ih=np.r_[np.zeros(3), np.full(3, 20.0),
+                                                          np.zeros(6)])
+    pop = LSTM.stack(cells)
+    x = np.random.default_rng(2).normal(size=(300, 50, 2))
+    fast, ref = (run(pop, x, method=m, on_divergence="return") for m in ("auto", "loop"))
+    assert np.flatnonzero(ref.status).tolist() == [40]
+    np.testing.assert_array_equal(fast.status, ref.status)
+    np.testing.assert_array_equal(np.isnan(fast.states), np.isnan(ref.states))
+    errors = []
+    for method in ("auto", "loop"):
+        with pytest.raises(DivergenceError) as e:
+            run(pop, x, method=method)
+        errors.append(str(e.value))
+    assert errors[0] == errors[1] and "sequence 40" in errors[0]
+
+
+def test_bad_unit_indexes_the_cell_state_after_h():
+    # the state is [h; c]: a non-finite c_j is unit H + j
+    Z, C = np.ones((1 + 3 + 2, 64)), np.ones((3, 64))
+    C[1, 5] = np.inf
+    assert ml._bad_unit(Z, C, 3, 5) == 4 and ml._bad_unit(Z, C, 3, 4) == -1
+    Z[2, 5] = np.nan
+    assert ml._bad_unit(Z, C, 3, 5) == 1

@@ -1,24 +1,29 @@
-"""Lane kernels of discrete maps: a population of Elman or fully recurrent cells run with its
-members on the SIMD lanes, as ``_lanes_kernels`` runs CTRNN populations.
+"""Lane kernels of discrete maps: a population of Elman, fully recurrent or LSTM cells run
+with its members on the SIMD lanes, as ``_lanes_kernels`` runs CTRNN populations.
 
 The per-member runner of ``_map_template`` steps each member's 10-unit loops on its own (~16
-ns/neuron-step at P = 1000, n = 10, float64: too short for SIMD code). Here the members are
-cut into blocks of ``LANES`` and a block's state is ``h[i, l]`` (unit i, lane l): every loop
-of a step runs over the lanes of a block with unit stride, and the blocks are split over
-numba's threads (prange over blocks).
+ns/neuron-step at P = 1000, n = 10, float64 for Elman, ~35 for LSTM: too short for SIMD
+code). Here the members are cut into blocks of ``LANES`` and a block's state is ``h[i, l]``
+(unit i, lane l): every loop of a step runs over the lanes of a block with unit stride, and
+the blocks are split over numba's threads (prange over blocks).
 
-Layout (``elman_lanes_params``, from the Elman parameter tuple of ``models._discrete_kernels``,
-which the fully recurrent cell shares): ``LW (nb, H, 1 + H + m, LANES)`` holds each unit's
-``[b | W_hh | W_ih]`` row for the ``LANES`` members of a block on the last axis, ``LY (nb, O,
-1 + H, LANES)`` the readout's ``[b_y | W_y]`` (O = 0 without a readout). A block's state is
-kept as ``Z = [1; h; x]`` (1 + H + m, LANES), so that a unit's new pre-activation is one
-lane dot product of its row with Z (``_lanes_kernels.lane_dot``: sums in registers) and the
-readout's one with Z's first 1 + H rows. The per-member kernel sums bias, inputs, then recurrent units;
-here bias, recurrent units, inputs with fused multiply-adds: the two agree to rounding. The
-last block is padded with idle members of zero weights, never stored. The activations come
-as runtime codes, each tested once per pass over a block (the branch outside the loops, so
-that each loop folds its activation into SIMD code). Which populations run here:
-``run.on_lanes`` (from 32 members, while a block's weights take at most 2 MB).
+Layout (``lanes_params``): a block's hidden state is kept as ``Z = [1; h; x]`` (1 + H + m,
+LANES), so that each new pre-activation is one lane dot product of a weight row with Z
+(``_lanes_kernels.lane_dot``: the 64 sums in registers). ``LW (nb, R, 1 + H + m, LANES)``
+holds the rows ``[b | W_hh | W_ih]`` for the ``LANES`` members of a block on the last axis:
+
+* ``ELMAN`` (the parameter tuple of ``models._discrete_kernels``, which the fully recurrent
+  cell shares): R = H units; ``LY (nb, O, 1 + H, LANES)`` the readout's ``[b_y | W_y]``
+  against Z's first 1 + H rows (O = 0 without a readout).
+* ``LSTM`` (``models._gated_kernels``): R = 4H gate rows (i, f, g, o); ``PL (nb, 3, H,
+  LANES)`` the peepholes; the cell state c (H, LANES) beside Z; the outputs are h.
+
+The per-member kernels sum bias, inputs, then recurrent units; here bias, recurrent units,
+inputs with fused multiply-adds: the two agree to rounding. The last block is padded with
+idle members of zero weights, never stored. The activations come as runtime codes, each
+tested once per pass over a block (the branch outside the loops, so that each loop folds its
+activation into SIMD code). Which populations run here: ``run.on_lanes`` (from 32 members,
+while a block's weights take at most 2 MB).
 """
 import numpy as np
 from numba import njit, prange
@@ -27,24 +32,37 @@ from ..models._discrete_kernels import HARD_SIGMOID, HARD_TANH, RELU, SIGMOID, T
 from ._lanes_kernels import _JIT, _JIT_PARALLEL, LANES, aligned_zeros, lane_dot, lane_scratch
 
 _INLINE = dict(_JIT, inline="always")
+ELMAN, LSTM = 0, 1
+LAYOUTS = {"elman": ELMAN, "lstm": LSTM}
 
 
-def elman_lanes_params(p, dtype=np.float64):
-    """``(LW, LY)`` in lane layout (module docstring) from a population's Elman parameter
-    tuple p (arrays with a leading P axis); 64-byte aligned."""
-    W_ih, W_hh, b, W_y, b_y, readout = p[0], p[1], p[2], p[3], p[4], p[7]
-    P, H, m = W_ih.shape
-    nb = -(-P // LANES)
-    rows = np.concatenate([b[:, :, None], W_hh, W_ih], axis=2)  # (P, H, 1 + H + m)
+def lanes_params(p, layout: str, dtype=np.float64):
+    """``(kind, LW, LY, PL, a, a2)`` in lane layout (module docstring) from a population's
+    parameter tuple p (arrays with a leading P axis) of the given layout ("elman" or "lstm");
+    a, a2: the activation codes (units and readout, or cell and gates); 64-byte aligned."""
+    kind = LAYOUTS[layout]
+    if kind == ELMAN:
+        W_ih, W_hh, b, W_y, b_y, a, a2, readout = p
+        peep = np.zeros((len(W_hh), 3, 0))
+    else:
+        W_ih, W_hh, b, peep, a, a2 = p[:6]
+        readout = 0
     out = np.concatenate([b_y[:, :, None], W_y], axis=2) if readout else \
-        np.zeros((P, 0, 1 + H))
-    LW = aligned_zeros((nb, H, 1 + H + m, LANES), dtype)
-    LY = aligned_zeros((nb, out.shape[1], 1 + H, LANES), dtype)
-    for L, A in ((LW, rows), (LY, out)):
-        pad = np.zeros((nb * LANES,) + A.shape[1:])
-        pad[:P] = A
-        L[...] = pad.reshape((nb, LANES) + A.shape[1:]).transpose(0, 2, 3, 1)
-    return LW, LY
+        np.zeros((len(W_hh), 0, 1 + W_hh.shape[2]))
+    rows = np.concatenate([b[:, :, None], W_hh, W_ih], axis=2)  # (P, R, 1 + H + m)
+    return (kind,) + tuple(_on_lanes(A, dtype) for A in (rows, out, peep)) + (a, a2)
+
+
+def _on_lanes(A, dtype):
+    """A (P, ...) as (nb, ..., LANES): member b at block b // LANES, lane b % LANES (zero
+    padding), 64-byte aligned."""
+    P = len(A)
+    nb = -(-P // LANES)
+    pad = np.zeros((nb * LANES,) + A.shape[1:])
+    pad[:P] = A
+    L = aligned_zeros((nb,) + A.shape[1:] + (LANES,), dtype)
+    L[...] = np.moveaxis(pad.reshape((nb, LANES) + A.shape[1:]), 1, -1)
+    return L
 
 
 @njit(**_INLINE)
@@ -70,162 +88,216 @@ def _activate(S, r0, r1, a):
         _apply(S, r0, r1, HARD_SIGMOID)
 
 
+@njit(**_INLINE)
+def _lstm_cells(G, PL, C, Zn, a, ga):
+    """The LSTM's cells on the lanes from the gate pre-activations G (4H, LANES): C (H,
+    LANES) <- c' = f c + i act(g), Zn[1 + j] <- h' = o act(c') (peepholes: i, f see c, o sees
+    c'), as ``models._gated_kernels._lstm_cell``. Gate by gate, each loop over few arrays, so
+    that each becomes SIMD code (as ``_gated_kernels._lstm_gates``)."""
+    H, m = C.shape
+    for j in range(H):
+        for l in range(m):
+            G[j, l] = act(G[j, l] + PL[0, j, l] * C[j, l], ga)
+        for l in range(m):
+            G[H + j, l] = act(G[H + j, l] + PL[1, j, l] * C[j, l], ga)
+        for l in range(m):
+            G[2 * H + j, l] = act(G[2 * H + j, l], a)
+        for l in range(m):
+            C[j, l] = G[H + j, l] * C[j, l] + G[j, l] * G[2 * H + j, l]
+        for l in range(m):
+            Zn[1 + j, l] = act(G[3 * H + j, l] + PL[2, j, l] * C[j, l], ga) * act(C[j, l], a)
+
+
 @njit(**_JIT)
-def _block_step(LWb, LYb, Z, Zn, y, a, a_y):
-    """One step of a block: from Z = [1; h; x] (1 + H + n_in, LANES), Zn[1 : 1 + H] = the
-    new state act(b + W_hh h + W_ih x) and y (O, LANES) = act_y(b_y + W_y h_new) if there is
-    a readout (O > 0). Zn[0] must hold ones. Compiled once and called (not inlined), as the
-    CTRNN lanes' rhs: one copy of its loops."""
-    H = LWb.shape[0]
+def _block_step(kind, LWb, LYb, PLb, Z, Zn, C, G, y, a, a2):
+    """One step of a block from Z = [1; h; x] (1 + H + n_in, LANES): Zn[1 : 1 + H] = the new
+    h; Elman: act(b + W_hh h + W_ih x), and y (O, LANES) = act_y(b_y + W_y h_new) if there is
+    a readout (O > 0); LSTM: C (H, LANES) updated too, G (4H, LANES) scratch. Zn[0] must
+    hold ones. Compiled once and called (not inlined), as the CTRNN lanes' rhs: one copy of
+    its loops."""
+    R, K = LWb.shape[0], LWb.shape[1]
+    if kind == ELMAN:
+        for i in range(R):
+            lane_dot(LWb, Z, Zn, i, 1 + i, 0, K, False)
+        _activate(Zn, 1, 1 + R, a)
+        for o in range(LYb.shape[0]):
+            lane_dot(LYb, Zn, y, o, o, 0, LYb.shape[1], False)
+        _activate(y, 0, LYb.shape[0], a2)
+        return
+    for r in range(R):
+        lane_dot(LWb, Z, G, r, r, 0, K, False)
+    if a == TANH and a2 == SIGMOID:
+        _lstm_cells(G, PLb, C, Zn, TANH, SIGMOID)
+    else:
+        _lstm_cells(G, PLb, C, Zn, a, a2)
+
+
+@njit(**_INLINE)
+def _bad_unit(Z, C, H, l):
+    """First non-finite state entry of lane l (h = Z[1 : 1 + H], then c = C), or -1."""
     for i in range(H):
-        lane_dot(LWb, Z, Zn, i, 1 + i, 0, LWb.shape[1], False)
-    _activate(Zn, 1, 1 + H, a)
-    for o in range(LYb.shape[0]):
-        lane_dot(LYb, Zn, y, o, o, 0, LYb.shape[1], False)
-    _activate(y, 0, LYb.shape[0], a_y)
+        if not np.isfinite(Z[1 + i, l]):
+            return i
+    for j in range(C.shape[0]):
+        if not np.isfinite(C[j, l]):
+            return H + j
+    return -1
 
 
 @njit(**_INLINE)
-def _lane_status(Z, l):
-    """1 if lane l of the state rows Z[1 : 1 + H] has a non-finite entry, else 0."""
-    for i in range(1, Z.shape[0]):
-        if not np.isfinite(Z[i, l]):
-            return 1
-    return 0
-
-
-@njit(**_INLINE)
-def _check_block(Z, H, count, failed, info, lo, t):
-    """Marks the lanes (< count, not yet failed) whose state Z[1 : 1 + H] turned non-finite
-    at step t (1-based) in info (status 1, step, first bad unit); returns how many did. One
-    sum over the block first: nothing more unless it is non-finite (or a lane failed
-    earlier)."""
+def _block_finite(Z, C, H, count):
+    """All state entries of the first count lanes finite (one sum; entry by entry only
+    when it is not finite, since finite entries near the float maximum overflow it too)."""
     acc = 0.0
     for i in range(1, 1 + H):
         for l in range(count):
             acc += Z[i, l]
+    for j in range(C.shape[0]):
+        for l in range(count):
+            acc += C[j, l]
     if np.isfinite(acc):
-        return 0
-    new = 0
+        return True
     for l in range(count):
-        if failed[l]:
-            continue
+        if _bad_unit(Z, C, H, l) >= 0:
+            return False
+    return True
+
+
+@njit(**_INLINE)
+def _store_outputs(Z, y, H, count, lo, OUT):
+    """OUT[lo + l] = the readout y, or h = Z[1 : 1 + H], of the block's lanes."""
+    if y.shape[0]:
+        for l in range(count):
+            for o in range(y.shape[0]):
+                OUT[lo + l, o] = y[o, l]
+        return
+    for l in range(count):
         for i in range(H):
-            if not np.isfinite(Z[1 + i, l]):
-                failed[l] = True
-                info[lo + l, 0], info[lo + l, 1], info[lo + l, 2] = 1, t, i
-                new += 1
-                break
-    return new
+            OUT[lo + l, i] = Z[1 + i, l]
+
+
+@njit(**_INLINE)
+def _store_states(Z, C, H, count, lo, Y):
+    """Y[lo + l] = [h; c] of the block's lanes (h = Z[1 : 1 + H]; c = C, LSTM only)."""
+    for l in range(count):
+        for i in range(H):
+            Y[lo + l, i] = Z[1 + i, l]
+        for j in range(C.shape[0]):
+            Y[lo + l, H + j] = C[j, l]
+
+
+@njit(**_INLINE)
+def scratch_rows(kind, H, n_in, O):
+    """Rows of a block's scratch (LANES wide): Z, Zn, C, G, y."""
+    return 2 * (1 + H + n_in) + (0 if kind == ELMAN else 5 * H) + O
+
+
+@njit(**_INLINE)
+def _views(kind, Sb, H, n_in, O):
+    """(Z, Zn, C, G, y) from a block's scratch Sb (``scratch_rows`` rows)."""
+    w = 1 + H + n_in
+    Hc = 0 if kind == ELMAN else H
+    Z, Zn = Sb[:w], Sb[w:2 * w]
+    C, G = Sb[2 * w:2 * w + Hc], Sb[2 * w + Hc:2 * w + 5 * Hc]
+    return Z, Zn, C, G, Sb[2 * w + 5 * Hc:2 * w + 5 * Hc + O]
 
 
 @njit(**_JIT)
-def _run_block(LWb, LYb, a, a_y, lo, H0, X, Y, OUT, info):
-    """``elman_run_lanes`` for the members lo .. lo + LANES - 1 (those < P)."""
+def _run_block(kind, LWb, LYb, PLb, a, a2, lo, H0, X, Y, OUT, info):
+    """``run_lanes`` for the members lo .. lo + LANES - 1 (those < P)."""
     T, P, n_in = X.shape
-    H, O = LWb.shape[0], LYb.shape[0]
-    m = LWb.shape[2]  # the lane count read at run time (see _lanes_kernels.LANES)
+    H = LWb.shape[0] if kind == ELMAN else LWb.shape[0] // 4
+    O = LYb.shape[0]
+    m = LWb.shape[-1]  # the lane count read at run time (see _lanes_kernels.LANES)
     count = min(m, P - lo)
-    Z = lane_scratch(1 + H + n_in, m, OUT)
-    Zn = lane_scratch(1 + H + n_in, m, OUT)
-    y = lane_scratch(O, m, OUT)
+    Sb = lane_scratch(scratch_rows(kind, H, n_in, O), m, OUT)
+    Z, Zn, C, G, y = _views(kind, Sb, H, n_in, O)
     for l in range(m):
         Z[0, l] = Zn[0, l] = 1.0
-    failed = np.zeros(m, dtype=np.bool_)
     for l in range(count):
         info[lo + l, 0], info[lo + l, 1], info[lo + l, 2] = 0, T, -1
         for i in range(H):
             Z[1 + i, l] = H0[lo + l, i]
-    every = Y.shape[0] == T  # every step's states, or the last one's
+        for j in range(C.shape[0]):
+            C[j, l] = H0[lo + l, H + j]
+    failed = np.zeros(m, dtype=np.bool_)
     n_failed = 0
+    every = Y.shape[0] == T  # every step's states, or (states=False) the last one's
     for t in range(T):
         for l in range(count):
             for k in range(n_in):
                 Z[1 + H + k, l] = X[t, lo + l, k]
-        _block_step(LWb, LYb, Z, Zn, y, a, a_y)
+        _block_step(kind, LWb, LYb, PLb, Z, Zn, C, G, y, a, a2)
         Z, Zn = Zn, Z
-        if every:
+        _store_outputs(Z, y, H, count, lo, OUT[t])
+        if every or t == T - 1:
+            _store_states(Z, C, H, count, lo, Y[t if every else 0])
+        if not _block_finite(Z, C, H, count):  # mark each lane's first failure
             for l in range(count):
-                for i in range(H):
-                    Y[t, lo + l, i] = Z[1 + i, l]
-        if O:
-            for l in range(count):
-                for o in range(O):
-                    OUT[t, lo + l, o] = y[o, l]
-        else:
-            for l in range(count):
-                for i in range(H):
-                    OUT[t, lo + l, i] = Z[1 + i, l]
-        n_failed += _check_block(Z, H, count, failed, info, lo, t + 1)
-        if n_failed == count:
-            break
-    if not every and Y.shape[0]:
-        for l in range(count):
-            for i in range(H):
-                Y[0, lo + l, i] = Z[1 + i, l]
+                unit = -1 if failed[l] else _bad_unit(Z, C, H, l)
+                if unit >= 0:
+                    failed[l] = True
+                    info[lo + l, 0], info[lo + l, 1], info[lo + l, 2] = 1, t + 1, unit
+                    n_failed += 1
+            if n_failed == count:
+                return
 
 
 @njit(**_JIT_PARALLEL)
-def elman_run_lanes(LW, LY, a, a_y, H0, X, Y, OUT, info):
-    """A population of Elman / fully recurrent cells in lane layout (``elman_lanes_params``),
-    member b on sequence b: X (T, P, n_in), H0 (P, H) -> Y (T, P, H) every step's states, or
-    (1, P, H) the last step's, and OUT (T, P, n_out); info (P, 3) gets (status, step, unit)
-    as the per-member runner's. a, a_y: activation codes of the units and the readout. A
+def run_lanes(kind, LW, LY, PL, a, a2, H0, X, Y, OUT, info):
+    """A population in lane layout (``lanes_params``), member b on sequence b: X (T, P,
+    n_in), H0 (P, n) -> Y (T, P, n) every step's states, or (1, P, n) the last step's, and
+    OUT (T, P, n_out); info (P, 3) gets (status, step, unit) as the per-member runner's. A
     member whose state turns non-finite is marked at that step; its later rows are
     unspecified (``run`` overwrites them with NaN)."""
     for b in prange(LW.shape[0]):
-        _run_block(LW[b], LY[b], a, a_y, b * LANES, H0, X, Y, OUT, info)
+        _run_block(kind, LW[b], LY[b], PL[b], a, a2, b * LANES, H0, X, Y, OUT, info)
 
 
 @njit(**_JIT)
-def elman_run_lanes_serial(LW, LY, a, a_y, H0, X, Y, OUT, info):
-    """``elman_run_lanes`` on the calling thread (one block, or little work)."""
+def run_lanes_serial(kind, LW, LY, PL, a, a2, H0, X, Y, OUT, info):
+    """``run_lanes`` on the calling thread (one block, or little work)."""
     for b in range(LW.shape[0]):
-        _run_block(LW[b], LY[b], a, a_y, b * LANES, H0, X, Y, OUT, info)
+        _run_block(kind, LW[b], LY[b], PL[b], a, a2, b * LANES, H0, X, Y, OUT, info)
 
 
 # -- DiscreteStepper: one step ----------------------------------------------------------------
 @njit(**_JIT)
-def _advance_block(LWb, LYb, a, a_y, lo, H, X, H_new, OUT, status, Sb):
-    """``elman_advance_lanes`` for one block; Sb (2 (1 + n + n_in) + O, LANES) its scratch."""
-    P, n = H.shape
-    n_in, O = X.shape[1], LYb.shape[0]
-    w = 1 + n + n_in
+def _advance_block(kind, LWb, LYb, PLb, a, a2, lo, H, X, H_new, OUT, status, Sb):
+    """``advance_lanes`` for one block; Sb (``scratch_rows``, LANES) its scratch."""
+    P, n_in, O = H.shape[0], X.shape[1], LYb.shape[0]
+    Hh = LWb.shape[0] if kind == ELMAN else LWb.shape[0] // 4
     count = min(Sb.shape[1], P - lo)
-    Z, Zn, y = Sb[:w], Sb[w:2 * w], Sb[2 * w:]
+    Z, Zn, C, G, y = _views(kind, Sb, Hh, n_in, O)
     for l in range(Sb.shape[1]):
         Z[0, l] = Zn[0, l] = 1.0
     for l in range(count):
-        for i in range(n):
+        for i in range(Hh):
             Z[1 + i, l] = H[lo + l, i]
+        for j in range(C.shape[0]):
+            C[j, l] = H[lo + l, Hh + j]
         for k in range(n_in):
-            Z[1 + n + k, l] = X[lo + l, k]
-    _block_step(LWb, LYb, Z, Zn, y, a, a_y)
+            Z[1 + Hh + k, l] = X[lo + l, k]
+    _block_step(kind, LWb, LYb, PLb, Z, Zn, C, G, y, a, a2)
+    _store_outputs(Zn, y, Hh, count, lo, OUT)
+    _store_states(Zn, C, Hh, count, lo, H_new)
     for l in range(count):
-        acc = 0.0
-        for i in range(n):
-            H_new[lo + l, i] = Zn[1 + i, l]
-            acc += Zn[1 + i, l]
-        if O:
-            for o in range(O):
-                OUT[lo + l, o] = y[o, l]
-        else:
-            for i in range(n):
-                OUT[lo + l, i] = Zn[1 + i, l]
-        status[lo + l] = 0 if np.isfinite(acc) else _lane_status(Zn[:1 + n], l)
+        status[lo + l] = 0 if _bad_unit(Zn, C, Hh, l) < 0 else 1
 
 
 @njit(**_JIT_PARALLEL)
-def elman_advance_lanes(LW, LY, a, a_y, H, X, H_new, OUT, status, S):
-    """One step of a population in lane layout (``elman_run_lanes``): H (P, n), X (P, n_in)
-    -> H_new (P, n), OUT (P, n_out); status[b] = 1 if member b's new state is non-finite.
-    S (nb, 2 (1 + n + n_in) + O, LANES) is scratch the caller allocates once."""
+def advance_lanes(kind, LW, LY, PL, a, a2, H, X, H_new, OUT, status, S):
+    """One step of a population in lane layout (``run_lanes``): H (P, n), X (P, n_in) ->
+    H_new (P, n), OUT (P, n_out); status[b] = 1 if member b's new state is non-finite. S
+    (nb, ``scratch_rows``, LANES) is scratch the caller allocates once."""
     for b in prange(LW.shape[0]):
-        _advance_block(LW[b], LY[b], a, a_y, b * LANES, H, X, H_new, OUT, status, S[b])
+        _advance_block(kind, LW[b], LY[b], PL[b], a, a2, b * LANES, H, X, H_new, OUT,
+                       status, S[b])
 
 
 @njit(**_JIT)
-def elman_advance_lanes_serial(LW, LY, a, a_y, H, X, H_new, OUT, status, S):
-    """``elman_advance_lanes`` on the calling thread."""
+def advance_lanes_serial(kind, LW, LY, PL, a, a2, H, X, H_new, OUT, status, S):
+    """``advance_lanes`` on the calling thread."""
     for b in range(LW.shape[0]):
-        _advance_block(LW[b], LY[b], a, a_y, b * LANES, H, X, H_new, OUT, status, S[b])
+        _advance_block(kind, LW[b], LY[b], PL[b], a, a2, b * LANES, H, X, H_new, OUT,
+                       status, S[b])

@@ -5,7 +5,7 @@ One shared runner drives any map (``kind == "map"``) of ``rnndyn.models``: B seq
 one parameter set, or a population of P parameter sets (one sequence each), run inside one
 numba kernel (``prange`` over the batch). Populations of Elman and fully recurrent cells run
 with their members on the SIMD lanes instead (``_map_lanes_kernels``; ``run`` and
-``DiscreteStepper``). Cells that ship a batched BLAS kernel (LSTM, GRU,
+``DiscreteStepper``), and so do LSTM populations. Cells that ship a batched BLAS kernel (LSTM, GRU,
 Elman, IndRNN) use it for sequences sharing parameters: one matrix product per step for the whole
 batch, and a ``Stacked`` of such cells runs layer after layer on them (each layer reads the
 outputs of the one below at the same step, so this equals stepping the stack).
@@ -89,11 +89,13 @@ def kernel_params_as(model, dtype):
 
 
 def lanes_params_as(model, dtype):
-    """``elman_lanes_params`` of a population, computed once per model and dtype."""
+    """``_map_lanes_kernels.lanes_params`` of a population, computed once per model and
+    dtype: (kind, LW, LY, PL, a, a2), the lane kernels' first arguments."""
     cached = _PARAMS.setdefault(model, {})
     key = ("lanes", dtype)
     if key not in cached:
-        cached[key] = _map_lanes.elman_lanes_params(kernel_params_as(model, dtype), dtype)
+        cached[key] = _map_lanes.lanes_params(kernel_params_as(model, dtype),
+                                              model.population_lanes, dtype)
     return cached[key]
 
 
@@ -106,12 +108,13 @@ _LANES_MIN_P, _LANES_BYTES = 32, 2 << 20
 
 
 def on_lanes(model, dtype) -> bool:
-    """Whether a population runs with its members on the SIMD lanes (``_map_lanes_kernels``)."""
+    """Whether a population runs with its members on the SIMD lanes (``_map_lanes_kernels``:
+    models whose ``population_lanes`` names a lane layout)."""
     if model.P is None or model.P < _LANES_MIN_P or \
-            not getattr(model, "population_lanes", False):
+            getattr(model, "population_lanes", None) is None:
         return False
-    H = model.n
-    return H * (1 + H + model.n_in) * LANES * np.dtype(dtype).itemsize <= _LANES_BYTES
+    rows, H = model.kernel_params[1].shape[1:]  # W_hh: a unit's or a gate's row each
+    return rows * (1 + H + model.n_in) * LANES * np.dtype(dtype).itemsize <= _LANES_BYTES
 
 
 def _dtype(dtype, x):
@@ -227,9 +230,9 @@ def run(model: Model, inputs, h0=None, *, dtype=None, method: str = "auto",
         cell's batched kernel, one BLAS product per step (LSTM, Elman, IndRNN, and GRU with
         reset_after=True); "auto" picks blas for a single cell that has such a kernel (it
         measured as fast or faster even at B = 1: 5-15% at H = 64-128), else loop. A
-        population of Elman or fully recurrent cells runs with its members on the SIMD lanes
-        under "auto" (6x the per-member loops in float64, 11x in float32, at P = 1000, H =
-        10); "loop" runs each member's own loop.
+        population of Elman, fully recurrent or LSTM cells runs with its members on the SIMD
+        lanes under "auto" (Elman: 6x the per-member loops in float64, 11x in float32, at P =
+        1000, H = 10); "loop" runs each member's own loop.
     on_divergence : {"raise", "return"}
     states : bool
         Keep every step's state (default). False returns ``states=None`` (outputs and the final
@@ -307,10 +310,10 @@ def run_arrays(model: Model, X: np.ndarray, H0: np.ndarray, method: str = "auto"
         elif layered:
             _run_layers(model, H0, X, Y, OUT, info, gates)
         elif lanes:
-            LW, LY = lanes_params_as(model, dtype)
-            kernel = _map_lanes.elman_run_lanes if len(LW) > 1 and _parallel(B, work) \
-                else _map_lanes.elman_run_lanes_serial
-            kernel(LW, LY, p[5], p[6], H0, X, Y, OUT, info)
+            lp = lanes_params_as(model, dtype)
+            kernel = _map_lanes.run_lanes if len(lp[1]) > 1 and _parallel(B, work) \
+                else _map_lanes.run_lanes_serial
+            kernel(*lp, H0, X, Y, OUT, info)
         else:
             K = integrator(model, pop)
             kernel = K.run_batch if _parallel(B, work) else K.run_batch_serial
@@ -441,14 +444,16 @@ class DiscreteStepper:
         if on_lanes(model, self.dtype):
             # the members on the SIMD lanes, behind the template's signature; small steps on
             # the calling thread, as Stepper's (SERIAL_WORK: robust on a busy machine)
-            LW, LY = lanes_params_as(model, self.dtype)
-            S = aligned_zeros((len(LW), 2 * (1 + model.n + model.n_in) + len(LY[0]),
-                               LW.shape[-1]), self.dtype)
+            lp = lanes_params_as(model, self.dtype)
+            kind, LW, LY = lp[:3]
+            rows = _map_lanes.scratch_rows(kind, LW.shape[2] - 1 - model.n_in, model.n_in,
+                                           LY.shape[1])
+            S = aligned_zeros((len(LW), rows, LANES), self.dtype)
             work = self.B * (model.n * (model.n + model.n_in) + 500)
-            lanes = _map_lanes.elman_advance_lanes if len(LW) > 1 and work >= SERIAL_WORK \
-                else _map_lanes.elman_advance_lanes_serial
+            lanes = _map_lanes.advance_lanes if len(LW) > 1 and work >= SERIAL_WORK \
+                else _map_lanes.advance_lanes_serial
             self._advance = lambda p, H, X, Hn, out, work, status: lanes(
-                LW, LY, p[5], p[6], H, X, Hn, out, status, S)
+                *lp, H, X, Hn, out, status, S)
         self._x0 = np.zeros((self.B, model.n_in), dtype=self.dtype)
         self.reset(h0)
 

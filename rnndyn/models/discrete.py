@@ -39,9 +39,9 @@ class _Batched:
 
     batch_kernel = staticmethod(ek.elman_run_batch)
     bptt_kernel = staticmethod(ek.elman_bptt)
-    #: a population runs with its members on the SIMD lanes (``integrate._map_lanes_kernels``,
-    #: which read Elman's parameter tuple)
-    population_lanes = True
+    #: the lane layout of a population (``integrate._map_lanes_kernels``: members on the SIMD
+    #: lanes), here Elman's parameter tuple; None: each member's own loop
+    population_lanes = "elman"
 
     def batch_blas(self, B: int, dtype=np.float64) -> bool:
         """Whether ``batch_kernel`` calls BLAS for B sequences (Elman's one runs on
@@ -468,7 +468,7 @@ class IndRNN(_Batched, Cell):
     # the input projection of 64 steps one BLAS product, the recurrence unit by unit
     batch_kernel = staticmethod(ik.indrnn_run_batch)
     bptt_kernel = staticmethod(ik.indrnn_bptt)
-    population_lanes = False
+    population_lanes = None
     _batched = ("W_ih", "u", "b")
     _params = _batched
     _hidden_field = "u"

@@ -170,6 +170,8 @@ class LSTM(_Gated):
     jac_input = staticmethod(gk.lstm_jac_input)
     output_jac = staticmethod(gk.hidden_output_jac)
     batch_kernel = staticmethod(gk.lstm_run_batch)
+    #: populations run with their members on the SIMD lanes (``integrate._map_lanes_kernels``)
+    population_lanes = "lstm"
     _batched = ("W_ih", "W_hh", "b_ih", "b_hh", "peephole")
     _hidden_field = "W_hh"
 
