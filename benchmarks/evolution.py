@@ -229,6 +229,40 @@ def jax_elman(pop, X, dtype):
     return lambda: f(W_ih, W_hh, b, W_y, b_y, xs).block_until_ready()
 
 
+def lstm_population(P, n, seed=0):
+    """P LSTMs of n units (PyTorch's activations, no peepholes) and M_IN inputs."""
+    return rd.LSTM.stack([rd.LSTM.random(M_IN, n, seed=seed + k) for k in range(P)])
+
+
+def jax_lstm(pop, X, dtype):
+    """JAX's vmap of a scan over the LSTM step (PyTorch's gate order i, f, g, o), every
+    step's h returned, or None."""
+    try:
+        import jax
+    except ImportError:
+        return None
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+
+    W_ih, W_hh = (jnp.asarray(a, dtype) for a in (pop.W_ih, pop.W_hh))
+    b = jnp.asarray(pop.b_ih + pop.b_hh, dtype)
+    xs = jnp.asarray(np.ascontiguousarray(X.transpose(1, 0, 2)), dtype)
+    H = pop.H
+
+    def one(W_ih, W_hh, b, x):
+        def step(hc, x_t):
+            h, c = hc
+            z = W_ih @ x_t + W_hh @ h + b
+            i, f, o = (jax.nn.sigmoid(z[k * H:(k + 1) * H]) for k in (0, 1, 3))
+            c = f * c + i * jnp.tanh(z[2 * H:3 * H])
+            h = o * jnp.tanh(c)
+            return (h, c), h
+        zero = jnp.zeros(H, dtype)
+        return jax.lax.scan(step, (zero, zero), x)[1]
+    f = jax.jit(jax.vmap(one))
+    return lambda: f(W_ih, W_hh, b, xs).block_until_ready()
+
+
 def neat_elman(pop, X, members=4):
     """neat-python's ``RecurrentNetwork`` (discrete-time: every node from the previous
     step's values) given member k's weights as node evaluations, run over the sequence in
@@ -265,9 +299,10 @@ def neat_elman(pop, X, members=4):
     return run
 
 
-def discrete_rows(steps=1000):
+def discrete_rows(cell="Elman", steps=1000):
     P, n = 1000, 10
-    pop = elman_population(P, n)
+    pop = elman_population(P, n) if cell == "Elman" else lstm_population(P, n)
+    jax_cell = jax_elman if cell == "Elman" else jax_lstm
     X = np.random.default_rng(2).normal(0, 1, (steps, P, M_IN))
     X32 = X.astype(np.float32)
 
@@ -279,8 +314,8 @@ def discrete_rows(steps=1000):
 
     def template():
         return rd.run(pop, X, states=False, method="loop").outputs
-    jx64, jx32 = jax_elman(pop, X, np.float64), jax_elman(pop, X, np.float32)
-    peer = neat_elman(pop, X)
+    jx64, jx32 = jax_cell(pop, X, np.float64), jax_cell(pop, X, np.float32)
+    peer = neat_elman(pop, X) if cell == "Elman" else None
     # every contender computes the same outputs (neat: member 0's hidden states)
     ref = template()
     assert np.allclose(lanes64(), ref, atol=1e-12)
@@ -306,8 +341,9 @@ def discrete_rows(steps=1000):
                      "per-member / this": f"{times[names[1]] / times[name]:.2f}",
                      "time / rnndyn lanes (same dtype)": f"{times[name] / ref_t:.2f}"})
     if peer is None:
-        rows.append({"implementation": "neat-python RecurrentNetwork", "ns/neuron-step":
-                     "not installed"})
+        if cell == "Elman":
+            rows.append({"implementation": "neat-python RecurrentNetwork", "ns/neuron-step":
+                         "not installed"})
     else:
         t = min(_timed(peer) for _ in range(3)) * P / 4  # 4 members timed, scaled
         rows.append({"implementation": "neat-python RecurrentNetwork (4 members timed, scaled)",
@@ -597,6 +633,12 @@ def main(stepping_only=False):
           f"readout of {O_OUT}, 1000 steps, every step's readout kept (2 threads)")
     print(table(discrete_rows(), ["implementation", "ns/neuron-step", "per-member / this",
                                   "time / rnndyn lanes (same dtype)"]))
+    print()
+    print(f"LSTM populations: P = 1000 LSTMs of H = 10 units, {M_IN} inputs, 1000 steps, every "
+          "step's h kept (2 threads)")
+    print(table(discrete_rows("LSTM"), ["implementation", "ns/neuron-step",
+                                        "per-member / this",
+                                        "time / rnndyn lanes (same dtype)"]))
 
 
 if __name__ == "__main__":

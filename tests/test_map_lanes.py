@@ -7,6 +7,8 @@ import dataclasses
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numba import njit
 
 from rnndyn.errors import DivergenceError
@@ -284,3 +286,29 @@ def test_bad_unit_indexes_the_cell_state_after_h():
     assert ml._bad_unit(Z, C, 3, 5) == 4 and ml._bad_unit(Z, C, 3, 4) == -1
     Z[2, 5] = np.nan
     assert ml._bad_unit(Z, C, 3, 5) == 1
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(32, 140), st.integers(1, 8), st.integers(0, 4), st.integers(0, 3),
+       st.sampled_from(ACTS), st.sampled_from(["elman", "lstm"]),
+       st.sampled_from([np.float64, np.float32]), st.integers(0, 2**32 - 1))
+def test_random_populations_on_the_lanes(P, H, m, O, act, layout, dtype, seed):
+    # any size from one block on, any unit count, with or without inputs and readout, every
+    # activation: the lanes equal each member's own loop (relu and identity nets may grow:
+    # relative tolerance; members that overflow must do so at the same step)
+    rng = np.random.default_rng(seed)
+    if layout == "elman":
+        cells = [Elman.random(m, H, O or None, seed=int(s), activation=act,
+                              output_activation="tanh" if O else "identity")
+                 for s in rng.integers(0, 2**31, P)]
+        pop = Elman.stack(cells)
+    else:
+        pop = _lstm_population(P, m, H, seed=seed % 1000, activation=act)
+    assert on_lanes(pop, dtype)
+    x = rng.normal(size=(12, P, m))
+    fast, ref = (run(pop, x, dtype=dtype, method=k, on_divergence="return")
+                 for k in ("auto", "loop"))
+    np.testing.assert_array_equal(fast.status, ref.status)
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(fast.outputs, ref.outputs, rtol=tol, atol=tol)
+    np.testing.assert_allclose(fast.states, ref.states, rtol=tol, atol=tol)
