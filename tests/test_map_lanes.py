@@ -1,4 +1,4 @@
-"""Populations of Elman, fully recurrent and LSTM cells on the SIMD lanes
+"""Populations of Elman, fully recurrent, LSTM and GRU cells on the SIMD lanes
 (``integrate/_map_lanes_kernels.py``): ``run`` and ``DiscreteStepper`` against the per-member
 runner of the map template (``method="loop"``), which steps each member through the cell's
 own step kernel; and the lanes' dot product (``_lanes_kernels.lane_dot``, the CTRNN lanes'
@@ -16,7 +16,7 @@ from rnndyn.integrate import _map_lanes_kernels as ml
 from rnndyn.integrate._lanes_kernels import aligned_zeros, lane_dot
 from rnndyn.integrate.run import DiscreteStepper, lanes_params_as, on_lanes, run
 from rnndyn.models.discrete import Elman, FullyRecurrent, IndRNN
-from rnndyn.models.gated import LSTM
+from rnndyn.models.gated import GRU, LSTM
 
 ACTS = ["tanh", "relu", "sigmoid", "identity", "hard_tanh", "hard_sigmoid"]
 TOL = {np.float64: 1e-13, np.float32: 2e-6}
@@ -234,16 +234,24 @@ def _lstm_population(P, m=3, H=6, seed=0, **kw):
                        for c in cells])
 
 
-@pytest.mark.parametrize("acts", [{}, {"activation": "relu", "gate_activation": "hard_sigmoid"}])
+def _gru_population(P, m=3, H=6, seed=0, **kw):
+    return GRU.stack([GRU.random(m, H, seed=seed + s, **kw) for s in range(P)])
+
+
+@pytest.mark.parametrize("cell, acts", [
+    ("lstm", {}), ("lstm", {"activation": "relu", "gate_activation": "hard_sigmoid"}),
+    ("gru", {}), ("gru", {"reset_after": False}), ("gru", {"variant": 2}),
+    ("gru", {"reset_after": False, "activation": "relu", "gate_activation": "hard_sigmoid"})])
 @pytest.mark.parametrize("m", [3, 0])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_lstm_lanes_equal_the_per_member_runner(acts, m, dtype):
-    # peepholes, PyTorch's activations and others, no inputs; h0 = [h; c] given; the
-    # stepper on the same kernels
-    pop = _lstm_population(70, m, **acts)
-    assert on_lanes(pop, dtype) and pop.n == 12
+def test_gated_lanes_equal_the_per_member_runner(cell, acts, m, dtype):
+    # LSTM with peepholes, GRU with the reset gate after (PyTorch) or before (Cho et al.) the
+    # recurrent product, Dey & Salem's GRU2; PyTorch's activations and others; no inputs;
+    # h0 given (LSTM: [h; c]); the stepper on the same kernels
+    pop = (_lstm_population if cell == "lstm" else _gru_population)(70, m, **acts)
+    assert on_lanes(pop, dtype)
     rng = np.random.default_rng(1)
-    x, h0 = rng.normal(size=(40, 70, m)), 0.5 * rng.normal(size=(70, 12))
+    x, h0 = rng.normal(size=(40, 70, m)), 0.5 * rng.normal(size=(70, pop.n))
     fast = run(pop, x, h0, dtype=dtype)
     ref = run(pop, x, h0, dtype=dtype, method="loop")
     _close(fast, ref, dtype)
@@ -290,7 +298,7 @@ def test_bad_unit_indexes_the_cell_state_after_h():
 
 @settings(max_examples=30, deadline=None)
 @given(st.integers(32, 140), st.integers(1, 8), st.integers(0, 4), st.integers(0, 3),
-       st.sampled_from(ACTS), st.sampled_from(["elman", "lstm"]),
+       st.sampled_from(ACTS), st.sampled_from(["elman", "lstm", "gru", "gru_before"]),
        st.sampled_from([np.float64, np.float32]), st.integers(0, 2**32 - 1))
 def test_random_populations_on_the_lanes(P, H, m, O, act, layout, dtype, seed):
     # any size from one block on, any unit count, with or without inputs and readout, every
@@ -302,8 +310,11 @@ def test_random_populations_on_the_lanes(P, H, m, O, act, layout, dtype, seed):
                               output_activation="tanh" if O else "identity")
                  for s in rng.integers(0, 2**31, P)]
         pop = Elman.stack(cells)
-    else:
+    elif layout == "lstm":
         pop = _lstm_population(P, m, H, seed=seed % 1000, activation=act)
+    else:
+        pop = _gru_population(P, m, H, seed=seed % 1000, activation=act,
+                              reset_after=layout == "gru")
     assert on_lanes(pop, dtype)
     x = rng.normal(size=(12, P, m))
     fast, ref = (run(pop, x, dtype=dtype, method=k, on_divergence="return")

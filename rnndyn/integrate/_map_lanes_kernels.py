@@ -1,5 +1,5 @@
-"""Lane kernels of discrete maps: a population of Elman, fully recurrent or LSTM cells run
-with its members on the SIMD lanes, as ``_lanes_kernels`` runs CTRNN populations.
+"""Lane kernels of discrete maps: a population of Elman, fully recurrent, LSTM or GRU cells
+run with its members on the SIMD lanes, as ``_lanes_kernels`` runs CTRNN populations.
 
 The per-member runner of ``_map_template`` steps each member's 10-unit loops on its own (~16
 ns/neuron-step at P = 1000, n = 10, float64 for Elman, ~35 for LSTM: too short for SIMD
@@ -17,6 +17,10 @@ holds the rows ``[b | W_hh | W_ih]`` for the ``LANES`` members of a block on the
   against Z's first 1 + H rows (O = 0 without a readout).
 * ``LSTM`` (``models._gated_kernels``): R = 4H gate rows (i, f, g, o); ``PL (nb, 3, H,
   LANES)`` the peepholes; the cell state c (H, LANES) beside Z; the outputs are h.
+* ``GRU`` / ``GRU_BEFORE`` (reset after or before the recurrent product, the GRU1/2/3
+  variants alike): R = 3H gate rows (r, z, n) ``[b_hh | W_hh | b_ih | W_ih]`` against ``Z =
+  [1; h; 1; x]``, the recurrent and the input parts two lane dot products (the reset gate
+  acts between them); the outputs are h.
 
 The per-member kernels sum bias, inputs, then recurrent units; here bias, recurrent units,
 inputs with fused multiply-adds: the two agree to rounding. The last block is padded with
@@ -32,8 +36,8 @@ from ..models._discrete_kernels import HARD_SIGMOID, HARD_TANH, RELU, SIGMOID, T
 from ._lanes_kernels import _JIT, _JIT_PARALLEL, LANES, aligned_zeros, lane_dot, lane_scratch
 
 _INLINE = dict(_JIT, inline="always")
-ELMAN, LSTM = 0, 1
-LAYOUTS = {"elman": ELMAN, "lstm": LSTM}
+ELMAN, LSTM, GRU, GRU_BEFORE = 0, 1, 2, 3  # GRU: reset_after (PyTorch); GRU_BEFORE: Cho's
+LAYOUTS = {"elman": ELMAN, "lstm": LSTM, "gru": GRU}
 
 
 def lanes_params(p, layout: str, dtype=np.float64):
@@ -41,15 +45,19 @@ def lanes_params(p, layout: str, dtype=np.float64):
     parameter tuple p (arrays with a leading P axis) of the given layout ("elman" or "lstm");
     a, a2: the activation codes (units and readout, or cell and gates); 64-byte aligned."""
     kind = LAYOUTS[layout]
+    readout, peep = 0, np.zeros((len(p[1]), 3, 0))
     if kind == ELMAN:
         W_ih, W_hh, b, W_y, b_y, a, a2, readout = p
-        peep = np.zeros((len(W_hh), 3, 0))
-    else:
+    elif kind == LSTM:
         W_ih, W_hh, b, peep, a, a2 = p[:6]
-        readout = 0
+    else:  # rows [b_hh | W_hh | b_ih | W_ih] against Z = [1; h; 1; x]
+        W_ih, W_hh, b_ih, b_hh, reset_after, a, a2 = p[:7]
+        kind = GRU if reset_after else GRU_BEFORE
+        W_hh = np.concatenate([W_hh, b_ih[:, :, None]], axis=2)
+        b = b_hh
     out = np.concatenate([b_y[:, :, None], W_y], axis=2) if readout else \
         np.zeros((len(W_hh), 0, 1 + W_hh.shape[2]))
-    rows = np.concatenate([b[:, :, None], W_hh, W_ih], axis=2)  # (P, R, 1 + H + m)
+    rows = np.concatenate([b[:, :, None], W_hh, W_ih], axis=2)  # (P, R, x0 + m)
     return (kind,) + tuple(_on_lanes(A, dtype) for A in (rows, out, peep)) + (a, a2)
 
 
@@ -108,6 +116,50 @@ def _lstm_cells(G, PL, C, Zn, a, ga):
             Zn[1 + j, l] = act(G[3 * H + j, l] + PL[2, j, l] * C[j, l], ga) * act(C[j, l], a)
 
 
+@njit(**_INLINE)
+def _gru_cells(Gh, Gi, Z, Zn, a, ga):
+    """The GRU's update on the lanes: Gh (3H, LANES) = b_hh + W_hh h (for GRU_BEFORE its n
+    rows already b_hn + W_hn (r h)), Gi (3H, LANES) = b_ih + W_ih x with Gi[:2H] already the
+    gates r, z; Zn[1 + j] <- h' = (1 - z) act(n) + z h, as ``models._gated_kernels``."""
+    H, m = Gi.shape[0] // 3, Gi.shape[1]
+    for j in range(H):
+        for l in range(m):
+            Zn[1 + j, l] = (Z[0, l] - Gi[H + j, l]) * act(Gi[2 * H + j, l] + Gh[2 * H + j, l],
+                                                          a) + Gi[H + j, l] * Z[1 + j, l]
+
+
+@njit(**_JIT)
+def _gru_step(kind, LWb, Z, Zn, G, a, ga):
+    """``_block_step`` of a GRU block (rows [b_hh | W_hh | b_ih | W_ih], Z = [1; h; 1; x]):
+    G holds Gh (3H), Gi (3H) and, for GRU_BEFORE, [1; r h] (1 + H rows)."""
+    R, K = LWb.shape[0], LWb.shape[1]
+    H = R // 3
+    Gh, Gi, Zx = G[:R], G[R:2 * R], Z[1 + H:]
+    for r in range(R):
+        lane_dot(LWb, Z, Gh, r, r, 0, 1 + H, False)
+        lane_dot(LWb, Zx, Gi, r, r, 1 + H, K - 1 - H, False)
+    for j in range(2 * H):  # the gates r (rows 0 .. H) and z (H .. 2H), into Gi
+        for l in range(Gi.shape[1]):
+            Gi[j, l] = act(Gi[j, l] + Gh[j, l], ga)
+    if kind == GRU:  # PyTorch's n = act(W_in x + b_in + r (W_hn h + b_hn))
+        for j in range(H):
+            for l in range(Gi.shape[1]):
+                Gh[2 * H + j, l] *= Gi[j, l]
+    else:  # Cho et al.'s n = act(W_in x + b_in + W_hn (r h) + b_hn)
+        Zr = G[2 * R:2 * R + 1 + H]
+        for l in range(Gi.shape[1]):
+            Zr[0, l] = Z[0, l]
+        for j in range(H):
+            for l in range(Gi.shape[1]):
+                Zr[1 + j, l] = Gi[j, l] * Z[1 + j, l]
+        for j in range(H):
+            lane_dot(LWb, Zr, Gh, 2 * H + j, 2 * H + j, 0, 1 + H, False)
+    if a == TANH:
+        _gru_cells(Gh, Gi, Z, Zn, TANH, ga)
+    else:
+        _gru_cells(Gh, Gi, Z, Zn, a, ga)
+
+
 @njit(**_JIT)
 def _block_step(kind, LWb, LYb, PLb, Z, Zn, C, G, y, a, a2):
     """One step of a block from Z = [1; h; x] (1 + H + n_in, LANES): Zn[1 : 1 + H] = the new
@@ -116,6 +168,12 @@ def _block_step(kind, LWb, LYb, PLb, Z, Zn, C, G, y, a, a2):
     hold ones. Compiled once and called (not inlined), as the CTRNN lanes' rhs: one copy of
     its loops."""
     R, K = LWb.shape[0], LWb.shape[1]
+    if kind >= GRU:
+        if a2 == SIGMOID:
+            _gru_step(kind, LWb, Z, Zn, G, a, SIGMOID)
+        else:
+            _gru_step(kind, LWb, Z, Zn, G, a, a2)
+        return
     if kind == ELMAN:
         for i in range(R):
             lane_dot(LWb, Z, Zn, i, 1 + i, 0, K, False)
@@ -187,33 +245,51 @@ def _store_states(Z, C, H, count, lo, Y):
 
 
 @njit(**_INLINE)
+def hidden_size(kind, LWb):
+    """H from a block's weight rows: H unit rows (Elman), 4H (LSTM) or 3H (GRU) gate rows."""
+    return LWb.shape[0] // (1 if kind == ELMAN else 4 if kind == LSTM else 3)
+
+
+@njit(**_INLINE)
 def scratch_rows(kind, H, n_in, O):
-    """Rows of a block's scratch (LANES wide): Z, Zn, C, G, y."""
-    return 2 * (1 + H + n_in) + (0 if kind == ELMAN else 5 * H) + O
+    """Rows of a block's scratch (LANES wide): Z, Zn (x0 + n_in each: [1; h; x], a GRU's
+    [1; h; 1; x]), then C, G and y (``_views``)."""
+    w = 1 + H + (kind >= GRU) + n_in
+    return 2 * w + (5 * H if kind == LSTM else 7 * H + 1 if kind >= GRU else 0) + O
 
 
 @njit(**_INLINE)
 def _views(kind, Sb, H, n_in, O):
-    """(Z, Zn, C, G, y) from a block's scratch Sb (``scratch_rows`` rows)."""
-    w = 1 + H + n_in
-    Hc = 0 if kind == ELMAN else H
+    """(Z, Zn, C, G, y) from a block's scratch Sb (``scratch_rows`` rows): C the LSTM's cell
+    state (H rows), G its gates (4H) or a GRU's Gh, Gi and [1; r h] (7H + 1)."""
+    w = 1 + H + (kind >= GRU) + n_in
+    Hc = H if kind == LSTM else 0
+    g = 4 * H if kind == LSTM else 7 * H + 1 if kind >= GRU else 0
     Z, Zn = Sb[:w], Sb[w:2 * w]
-    C, G = Sb[2 * w:2 * w + Hc], Sb[2 * w + Hc:2 * w + 5 * Hc]
-    return Z, Zn, C, G, Sb[2 * w + 5 * Hc:2 * w + 5 * Hc + O]
+    C, G = Sb[2 * w:2 * w + Hc], Sb[2 * w + Hc:2 * w + Hc + g]
+    return Z, Zn, C, G, Sb[2 * w + Hc + g:2 * w + Hc + g + O]
+
+
+@njit(**_INLINE)
+def _ones(kind, Z, Zn, H):
+    """The constant rows of Z and Zn: 1 at row 0, a GRU's second 1 at row 1 + H."""
+    for l in range(Z.shape[1]):
+        Z[0, l] = Zn[0, l] = 1.0
+        if kind >= GRU:
+            Z[1 + H, l] = Zn[1 + H, l] = 1.0
 
 
 @njit(**_JIT)
 def _run_block(kind, LWb, LYb, PLb, a, a2, lo, H0, X, Y, OUT, info):
     """``run_lanes`` for the members lo .. lo + LANES - 1 (those < P)."""
     T, P, n_in = X.shape
-    H = LWb.shape[0] if kind == ELMAN else LWb.shape[0] // 4
-    O = LYb.shape[0]
+    H, O = hidden_size(kind, LWb), LYb.shape[0]
+    x0 = 1 + H + (kind >= GRU)  # the inputs' first row in Z
     m = LWb.shape[-1]  # the lane count read at run time (see _lanes_kernels.LANES)
     count = min(m, P - lo)
     Sb = lane_scratch(scratch_rows(kind, H, n_in, O), m, OUT)
     Z, Zn, C, G, y = _views(kind, Sb, H, n_in, O)
-    for l in range(m):
-        Z[0, l] = Zn[0, l] = 1.0
+    _ones(kind, Z, Zn, H)
     for l in range(count):
         info[lo + l, 0], info[lo + l, 1], info[lo + l, 2] = 0, T, -1
         for i in range(H):
@@ -226,7 +302,7 @@ def _run_block(kind, LWb, LYb, PLb, a, a2, lo, H0, X, Y, OUT, info):
     for t in range(T):
         for l in range(count):
             for k in range(n_in):
-                Z[1 + H + k, l] = X[t, lo + l, k]
+                Z[x0 + k, l] = X[t, lo + l, k]
         _block_step(kind, LWb, LYb, PLb, Z, Zn, C, G, y, a, a2)
         Z, Zn = Zn, Z
         _store_outputs(Z, y, H, count, lo, OUT[t])
@@ -266,18 +342,18 @@ def run_lanes_serial(kind, LW, LY, PL, a, a2, H0, X, Y, OUT, info):
 def _advance_block(kind, LWb, LYb, PLb, a, a2, lo, H, X, H_new, OUT, status, Sb):
     """``advance_lanes`` for one block; Sb (``scratch_rows``, LANES) its scratch."""
     P, n_in, O = H.shape[0], X.shape[1], LYb.shape[0]
-    Hh = LWb.shape[0] if kind == ELMAN else LWb.shape[0] // 4
+    Hh = hidden_size(kind, LWb)
+    x0 = 1 + Hh + (kind >= GRU)
     count = min(Sb.shape[1], P - lo)
     Z, Zn, C, G, y = _views(kind, Sb, Hh, n_in, O)
-    for l in range(Sb.shape[1]):
-        Z[0, l] = Zn[0, l] = 1.0
+    _ones(kind, Z, Zn, Hh)
     for l in range(count):
         for i in range(Hh):
             Z[1 + i, l] = H[lo + l, i]
         for j in range(C.shape[0]):
             C[j, l] = H[lo + l, Hh + j]
         for k in range(n_in):
-            Z[1 + Hh + k, l] = X[lo + l, k]
+            Z[x0 + k, l] = X[lo + l, k]
     _block_step(kind, LWb, LYb, PLb, Z, Zn, C, G, y, a, a2)
     _store_outputs(Zn, y, Hh, count, lo, OUT)
     _store_states(Zn, C, Hh, count, lo, H_new)

@@ -5,7 +5,7 @@ One shared runner drives any map (``kind == "map"``) of ``rnndyn.models``: B seq
 one parameter set, or a population of P parameter sets (one sequence each), run inside one
 numba kernel (``prange`` over the batch). Populations of Elman and fully recurrent cells run
 with their members on the SIMD lanes instead (``_map_lanes_kernels``; ``run`` and
-``DiscreteStepper``), and so do LSTM populations. Cells that ship a batched BLAS kernel (LSTM, GRU,
+``DiscreteStepper``), and so do LSTM and GRU populations. Cells that ship a batched BLAS kernel (LSTM, GRU,
 Elman, IndRNN) use it for sequences sharing parameters: one matrix product per step for the whole
 batch, and a ``Stacked`` of such cells runs layer after layer on them (each layer reads the
 outputs of the one below at the same step, so this equals stepping the stack).
@@ -230,9 +230,9 @@ def run(model: Model, inputs, h0=None, *, dtype=None, method: str = "auto",
         cell's batched kernel, one BLAS product per step (LSTM, Elman, IndRNN, and GRU with
         reset_after=True); "auto" picks blas for a single cell that has such a kernel (it
         measured as fast or faster even at B = 1: 5-15% at H = 64-128), else loop. A
-        population of Elman, fully recurrent or LSTM cells runs with its members on the SIMD
-        lanes under "auto" (Elman: 6x the per-member loops in float64, 11x in float32, at P =
-        1000, H = 10); "loop" runs each member's own loop.
+        population of Elman, fully recurrent, LSTM or GRU cells runs with its members on the
+        SIMD lanes under "auto" (Elman: 6x the per-member loops in float64, 11x in float32,
+        at P = 1000, H = 10); "loop" runs each member's own loop.
     on_divergence : {"raise", "return"}
     states : bool
         Keep every step's state (default). False returns ``states=None`` (outputs and the final
@@ -446,8 +446,8 @@ class DiscreteStepper:
             # the calling thread, as Stepper's (SERIAL_WORK: robust on a busy machine)
             lp = lanes_params_as(model, self.dtype)
             kind, LW, LY = lp[:3]
-            rows = _map_lanes.scratch_rows(kind, LW.shape[2] - 1 - model.n_in, model.n_in,
-                                           LY.shape[1])
+            rows = _map_lanes.scratch_rows(kind, _map_lanes.hidden_size(kind, LW[0]),
+                                           model.n_in, LY.shape[1])
             S = aligned_zeros((len(LW), rows, LANES), self.dtype)
             work = self.B * (model.n * (model.n + model.n_in) + 500)
             lanes = _map_lanes.advance_lanes if len(LW) > 1 and work >= SERIAL_WORK \

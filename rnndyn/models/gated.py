@@ -287,6 +287,8 @@ class GRU(_Gated):
     _params = ("W_ih", "W_hh", "b_ih", "b_hh")
     jac_input = staticmethod(gk.gru_jac_input)
     output_jac = staticmethod(gk.hidden_output_jac)
+    #: populations run with their members on the SIMD lanes (``integrate._map_lanes_kernels``)
+    population_lanes = "gru"
     _batched = ("W_ih", "W_hh", "b_ih", "b_hh")
     _hidden_field = "W_hh"
 
