@@ -3,12 +3,12 @@
 
 One shared runner drives any map (``kind == "map"``) of ``rnndyn.models``: B sequences with
 one parameter set, or a population of P parameter sets (one sequence each), run inside one
-numba kernel (``prange`` over the batch). Populations of Elman and fully recurrent cells run
-with their members on the SIMD lanes instead (``_map_lanes_kernels``; ``run`` and
-``DiscreteStepper``), and so do LSTM and GRU populations. Cells that ship a batched BLAS kernel (LSTM, GRU,
-Elman, IndRNN) use it for sequences sharing parameters: one matrix product per step for the whole
-batch, and a ``Stacked`` of such cells runs layer after layer on them (each layer reads the
-outputs of the one below at the same step, so this equals stepping the stack).
+numba kernel (``prange`` over the batch). Populations of Elman, fully recurrent, LSTM and
+GRU cells run with their members on the SIMD lanes instead (``_map_lanes_kernels``; ``run``
+and ``DiscreteStepper``). Cells that ship a batched BLAS kernel (LSTM, GRU, Elman, IndRNN)
+use it for sequences sharing parameters: one matrix product per step for the whole batch,
+and a ``Stacked`` of such cells runs layer after layer on them (each layer reads the outputs
+of the one below at the same step, so this equals stepping the stack).
 """
 from __future__ import annotations
 
