@@ -184,21 +184,26 @@ def stepping_rows(steps=1000):
         assert np.allclose(np.asarray(jx32()), ours(), atol=1e-3)
     names = ["rnndyn lanes float64 (simulate)", "per-individual prange kernel float64",
              "rnndyn lanes float32", "JAX vmap+scan float64", "JAX vmap+scan float32"]
-    fns = [ours, old, f32, jx64, jx32]
+    return lane_rows(names, [ours, old, f32, jx64, jx32], P * n * steps,
+                     "per-individual / this")[0]
+
+
+def lane_rows(names, fns, work, per_column):
+    """(rows, times) of a lanes table, the contenders timed interleaved: names[0] and
+    names[2] are rnndyn's float64 and float32 lanes, names[1] the per-individual kernel
+    (its ratios under per_column); a None function is a peer not installed."""
     live = [(a, f) for a, f in zip(names, fns) if f is not None]
     times = dict(zip([a for a, _ in live], best_times([f for _, f in live], repeat=10)))
-    work = P * n * steps
     rows = []
     for name in names:
         if name not in times:
             rows.append({"implementation": name, "ns/neuron-step": "not installed"})
             continue
-        ref = times["rnndyn lanes float32" if "float32" in name else
-                    "rnndyn lanes float64 (simulate)"]
+        ref = times[names[2] if "float32" in name else names[0]]
         rows.append({"implementation": name, "ns/neuron-step": f"{times[name] / work * 1e9:.2f}",
-                     "per-individual / this": f"{times[names[1]] / times[name]:.2f}",
+                     per_column: f"{times[names[1]] / times[name]:.2f}",
                      "time / rnndyn lanes (same dtype)": f"{times[name] / ref:.2f}"})
-    return rows
+    return rows, times
 
 
 # -- populations of discrete-time controllers --------------------------------------------------
@@ -332,19 +337,9 @@ def discrete_rows(cell="Elman", steps=1000):
         assert np.allclose(peer(), rd.run(pop[0], X[:, 0]).states, atol=1e-12)
     names = ["rnndyn lanes float64 (run)", "per-member kernel float64 (run, method='loop')",
              "rnndyn lanes float32 (run)", "JAX vmap+scan float64", "JAX vmap+scan float32"]
-    fns = [lanes64, template, lanes32, jx64, jx32]
-    live = [(a, f) for a, f in zip(names, fns) if f is not None]
-    times = dict(zip([a for a, _ in live], best_times([f for _, f in live], repeat=10)))
     work = P * n * steps
-    rows = []
-    for name in names:
-        if name not in times:
-            rows.append({"implementation": name, "ns/neuron-step": "not installed"})
-            continue
-        ref_t = times[names[2] if "float32" in name else names[0]]
-        rows.append({"implementation": name, "ns/neuron-step": f"{times[name] / work * 1e9:.2f}",
-                     "per-member / this": f"{times[names[1]] / times[name]:.2f}",
-                     "time / rnndyn lanes (same dtype)": f"{times[name] / ref_t:.2f}"})
+    rows, times = lane_rows(names, [lanes64, template, lanes32, jx64, jx32], work,
+                            "per-member / this")
     if peer is None:
         if cell == "Elman":
             rows.append({"implementation": "neat-python RecurrentNetwork", "ns/neuron-step":

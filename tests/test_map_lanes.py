@@ -28,6 +28,19 @@ def _population(P, act="tanh", n_out=None, m=3, H=5, out_act="sigmoid"):
                         for s in range(P)])
 
 
+def _lanes_equal_loops(pop, x, h0, dtype):
+    """run on the lanes equals each member's loop (states, outputs, final, status), and
+    without states gives the same outputs and final state; returns the loops' result."""
+    fast = run(pop, x, h0, dtype=dtype)
+    ref = run(pop, x, h0, dtype=dtype, method="loop")
+    _close(fast, ref, dtype)
+    last = run(pop, x, h0, dtype=dtype, states=False)
+    assert last.states is None
+    np.testing.assert_array_equal(last.outputs, fast.outputs)
+    np.testing.assert_array_equal(last.final, fast.final)
+    return ref
+
+
 def _close(fast, ref, dtype):
     for a, b in ((fast.states, ref.states), (fast.outputs, ref.outputs),
                  (fast.final, ref.final)):
@@ -43,14 +56,8 @@ def test_lanes_equal_the_per_member_runner(act, n_out, m, dtype):
     # the units, a sigmoid readout, no inputs; h0 given
     pop = _population(70, act, n_out, m, out_act="tanh" if act == "sigmoid" else "sigmoid")
     rng = np.random.default_rng(1)
-    x, h0 = rng.normal(size=(60, 70, m)), 0.5 * rng.normal(size=(70, pop.n))
-    fast = run(pop, x, h0, dtype=dtype)
-    ref = run(pop, x, h0, dtype=dtype, method="loop")
-    _close(fast, ref, dtype)
-    last = run(pop, x, h0, dtype=dtype, states=False)
-    assert last.states is None
-    np.testing.assert_array_equal(last.outputs, fast.outputs)
-    np.testing.assert_array_equal(last.final, fast.final)
+    _lanes_equal_loops(pop, rng.normal(size=(60, 70, m)), 0.5 * rng.normal(size=(70, pop.n)),
+                       dtype)
 
 
 @pytest.mark.parametrize("P", [33, 64, 200])
@@ -252,12 +259,7 @@ def test_gated_lanes_equal_the_per_member_runner(cell, acts, m, dtype):
     assert on_lanes(pop, dtype)
     rng = np.random.default_rng(1)
     x, h0 = rng.normal(size=(40, 70, m)), 0.5 * rng.normal(size=(70, pop.n))
-    fast = run(pop, x, h0, dtype=dtype)
-    ref = run(pop, x, h0, dtype=dtype, method="loop")
-    _close(fast, ref, dtype)
-    last = run(pop, x, h0, dtype=dtype, states=False)
-    np.testing.assert_array_equal(last.outputs, fast.outputs)
-    np.testing.assert_array_equal(last.final, fast.final)
+    ref = _lanes_equal_loops(pop, x, h0, dtype)
     stepper = DiscreteStepper(pop, h0=h0, dtype=dtype)
     outs = np.array([stepper.step(x[t] if m else None) for t in range(40)])
     np.testing.assert_allclose(outs, ref.outputs, rtol=TOL[dtype], atol=TOL[dtype])

@@ -42,8 +42,9 @@ LAYOUTS = {"elman": ELMAN, "lstm": LSTM, "gru": GRU}
 
 def lanes_params(p, layout: str, dtype=np.float64):
     """``(kind, LW, LY, PL, a, a2)`` in lane layout (module docstring) from a population's
-    parameter tuple p (arrays with a leading P axis) of the given layout ("elman" or "lstm");
-    a, a2: the activation codes (units and readout, or cell and gates); 64-byte aligned."""
+    parameter tuple p (arrays with a leading P axis) of the given layout ("elman", "lstm" or
+    "gru"); a, a2: the activation codes (units and readout, or cell and gates); 64-byte
+    aligned."""
     kind = LAYOUTS[layout]
     readout, peep = 0, np.zeros((len(p[1]), 3, 0))
     if kind == ELMAN:
@@ -162,11 +163,11 @@ def _gru_step(kind, LWb, Z, Zn, G, a, ga):
 
 @njit(**_JIT)
 def _block_step(kind, LWb, LYb, PLb, Z, Zn, C, G, y, a, a2):
-    """One step of a block from Z = [1; h; x] (1 + H + n_in, LANES): Zn[1 : 1 + H] = the new
-    h; Elman: act(b + W_hh h + W_ih x), and y (O, LANES) = act_y(b_y + W_y h_new) if there is
-    a readout (O > 0); LSTM: C (H, LANES) updated too, G (4H, LANES) scratch. Zn[0] must
-    hold ones. Compiled once and called (not inlined), as the CTRNN lanes' rhs: one copy of
-    its loops."""
+    """One step of a block from Z = [1; h; x] (a GRU's [1; h; 1; x]): Zn[1 : 1 + H] = the
+    new h; Elman: act(b + W_hh h + W_ih x), and y (O, LANES) = act_y(b_y + W_y h_new) if
+    there is a readout (O > 0); LSTM: C (H, LANES) updated too; G scratch (``_views``). Zn's
+    constant rows must hold ones (``_ones``). Compiled once and called (not inlined), as the
+    CTRNN lanes' rhs: one copy of its loops."""
     R, K = LWb.shape[0], LWb.shape[1]
     if kind >= GRU:
         if a2 == SIGMOID:
