@@ -1,4 +1,4 @@
-"""Populations of Elman, fully recurrent, LSTM and GRU cells on the SIMD lanes
+"""Populations of Elman, fully recurrent, IndRNN, LSTM and GRU cells on the SIMD lanes
 (``integrate/_map_lanes_kernels.py``): ``run`` and ``DiscreteStepper`` against the per-member
 runner of the map template (``method="loop"``), which steps each member through the cell's
 own step kernel; and the lanes' dot product (``_lanes_kernels.lane_dot``, the CTRNN lanes'
@@ -15,7 +15,7 @@ from rnndyn.errors import DivergenceError
 from rnndyn.integrate import _map_lanes_kernels as ml
 from rnndyn.integrate._lanes_kernels import aligned_zeros, lane_dot
 from rnndyn.integrate.run import DiscreteStepper, lanes_params_as, on_lanes, run
-from rnndyn.models.discrete import Elman, FullyRecurrent, IndRNN
+from rnndyn.models.discrete import Elman, FullyRecurrent, IndRNN, Jordan
 from rnndyn.models.gated import GRU, LSTM
 
 ACTS = ["tanh", "relu", "sigmoid", "identity", "hard_tanh", "hard_sigmoid"]
@@ -176,17 +176,31 @@ def test_stepper_raises_on_the_diverging_member():
 
 
 def test_what_runs_on_the_lanes():
-    # populations of Elman / fully recurrent cells from 32 members, while a block's weights
-    # take at most 2 MB (float64 H = 60: 2.0 MB; H = 100: 5.2 MB); not IndRNN, not a cell
+    # populations of Elman / fully recurrent / IndRNN / LSTM / GRU cells from 32 members,
+    # while a block's weights take at most 2 MB (float64 H = 60: 2.0 MB; H = 100: 5.2 MB);
+    # not Jordan nets, not a single cell
     assert on_lanes(_population(32), np.float64) and not on_lanes(_population(31), np.float64)
     assert on_lanes(_population(32, H=60, m=1), np.float64)
     assert not on_lanes(_population(32, H=100, m=1), np.float64)
     assert on_lanes(_population(32, H=80, m=1), np.float32)
     assert not on_lanes(Elman.random(3, 5, seed=0), np.float64)
-    pop = IndRNN.stack([IndRNN.random(2, 4, seed=s) for s in range(40)])
+    pop = Jordan.stack([Jordan.random(2, 4, 1, seed=s) for s in range(40)])
     assert not on_lanes(pop, np.float64)
     x = np.random.default_rng(7).normal(size=(10, 40, 2))
     np.testing.assert_array_equal(run(pop, x).outputs, run(pop, x, method="loop").outputs)
+
+
+@pytest.mark.parametrize("act", ["relu", "tanh"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_indrnn_populations_run_as_diagonal_elman_cells(act, dtype):
+    pop = IndRNN.stack([IndRNN.random(3, 6, seed=s, activation=act) for s in range(40)])
+    assert on_lanes(pop, dtype)
+    rng = np.random.default_rng(10)
+    x, h0 = rng.normal(size=(50, 40, 3)), 0.5 * rng.normal(size=(40, 6))
+    ref = _lanes_equal_loops(pop, x, h0, dtype)
+    stepper = DiscreteStepper(pop, h0=h0, dtype=dtype)
+    outs = np.array([stepper.step(x[t]) for t in range(50)])
+    np.testing.assert_allclose(outs, ref.outputs, rtol=TOL[dtype], atol=TOL[dtype])
 
 
 @njit

@@ -1,5 +1,5 @@
-"""Lane kernels of discrete maps: a population of Elman, fully recurrent, LSTM or GRU cells
-run with its members on the SIMD lanes, as ``_lanes_kernels`` runs CTRNN populations.
+"""Lane kernels of discrete maps: a population of Elman, fully recurrent, IndRNN, LSTM or GRU
+cells run with its members on the SIMD lanes, as ``_lanes_kernels`` runs CTRNN populations.
 
 The per-member runner of ``_map_template`` steps each member's 10-unit loops on its own (~16
 ns/neuron-step at P = 1000, n = 10, float64 for Elman, ~35 for LSTM: too short for SIMD
@@ -14,7 +14,9 @@ holds the rows ``[b | W_hh | W_ih]`` for the ``LANES`` members of a block on the
 
 * ``ELMAN`` (the parameter tuple of ``models._discrete_kernels``, which the fully recurrent
   cell shares): R = H units; ``LY (nb, O, 1 + H, LANES)`` the readout's ``[b_y | W_y]``
-  against Z's first 1 + H rows (O = 0 without a readout).
+  against Z's first 1 + H rows (O = 0 without a readout). An IndRNN runs as an Elman cell
+  with W_hh = diag(u): its H^2 products where H would do, still far faster than its own loop
+  at the sizes populations have.
 * ``LSTM`` (``models._gated_kernels``): R = 4H gate rows (i, f, g, o); ``PL (nb, 3, H,
   LANES)`` the peepholes; the cell state c (H, LANES) beside Z; the outputs are h.
 * ``GRU`` / ``GRU_BEFORE`` (reset after or before the recurrent product, the GRU1/2/3
@@ -37,17 +39,20 @@ from ._lanes_kernels import _JIT, _JIT_PARALLEL, LANES, aligned_zeros, lane_dot,
 
 _INLINE = dict(_JIT, inline="always")
 ELMAN, LSTM, GRU, GRU_BEFORE = 0, 1, 2, 3  # GRU: reset_after (PyTorch); GRU_BEFORE: Cho's
-LAYOUTS = {"elman": ELMAN, "lstm": LSTM, "gru": GRU}
+LAYOUTS = {"elman": ELMAN, "indrnn": ELMAN, "lstm": LSTM, "gru": GRU}
 
 
 def lanes_params(p, layout: str, dtype=np.float64):
     """``(kind, LW, LY, PL, a, a2)`` in lane layout (module docstring) from a population's
-    parameter tuple p (arrays with a leading P axis) of the given layout ("elman", "lstm" or
-    "gru"); a, a2: the activation codes (units and readout, or cell and gates); 64-byte
-    aligned."""
+    parameter tuple p (arrays with a leading P axis) of the given layout ("elman", "indrnn",
+    "lstm" or "gru"); a, a2: the activation codes (units and readout, or cell and gates);
+    64-byte aligned."""
     kind = LAYOUTS[layout]
     readout, peep = 0, np.zeros((len(p[1]), 3, 0))
-    if kind == ELMAN:
+    if layout == "indrnn":  # Elman's rows with W_hh = diag(u): H of its H^2 terms nonzero
+        W_ih, u, b, a = p
+        W_hh, a2 = u[:, :, None] * np.eye(u.shape[1]), 0
+    elif kind == ELMAN:
         W_ih, W_hh, b, W_y, b_y, a, a2, readout = p
     elif kind == LSTM:
         W_ih, W_hh, b, peep, a, a2 = p[:6]

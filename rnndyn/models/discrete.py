@@ -468,7 +468,7 @@ class IndRNN(_Batched, Cell):
     # the input projection of 64 steps one BLAS product, the recurrence unit by unit
     batch_kernel = staticmethod(ik.indrnn_run_batch)
     bptt_kernel = staticmethod(ik.indrnn_bptt)
-    population_lanes = None
+    population_lanes = "indrnn"
     _batched = ("W_ih", "u", "b")
     _params = _batched
     _hidden_field = "u"
