@@ -1,4 +1,4 @@
-"""Populations of Elman, fully recurrent, IndRNN, LSTM and GRU cells on the SIMD lanes
+"""Populations of Elman, fully recurrent, IndRNN, Jordan, LSTM and GRU cells on the SIMD lanes
 (``integrate/_map_lanes_kernels.py``): ``run`` and ``DiscreteStepper`` against the per-member
 runner of the map template (``method="loop"``), which steps each member through the cell's
 own step kernel; and the lanes' dot product (``_lanes_kernels.lane_dot``, the CTRNN lanes'
@@ -15,7 +15,7 @@ from rnndyn.errors import DivergenceError
 from rnndyn.integrate import _map_lanes_kernels as ml
 from rnndyn.integrate._lanes_kernels import aligned_zeros, lane_dot
 from rnndyn.integrate.run import DiscreteStepper, lanes_params_as, on_lanes, run
-from rnndyn.models.discrete import Elman, FullyRecurrent, IndRNN, Jordan
+from rnndyn.models.discrete import Elman, FullyRecurrent, IndRNN, Jordan, SecondOrderRNN
 from rnndyn.models.gated import GRU, LSTM
 
 ACTS = ["tanh", "relu", "sigmoid", "identity", "hard_tanh", "hard_sigmoid"]
@@ -178,16 +178,31 @@ def test_stepper_raises_on_the_diverging_member():
 def test_what_runs_on_the_lanes():
     # populations of Elman / fully recurrent / IndRNN / LSTM / GRU cells from 32 members,
     # while a block's weights take at most 2 MB (float64 H = 60: 2.0 MB; H = 100: 5.2 MB);
-    # not Jordan nets, not a single cell
+    # not second-order nets, not a single cell
     assert on_lanes(_population(32), np.float64) and not on_lanes(_population(31), np.float64)
     assert on_lanes(_population(32, H=60, m=1), np.float64)
     assert not on_lanes(_population(32, H=100, m=1), np.float64)
     assert on_lanes(_population(32, H=80, m=1), np.float32)
     assert not on_lanes(Elman.random(3, 5, seed=0), np.float64)
-    pop = Jordan.stack([Jordan.random(2, 4, 1, seed=s) for s in range(40)])
+    pop = SecondOrderRNN.stack([SecondOrderRNN.random(2, 4, seed=s) for s in range(40)])
     assert not on_lanes(pop, np.float64)
     x = np.random.default_rng(7).normal(size=(10, 40, 2))
     np.testing.assert_array_equal(run(pop, x).outputs, run(pop, x, method="loop").outputs)
+
+
+@pytest.mark.parametrize("act", ["tanh", "relu"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_jordan_populations(act, dtype):
+    # the context is the previous output y: [h; y] the state, y the output
+    pop = Jordan.stack([Jordan.random(3, 5, 2, seed=s, activation=act) for s in range(40)])
+    assert on_lanes(pop, dtype) and pop.n == 7 and pop.n_out == 2
+    rng = np.random.default_rng(11)
+    x, h0 = rng.normal(size=(50, 40, 3)), 0.5 * rng.normal(size=(40, 7))
+    ref = _lanes_equal_loops(pop, x, h0, dtype)
+    stepper = DiscreteStepper(pop, h0=h0, dtype=dtype)
+    outs = np.array([stepper.step(x[t]) for t in range(50)])
+    np.testing.assert_allclose(outs, ref.outputs, rtol=TOL[dtype], atol=TOL[dtype])
+    np.testing.assert_allclose(stepper.state, ref.final, rtol=TOL[dtype], atol=TOL[dtype])
 
 
 @pytest.mark.parametrize("act", ["relu", "tanh"])
@@ -303,18 +318,18 @@ def test_lstm_divergence_at_the_template_step_and_unit():
     assert errors[0] == errors[1] and "sequence 40" in errors[0]
 
 
-def test_bad_unit_indexes_the_cell_state_after_h():
-    # the state is [h; c]: a non-finite c_j is unit H + j
-    Z, C = np.ones((1 + 3 + 2, 64)), np.ones((3, 64))
-    C[1, 5] = np.inf
-    assert ml._bad_unit(Z, C, 3, 5) == 4 and ml._bad_unit(Z, C, 3, 4) == -1
-    Z[2, 5] = np.nan
-    assert ml._bad_unit(Z, C, 3, 5) == 1
+def test_bad_unit_indexes_the_state_s_second_part_after_the_first():
+    # the state [A; B] (h and the LSTM's c, a Jordan net's h and y): B_j is unit len(A) + j
+    A, B = np.ones((3, 64)), np.ones((2, 64))
+    B[1, 5] = np.inf
+    assert ml._bad_unit(A, B, 5) == 4 and ml._bad_unit(A, B, 4) == -1
+    A[1, 5] = np.nan
+    assert ml._bad_unit(A, B, 5) == 1
 
 
 @settings(max_examples=30, deadline=None)
 @given(st.integers(32, 140), st.integers(1, 8), st.integers(0, 4), st.integers(0, 3),
-       st.sampled_from(ACTS), st.sampled_from(["elman", "lstm", "gru", "gru_before"]),
+       st.sampled_from(ACTS), st.sampled_from(["elman", "jordan", "lstm", "gru", "gru_before"]),
        st.sampled_from([np.float64, np.float32]), st.integers(0, 2**32 - 1))
 def test_random_populations_on_the_lanes(P, H, m, O, act, layout, dtype, seed):
     # any size from one block on, any unit count, with or without inputs and readout, every
@@ -326,6 +341,9 @@ def test_random_populations_on_the_lanes(P, H, m, O, act, layout, dtype, seed):
                               output_activation="tanh" if O else "identity")
                  for s in rng.integers(0, 2**31, P)]
         pop = Elman.stack(cells)
+    elif layout == "jordan":
+        pop = Jordan.stack([Jordan.random(m, H, O or 1, seed=int(s), activation=act)
+                            for s in rng.integers(0, 2**31, P)])
     elif layout == "lstm":
         pop = _lstm_population(P, m, H, seed=seed % 1000, activation=act)
     else:

@@ -1,5 +1,6 @@
-"""Lane kernels of discrete maps: a population of Elman, fully recurrent, IndRNN, LSTM or GRU
-cells run with its members on the SIMD lanes, as ``_lanes_kernels`` runs CTRNN populations.
+"""Lane kernels of discrete maps: a population of Elman, fully recurrent, IndRNN, Jordan,
+LSTM or GRU cells run with its members on the SIMD lanes, as ``_lanes_kernels`` runs CTRNN
+populations.
 
 The per-member runner of ``_map_template`` steps each member's 10-unit loops on its own (~16
 ns/neuron-step at P = 1000, n = 10, float64 for Elman, ~35 for LSTM: too short for SIMD
@@ -17,6 +18,9 @@ holds the rows ``[b | W_hh | W_ih]`` for the ``LANES`` members of a block on the
   against Z's first 1 + H rows (O = 0 without a readout). An IndRNN runs as an Elman cell
   with W_hh = diag(u): its H^2 products where H would do, still far faster than its own loop
   at the sizes populations have.
+* ``JORDAN``: the context is the previous output, so Z = [1; y; x] and the R = H rows ``[b |
+  U | W_ih]`` give h' into ``G = [1; h']``; ``LY`` the readout ``[b_y | W_y]`` against G
+  gives y' into Z's recurrent rows. The state is [h; y], the outputs y.
 * ``LSTM`` (``models._gated_kernels``): R = 4H gate rows (i, f, g, o); ``PL (nb, 3, H,
   LANES)`` the peepholes; the cell state c (H, LANES) beside Z; the outputs are h.
 * ``GRU`` / ``GRU_BEFORE`` (reset after or before the recurrent product, the GRU1/2/3
@@ -39,7 +43,8 @@ from ._lanes_kernels import _JIT, _JIT_PARALLEL, LANES, aligned_zeros, lane_dot,
 
 _INLINE = dict(_JIT, inline="always")
 ELMAN, LSTM, GRU, GRU_BEFORE = 0, 1, 2, 3  # GRU: reset_after (PyTorch); GRU_BEFORE: Cho's
-LAYOUTS = {"elman": ELMAN, "indrnn": ELMAN, "lstm": LSTM, "gru": GRU}
+JORDAN = -1  # below GRU: the tests kind >= GRU are the GRU's
+LAYOUTS = {"elman": ELMAN, "indrnn": ELMAN, "jordan": JORDAN, "lstm": LSTM, "gru": GRU}
 
 
 def lanes_params(p, layout: str, dtype=np.float64):
@@ -54,6 +59,9 @@ def lanes_params(p, layout: str, dtype=np.float64):
         W_hh, a2 = u[:, :, None] * np.eye(u.shape[1]), 0
     elif kind == ELMAN:
         W_ih, W_hh, b, W_y, b_y, a, a2, readout = p
+    elif kind == JORDAN:  # rows [b | U | W_ih] against [1; y; x], the readout against [1; h']
+        W_ih, W_hh, b, W_y, b_y, a, a2 = p
+        readout = 1
     elif kind == LSTM:
         W_ih, W_hh, b, peep, a, a2 = p[:6]
     else:  # rows [b_hh | W_hh | b_ih | W_ih] against Z = [1; h; 1; x]
@@ -174,6 +182,14 @@ def _block_step(kind, LWb, LYb, PLb, Z, Zn, C, G, y, a, a2):
     constant rows must hold ones (``_ones``). Compiled once and called (not inlined), as the
     CTRNN lanes' rhs: one copy of its loops."""
     R, K = LWb.shape[0], LWb.shape[1]
+    if kind == JORDAN:  # h' = act(b + U y + W_ih x) into G = [1; h'], y' into Zn
+        for i in range(R):
+            lane_dot(LWb, Z, G, i, 1 + i, 0, K, False)
+        _activate(G, 1, 1 + R, a)
+        for o in range(LYb.shape[0]):
+            lane_dot(LYb, G, Zn, o, 1 + o, 0, LYb.shape[1], False)
+        _activate(Zn, 1, 1 + LYb.shape[0], a2)
+        return
     if kind >= GRU:
         if a2 == SIGMOID:
             _gru_step(kind, LWb, Z, Zn, G, a, SIGMOID)
@@ -197,39 +213,49 @@ def _block_step(kind, LWb, LYb, PLb, Z, Zn, C, G, y, a, a2):
 
 
 @njit(**_INLINE)
-def _bad_unit(Z, C, H, l):
-    """First non-finite state entry of lane l (h = Z[1 : 1 + H], then c = C), or -1."""
-    for i in range(H):
-        if not np.isfinite(Z[1 + i, l]):
+def _parts(kind, Z, C, G, H, R):
+    """The state's two parts (A, B) as row views: [h; c] = (Z[1 : 1 + H], C) (C empty but
+    for the LSTM), a Jordan net's [h; y] = (G[1 : 1 + H], Z[1 : 1 + R])."""
+    if kind == JORDAN:
+        return G[1:1 + H], Z[1:1 + R]
+    return Z[1:1 + H], C
+
+
+@njit(**_INLINE)
+def _bad_unit(A, B, l):
+    """First non-finite state entry of lane l in [A; B], or -1."""
+    for i in range(A.shape[0]):
+        if not np.isfinite(A[i, l]):
             return i
-    for j in range(C.shape[0]):
-        if not np.isfinite(C[j, l]):
-            return H + j
+    for j in range(B.shape[0]):
+        if not np.isfinite(B[j, l]):
+            return A.shape[0] + j
     return -1
 
 
 @njit(**_INLINE)
-def _block_finite(Z, C, H, count):
-    """All state entries of the first count lanes finite (one sum; entry by entry only
-    when it is not finite, since finite entries near the float maximum overflow it too)."""
+def _block_finite(A, B, count):
+    """All state entries [A; B] of the first count lanes finite (one sum; entry by entry
+    only when it is not finite, since finite entries near the float maximum overflow it)."""
     acc = 0.0
-    for i in range(1, 1 + H):
+    for i in range(A.shape[0]):
         for l in range(count):
-            acc += Z[i, l]
-    for j in range(C.shape[0]):
+            acc += A[i, l]
+    for j in range(B.shape[0]):
         for l in range(count):
-            acc += C[j, l]
+            acc += B[j, l]
     if np.isfinite(acc):
         return True
     for l in range(count):
-        if _bad_unit(Z, C, H, l) >= 0:
+        if _bad_unit(A, B, l) >= 0:
             return False
     return True
 
 
 @njit(**_INLINE)
 def _store_outputs(Z, y, H, count, lo, OUT):
-    """OUT[lo + l] = the readout y, or h = Z[1 : 1 + H], of the block's lanes."""
+    """OUT[lo + l] = the readout y, or Z[1 : 1 + H] (h; a Jordan net's y), of the block's
+    lanes."""
     if y.shape[0]:
         for l in range(count):
             for o in range(y.shape[0]):
@@ -241,48 +267,60 @@ def _store_outputs(Z, y, H, count, lo, OUT):
 
 
 @njit(**_INLINE)
-def _store_states(Z, C, H, count, lo, Y):
-    """Y[lo + l] = [h; c] of the block's lanes (h = Z[1 : 1 + H]; c = C, LSTM only)."""
+def _store_states(A, B, count, lo, Y):
+    """Y[lo + l] = the state [A; B] of the block's lanes (``_parts``)."""
     for l in range(count):
-        for i in range(H):
-            Y[lo + l, i] = Z[1 + i, l]
-        for j in range(C.shape[0]):
-            Y[lo + l, H + j] = C[j, l]
+        for i in range(A.shape[0]):
+            Y[lo + l, i] = A[i, l]
+        for j in range(B.shape[0]):
+            Y[lo + l, A.shape[0] + j] = B[j, l]
 
 
 @njit(**_INLINE)
 def hidden_size(kind, LWb):
     """H from a block's weight rows: H unit rows (Elman), 4H (LSTM) or 3H (GRU) gate rows."""
-    return LWb.shape[0] // (1 if kind == ELMAN else 4 if kind == LSTM else 3)
+    return LWb.shape[0] // (4 if kind == LSTM else 3 if kind >= GRU else 1)
+
+
+@njit(**_INLINE)
+def _layout(kind, H, O):
+    """(R, x0, Hc, g, y) of a block's scratch: Z = [1; the R recurrent rows (h, a Jordan
+    net's y); x from row x0] (a GRU's second 1 at row 1 + H), the C rows of the LSTM's cell
+    state, g rows of G (the LSTM's gates; a GRU's Gh, Gi and [1; r h]; a Jordan net's
+    [1; h']) and the y rows of an Elman readout."""
+    R = O if kind == JORDAN else H
+    g = 4 * H if kind == LSTM else 7 * H + 1 if kind >= GRU else 1 + H if kind == JORDAN \
+        else 0
+    return R, 1 + R + (kind >= GRU), H if kind == LSTM else 0, g, 0 if kind == JORDAN else O
 
 
 @njit(**_INLINE)
 def scratch_rows(kind, H, n_in, O):
-    """Rows of a block's scratch (LANES wide): Z, Zn (x0 + n_in each: [1; h; x], a GRU's
-    [1; h; 1; x]), then C, G and y (``_views``)."""
-    w = 1 + H + (kind >= GRU) + n_in
-    return 2 * w + (5 * H if kind == LSTM else 7 * H + 1 if kind >= GRU else 0) + O
+    """Rows of a block's scratch (LANES wide): Z, Zn, C, G, y (``_layout``)."""
+    R, x0, Hc, g, yr = _layout(kind, H, O)
+    return 2 * (x0 + n_in) + Hc + g + yr
 
 
 @njit(**_INLINE)
 def _views(kind, Sb, H, n_in, O):
-    """(Z, Zn, C, G, y) from a block's scratch Sb (``scratch_rows`` rows): C the LSTM's cell
-    state (H rows), G its gates (4H) or a GRU's Gh, Gi and [1; r h] (7H + 1)."""
-    w = 1 + H + (kind >= GRU) + n_in
-    Hc = H if kind == LSTM else 0
-    g = 4 * H if kind == LSTM else 7 * H + 1 if kind >= GRU else 0
+    """(Z, Zn, C, G, y) from a block's scratch Sb (``scratch_rows`` rows)."""
+    R, x0, Hc, g, yr = _layout(kind, H, O)
+    w = x0 + n_in
     Z, Zn = Sb[:w], Sb[w:2 * w]
     C, G = Sb[2 * w:2 * w + Hc], Sb[2 * w + Hc:2 * w + Hc + g]
-    return Z, Zn, C, G, Sb[2 * w + Hc + g:2 * w + Hc + g + O]
+    return Z, Zn, C, G, Sb[2 * w + Hc + g:2 * w + Hc + g + yr]
 
 
 @njit(**_INLINE)
-def _ones(kind, Z, Zn, H):
-    """The constant rows of Z and Zn: 1 at row 0, a GRU's second 1 at row 1 + H."""
+def _ones(kind, Z, Zn, G, R):
+    """The constant rows: 1 at row 0 of Z and Zn (a GRU's second 1 at row 1 + R), and of a
+    Jordan net's G = [1; h']."""
     for l in range(Z.shape[1]):
         Z[0, l] = Zn[0, l] = 1.0
         if kind >= GRU:
-            Z[1 + H, l] = Zn[1 + H, l] = 1.0
+            Z[1 + R, l] = Zn[1 + R, l] = 1.0
+        if kind == JORDAN:
+            G[0, l] = 1.0
 
 
 @njit(**_JIT)
@@ -290,16 +328,17 @@ def _run_block(kind, LWb, LYb, PLb, a, a2, lo, H0, X, Y, OUT, info):
     """``run_lanes`` for the members lo .. lo + LANES - 1 (those < P)."""
     T, P, n_in = X.shape
     H, O = hidden_size(kind, LWb), LYb.shape[0]
-    x0 = 1 + H + (kind >= GRU)  # the inputs' first row in Z
+    R, x0 = _layout(kind, H, O)[:2]
+    r0 = H if kind == JORDAN else 0  # the recurrent rows' place in the state
     m = LWb.shape[-1]  # the lane count read at run time (see _lanes_kernels.LANES)
     count = min(m, P - lo)
     Sb = lane_scratch(scratch_rows(kind, H, n_in, O), m, OUT)
     Z, Zn, C, G, y = _views(kind, Sb, H, n_in, O)
-    _ones(kind, Z, Zn, H)
+    _ones(kind, Z, Zn, G, R)
     for l in range(count):
         info[lo + l, 0], info[lo + l, 1], info[lo + l, 2] = 0, T, -1
-        for i in range(H):
-            Z[1 + i, l] = H0[lo + l, i]
+        for i in range(R):
+            Z[1 + i, l] = H0[lo + l, r0 + i]
         for j in range(C.shape[0]):
             C[j, l] = H0[lo + l, H + j]
     failed = np.zeros(m, dtype=np.bool_)
@@ -311,12 +350,13 @@ def _run_block(kind, LWb, LYb, PLb, a, a2, lo, H0, X, Y, OUT, info):
                 Z[x0 + k, l] = X[t, lo + l, k]
         _block_step(kind, LWb, LYb, PLb, Z, Zn, C, G, y, a, a2)
         Z, Zn = Zn, Z
-        _store_outputs(Z, y, H, count, lo, OUT[t])
+        A, B = _parts(kind, Z, C, G, H, R)
+        _store_outputs(Z, y, R, count, lo, OUT[t])
         if every or t == T - 1:
-            _store_states(Z, C, H, count, lo, Y[t if every else 0])
-        if not _block_finite(Z, C, H, count):  # mark each lane's first failure
+            _store_states(A, B, count, lo, Y[t if every else 0])
+        if not _block_finite(A, B, count):  # mark each lane's first failure
             for l in range(count):
-                unit = -1 if failed[l] else _bad_unit(Z, C, H, l)
+                unit = -1 if failed[l] else _bad_unit(A, B, l)
                 if unit >= 0:
                     failed[l] = True
                     info[lo + l, 0], info[lo + l, 1], info[lo + l, 2] = 1, t + 1, unit
@@ -349,22 +389,24 @@ def _advance_block(kind, LWb, LYb, PLb, a, a2, lo, H, X, H_new, OUT, status, Sb)
     """``advance_lanes`` for one block; Sb (``scratch_rows``, LANES) its scratch."""
     P, n_in, O = H.shape[0], X.shape[1], LYb.shape[0]
     Hh = hidden_size(kind, LWb)
-    x0 = 1 + Hh + (kind >= GRU)
+    R, x0 = _layout(kind, Hh, O)[:2]
+    r0 = Hh if kind == JORDAN else 0
     count = min(Sb.shape[1], P - lo)
     Z, Zn, C, G, y = _views(kind, Sb, Hh, n_in, O)
-    _ones(kind, Z, Zn, Hh)
+    _ones(kind, Z, Zn, G, R)
     for l in range(count):
-        for i in range(Hh):
-            Z[1 + i, l] = H[lo + l, i]
+        for i in range(R):
+            Z[1 + i, l] = H[lo + l, r0 + i]
         for j in range(C.shape[0]):
             C[j, l] = H[lo + l, Hh + j]
         for k in range(n_in):
             Z[x0 + k, l] = X[lo + l, k]
     _block_step(kind, LWb, LYb, PLb, Z, Zn, C, G, y, a, a2)
-    _store_outputs(Zn, y, Hh, count, lo, OUT)
-    _store_states(Zn, C, Hh, count, lo, H_new)
+    A, B = _parts(kind, Zn, C, G, Hh, R)
+    _store_outputs(Zn, y, R, count, lo, OUT)
+    _store_states(A, B, count, lo, H_new)
     for l in range(count):
-        status[lo + l] = 0 if _bad_unit(Zn, C, Hh, l) < 0 else 1
+        status[lo + l] = 0 if _bad_unit(A, B, l) < 0 else 1
 
 
 @njit(**_JIT_PARALLEL)

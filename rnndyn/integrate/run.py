@@ -4,11 +4,12 @@
 One shared runner drives any map (``kind == "map"``) of ``rnndyn.models``: B sequences with
 one parameter set, or a population of P parameter sets (one sequence each), run inside one
 numba kernel (``prange`` over the batch). Populations of Elman, fully recurrent, IndRNN,
-LSTM and GRU cells run with their members on the SIMD lanes instead (``_map_lanes_kernels``;
-``run`` and ``DiscreteStepper``). Cells that ship a batched BLAS kernel (LSTM, GRU, Elman,
-IndRNN) use it for sequences sharing parameters: one matrix product per step for the whole
-batch, and a ``Stacked`` of such cells runs layer after layer on them (each layer reads the
-outputs of the one below at the same step, so this equals stepping the stack).
+Jordan, LSTM and GRU cells run with their members on the SIMD lanes instead
+(``_map_lanes_kernels``; ``run`` and ``DiscreteStepper``). Cells that ship a batched BLAS
+kernel (LSTM, GRU, Elman, IndRNN) use it for sequences sharing parameters: one matrix
+product per step for the whole batch, and a ``Stacked`` of such cells runs layer after layer
+on them (each layer reads the outputs of the one below at the same step, so this equals
+stepping the stack).
 """
 from __future__ import annotations
 
@@ -230,10 +231,10 @@ def run(model: Model, inputs, h0=None, *, dtype=None, method: str = "auto",
         "loop": per-sequence loops inside numba, in parallel over long batches; "blas": the
         cell's batched kernel, one BLAS product per step (LSTM, Elman, IndRNN, and GRU with
         reset_after=True); "auto" picks blas for a single cell that has such a kernel (it
-        measured as fast or faster even at B = 1: 5-15% at H = 64-128), else loop. A population of
-        Elman, fully recurrent, IndRNN, LSTM or GRU cells runs with its members on the SIMD lanes
-        under "auto" (Elman: 6x the per-member loops in float64, 11x in float32, at P = 1000, H =
-        10); "loop" runs each member's own loop.
+        measured as fast or faster even at B = 1: 5-15% at H = 64-128), else loop. A population
+        of Elman, fully recurrent, IndRNN, Jordan, LSTM or GRU cells runs with its members on
+        the SIMD lanes under "auto" (Elman: 6x the per-member loops in float64, 11x in float32,
+        at P = 1000, H = 10); "loop" runs each member's own loop.
     on_divergence : {"raise", "return"}
     states : bool
         Keep every step's state (default). False returns ``states=None`` (outputs and the final

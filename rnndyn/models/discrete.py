@@ -378,6 +378,8 @@ class Jordan(Cell):
     activation: str = "tanh"
     output_activation: str = "tanh"
 
+    #: populations run with their members on the SIMD lanes (``integrate._map_lanes_kernels``)
+    population_lanes = "jordan"
     _functions = Functions(rhs=None, step=dk.jordan_step, jacobian=dk.jordan_jacobian,
                          output=dk.jordan_output, member=dk.jordan_member,
                          work_size=dk.jordan_work_size, vjp=dk.jordan_vjp,
