@@ -19,6 +19,7 @@ import pytest
 import rnndyn
 from rnndyn.errors import ValidationError
 from rnndyn.integrate import DiscreteStepper, run
+from rnndyn.integrate.run import on_lanes
 from rnndyn.models.base import Model
 
 
@@ -127,6 +128,17 @@ def check_population(members, sample=None, seed=0, T=12):
             one = run(members[k], x[:, k], h0=y0[k])
             np.testing.assert_allclose(res.states[:, k], one.states, rtol=1e-12, atol=1e-13)
             np.testing.assert_allclose(res.outputs[:, k], one.outputs, rtol=1e-12, atol=1e-13)
+        # a population large enough for the SIMD lanes (families that have a lane layout):
+        # the members repeated to 70 (a full block of 64 and a partial one)
+        big = cls.stack([members[k % P] for k in range(70)])
+        if on_lanes(big, np.float64):
+            xb = rng.standard_normal((T, 70, m.n_in))
+            hb = np.stack([(sample or default_sample)(m, rng)[0] for _ in range(70)])
+            lanes, loops = (run(big, xb, h0=hb, method=k) for k in ("auto", "loop"))
+            for a, b in ((lanes.states, loops.states), (lanes.outputs, loops.outputs)):
+                np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
+            one = run(members[1 % P], xb[:, 1], h0=hb[1])
+            np.testing.assert_allclose(lanes.outputs[:, 1], one.outputs, rtol=1e-12, atol=1e-13)
     else:
         t = np.linspace(0.0, 1.0, T)
         u = rng.standard_normal((T, m.n_in)) if m.n_in else None

@@ -41,6 +41,17 @@ def _lanes_equal_loops(pop, x, h0, dtype):
     return ref
 
 
+def _stepper_follows(pop, x, h0, ref, dtype, relative=True):
+    """DiscreteStepper from h0 over x gives ``ref``'s outputs and final state (to TOL,
+    relative too unless ``relative`` is False)."""
+    stepper = DiscreteStepper(pop, h0=h0, dtype=dtype)
+    outs = np.array([stepper.step(x_t if x.shape[-1] else None) for x_t in x])
+    rtol = TOL[dtype] if relative else 0
+    np.testing.assert_allclose(outs, ref.outputs, rtol=rtol, atol=TOL[dtype])
+    np.testing.assert_allclose(stepper.state, ref.final, rtol=rtol, atol=TOL[dtype])
+    return stepper, outs
+
+
 def _close(fast, ref, dtype):
     for a, b in ((fast.states, ref.states), (fast.outputs, ref.outputs),
                  (fast.final, ref.final)):
@@ -136,10 +147,7 @@ def test_stepper_equals_the_run(P, n_out, m, dtype):
     rng = np.random.default_rng(6)
     x, h0 = rng.normal(size=(25, P, m)), rng.normal(size=(P, pop.n))
     ref = run(pop, x, h0, dtype=dtype, method="loop")
-    stepper = DiscreteStepper(pop, h0=h0, dtype=dtype)
-    outs = np.array([stepper.step(x[t] if m else None) for t in range(25)])
-    np.testing.assert_allclose(outs, ref.outputs, rtol=0, atol=TOL[dtype])
-    np.testing.assert_allclose(stepper.state, ref.final, rtol=0, atol=TOL[dtype])
+    stepper, outs = _stepper_follows(pop, x, h0, ref, dtype, relative=False)
     stepper.reset(h0)  # a reset starts the same sequence again
     np.testing.assert_array_equal(stepper.step(x[0] if m else None), outs[0])
 
@@ -199,10 +207,7 @@ def test_jordan_populations(act, dtype):
     rng = np.random.default_rng(11)
     x, h0 = rng.normal(size=(50, 40, 3)), 0.5 * rng.normal(size=(40, 7))
     ref = _lanes_equal_loops(pop, x, h0, dtype)
-    stepper = DiscreteStepper(pop, h0=h0, dtype=dtype)
-    outs = np.array([stepper.step(x[t]) for t in range(50)])
-    np.testing.assert_allclose(outs, ref.outputs, rtol=TOL[dtype], atol=TOL[dtype])
-    np.testing.assert_allclose(stepper.state, ref.final, rtol=TOL[dtype], atol=TOL[dtype])
+    _stepper_follows(pop, x, h0, ref, dtype)
 
 
 @pytest.mark.parametrize("act", ["relu", "tanh"])
@@ -213,9 +218,7 @@ def test_indrnn_populations_run_as_diagonal_elman_cells(act, dtype):
     rng = np.random.default_rng(10)
     x, h0 = rng.normal(size=(50, 40, 3)), 0.5 * rng.normal(size=(40, 6))
     ref = _lanes_equal_loops(pop, x, h0, dtype)
-    stepper = DiscreteStepper(pop, h0=h0, dtype=dtype)
-    outs = np.array([stepper.step(x[t]) for t in range(50)])
-    np.testing.assert_allclose(outs, ref.outputs, rtol=TOL[dtype], atol=TOL[dtype])
+    _stepper_follows(pop, x, h0, ref, dtype)
 
 
 @njit
@@ -289,10 +292,7 @@ def test_gated_lanes_equal_the_per_member_runner(cell, acts, m, dtype):
     rng = np.random.default_rng(1)
     x, h0 = rng.normal(size=(40, 70, m)), 0.5 * rng.normal(size=(70, pop.n))
     ref = _lanes_equal_loops(pop, x, h0, dtype)
-    stepper = DiscreteStepper(pop, h0=h0, dtype=dtype)
-    outs = np.array([stepper.step(x[t] if m else None) for t in range(40)])
-    np.testing.assert_allclose(outs, ref.outputs, rtol=TOL[dtype], atol=TOL[dtype])
-    np.testing.assert_allclose(stepper.state, ref.final, rtol=TOL[dtype], atol=TOL[dtype])
+    _stepper_follows(pop, x, h0, ref, dtype)
 
 
 def test_lstm_divergence_at_the_template_step_and_unit():
